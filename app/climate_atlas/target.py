@@ -1,0 +1,28 @@
+"""Which of the two deployments this process renders for, decided in exactly one place.
+
+The static build pre-renders the page under CPython, in a venv where GeoViews may be installed for the
+server tests; guessing the mode from the interpreter would leak GeoViews models into the offline page.
+So the builder says `CLIMATE_ATLAS_TARGET=browser` explicitly, and Pyodide is always the browser.
+"""
+
+import os
+import sys
+from typing import Literal
+
+Target = Literal["browser", "server"]
+ENV_VAR = "CLIMATE_ATLAS_TARGET"
+
+
+def target() -> Target:
+    """Return "browser" in Pyodide or when the builder asks for it, else "server"."""
+    if sys.platform == "emscripten":
+        return "browser"
+    value = os.environ.get(ENV_VAR, "server")
+    if value not in ("browser", "server"):
+        raise ValueError(f"{ENV_VAR} must be 'browser' or 'server', not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def is_live() -> bool:
+    """True when this run serves a user, False for the static build's CPython pre-render."""
+    return sys.platform == "emscripten" or target() == "server"
