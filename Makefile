@@ -1,0 +1,50 @@
+# The verbs README.md shows. Everything a fresh machine lacks is installed by `setup`, idempotently;
+# downloads are cached under ~/.cache/climate-atlas so a fresh clone on the same machine reuses them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CACHE := $(HOME)/.cache/climate-atlas
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 5006
+export PIP_CACHE_DIR := $(CACHE)/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup run serve test lint unit e2e data
+
+setup: $(VENV)/.installed $(CHROMIUM)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+data: $(VENV)/.installed
+	$(PY) -m pipeline
+
+run: serve
+
+serve: $(VENV)/.installed
+	@echo "Climate Atlas: http://127.0.0.1:$(PORT)/main"
+	$(VENV)/bin/panel serve app/main.py --address 127.0.0.1 --port $(PORT) \
+		--allow-websocket-origin 127.0.0.1:$(PORT)
+
+test: setup
+	@scripts/stage.sh lint $(MAKE) --no-print-directory lint
+	@scripts/stage.sh unit $(MAKE) --no-print-directory unit
+	@scripts/stage.sh e2e $(MAKE) --no-print-directory e2e
+
+lint:
+	$(VENV)/bin/ruff check .
+
+unit:
+	$(PY) -m pytest tests/unit -q
+
+e2e:
+	$(PY) -m pytest tests/e2e -q

@@ -1,0 +1,103 @@
+"""The app's only reader of files: `data/precomputed/`, shipped as the package `climate_atlas.precomputed`.
+
+One loading path for every mode (editable install, browser wheel, container): importlib.resources on
+the package, never the working directory. Everything is read once and cached; views get frames.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import pandas as pd
+
+PACKAGE = "climate_atlas.precomputed"
+
+
+class DataError(RuntimeError):
+    """A precomputed file is missing or unreadable: the message names the file."""
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """All precomputed tables, indexed for the lookups the views make."""
+
+    countries: pd.DataFrame  # index iso3: name, aliases, continent, region, temperature_source ...
+    temperature: pd.DataFrame  # iso3, year, anomaly (one source per country)
+    world_temperature: pd.Series  # anomaly by year, the IMF's World row
+    warming: pd.DataFrame  # index iso3: mean_2018_2022, trend_per_decade and the years behind them
+    indicators: pd.DataFrame  # code, iso3, year, value
+    world_indicators: pd.DataFrame  # code, year, value
+    indicator_meta: pd.DataFrame  # index code: short_name, unit, name, compiler, licence ...
+    seed: pd.DataFrame  # index iso3: seed_name, tempchange (the seed project's 1901-2012 table)
+    geometry: dict[str, Any]  # pre-projected polygons, see pipeline/geometry.py
+    manifest: dict[str, Any]  # provenance of every input and output
+
+    def country_name(self, iso3: str) -> str:
+        """Display name, or the code itself for an entity the country table lacks."""
+        if iso3 in self.countries.index:
+            return str(self.countries.at[iso3, "name"])
+        return iso3
+
+    def series(self, iso3: str) -> pd.Series:
+        """Yearly temperature anomaly of one country (empty when it has none)."""
+        rows = self.temperature[self.temperature["iso3"] == iso3]
+        return rows.set_index("year")["anomaly"]
+
+    def indicator_series(self, code: str, iso3: str) -> pd.Series:
+        """Yearly values of one indicator for one country (empty when none were published)."""
+        rows = self.indicators[(self.indicators["code"] == code) & (self.indicators["iso3"] == iso3)]
+        return rows.set_index("year")["value"]
+
+
+def _read_bytes(name: str) -> bytes:
+    resource = files(PACKAGE) / name
+    try:
+        raw = resource.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError(f"precomputed file {name!r} is missing; run `make data`") from exc
+    return gzip.decompress(raw) if name.endswith(".gz") else raw
+
+
+def _read_csv(name: str, **kwargs: Any) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.BytesIO(_read_bytes(name)), keep_default_na=False,
+                           na_values=[""], **kwargs)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"precomputed file {name!r} is unreadable: {exc}") from exc
+
+
+def _read_json(name: str) -> dict[str, Any]:
+    try:
+        return json.loads(_read_bytes(name))
+    except ValueError as exc:
+        raise DataError(f"precomputed file {name!r} is not valid JSON: {exc}") from exc
+
+
+def _geometry_name() -> str:
+    """The pipeline may gzip the geometry to stay in budget; accept either name."""
+    names = {entry.name for entry in files(PACKAGE).iterdir()}
+    return "geometry.json.gz" if "geometry.json.gz" in names else "geometry.json"
+
+
+@lru_cache(maxsize=1)
+def load_atlas() -> Atlas:
+    """Read every precomputed table once per process."""
+    # keep_default_na=False: "NA" is Namibia's ISO2 code in some tables, never a missing value.
+    return Atlas(
+        countries=_read_csv("countries.csv", dtype={"aliases": str}).set_index("iso3"),
+        temperature=_read_csv("temperature.csv.gz"),
+        world_temperature=_read_csv("world_temperature.csv").set_index("year")["anomaly"],
+        warming=_read_csv("warming.csv").set_index("iso3"),
+        indicators=_read_csv("indicators.csv.gz"),
+        world_indicators=_read_csv("world_indicators.csv"),
+        indicator_meta=_read_csv("indicator_meta.csv").set_index("code"),
+        seed=_read_csv("seed_tdiff.csv").set_index("iso3"),
+        geometry=_read_json(_geometry_name()),
+        manifest=_read_json("manifest.json"),
+    )
