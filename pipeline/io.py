@@ -1,0 +1,187 @@
+"""Reading raw files strictly and writing outputs deterministically.
+
+Every raw-file problem becomes one `RawDataError` naming the file, the line and the problem, so
+`python -m pipeline` can print one line and stop before anything is written. Outputs are bytes built
+in memory, then written to a temp file in the same folder and renamed, so a reader never sees half a
+file and two runs give identical bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class RawDataError(Exception):
+    """A raw input is malformed; the message names the file, the line and the problem."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class RawDir:
+    """The raw snapshot folder; records the sha256 of every file read, for the manifest."""
+
+    root: Path
+    read_log: dict[str, str] = field(default_factory=dict)
+
+    def read_bytes(self, rel: str) -> bytes:
+        """Return a file's bytes and remember its hash (every file read must reach the manifest)."""
+        path = self.root / rel
+        if not path.is_file():
+            raise RawDataError(rel, None, f"file not found under {self.root}")
+        data = path.read_bytes()
+        self.read_log[rel] = hashlib.sha256(data).hexdigest()
+        return data
+
+    def glob(self, pattern: str) -> list[str]:
+        """Relative paths matching a pattern, sorted so that runs are deterministic."""
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(pattern))
+
+    def read_text(self, rel: str, encoding: str) -> str:
+        """Decode a file, turning a decoding failure into an error that names the line."""
+        data = self.read_bytes(rel)
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise RawDataError(
+                rel, line, f"not valid {encoding} (byte 0x{data[exc.start]:02x}); wrong encoding?"
+            ) from None
+
+
+@dataclass
+class Table:
+    """A CSV read as strings, each row keeping its physical line number for error messages."""
+
+    path: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    header_line: int
+
+    def error(self, row: int | None, problem: str) -> RawDataError:
+        """An error at a data row (by index), or at the header when row is None."""
+        return RawDataError(
+            self.path, self.header_line if row is None else self.lines[row], problem
+        )
+
+    def require(self, columns: list[str]) -> None:
+        """Fail unless every key column is present exactly once."""
+        for name in columns:
+            if self.header.count(name) != 1:
+                found = "missing" if name not in self.header else "duplicated"
+                raise self.error(None, f"key column {name!r} is {found}")
+
+    def frame(self) -> pd.DataFrame:
+        """All cells as strings, one column per header name."""
+        return pd.DataFrame(self.rows, columns=self.header, dtype=str)
+
+    def check_unique(self, key: pd.Series | pd.DataFrame, what: str) -> None:
+        """Fail at the first row whose key repeats an earlier row's."""
+        dup = key.duplicated().to_numpy()
+        if dup.any():
+            i = int(np.argmax(dup))
+            value = key.iloc[i] if isinstance(key, pd.Series) else tuple(key.iloc[i])
+            raise self.error(i, f"duplicate {what} {value!r}")
+
+    def numbers(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """Parse cells as floats ('' is missing); fail at the first that is not a finite number."""
+        stripped = cells.apply(lambda col: col.str.strip())
+        values = stripped.apply(pd.to_numeric, errors="coerce")
+        bad = (stripped != "").to_numpy() & ~np.isfinite(
+            values.to_numpy(dtype=float, na_value=np.nan)
+        )
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise self.error(
+                int(i), f"column {cells.columns[j]!r}: {cells.iat[i, j]!r} is not a number"
+            )
+        return values
+
+
+def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
+    """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for record in reader:
+            if reader.line_num <= preamble_lines or not record:
+                continue
+            if header is None:
+                header, header_line = record, reader.line_num
+            elif len(record) != len(header):
+                raise RawDataError(
+                    path, reader.line_num, f"{len(record)} fields, the header has {len(header)}"
+                )
+            else:
+                rows.append(record)
+                lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise RawDataError(path, reader.line_num, f"CSV syntax: {exc}") from None
+    if header is None:
+        raise RawDataError(path, preamble_lines + 1, "no header row")
+    return Table(path, header, rows, lines, header_line)
+
+
+def year_columns(table: Table, prefix: str, after: str) -> list[str]:
+    """The contiguous run of year columns (e.g. F1961..F2022) that starts right after `after`.
+
+    Files of one kind differ in width (the World Bank's end in 2021, 2022 or 2024), so the run is
+    found, not fixed; a gap or a stray column inside it is an error.
+    """
+    start = table.header.index(after) + 1
+    years: list[str] = []
+    for name in table.header[start:]:
+        digits = name[len(prefix) :]
+        if not (name.startswith(prefix) and digits.isdigit() and len(digits) == 4):
+            break
+        if years and int(digits) != int(years[-1][len(prefix) :]) + 1:
+            raise table.error(None, f"year columns are not contiguous at {name!r}")
+        years.append(name)
+    if not years:
+        raise table.error(None, f"no year columns ({prefix}YYYY) after {after!r}")
+    return years
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with LF endings; cells are already strings, so nothing is re-rounded."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip: no timestamp, no file name in the header."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def sha256(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename, so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

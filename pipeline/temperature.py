@@ -1,0 +1,173 @@
+"""Yearly temperature anomaly per country: one source per series, IMF first, FAOSTAT as fallback.
+
+DESIGN.md section 3: the IMF series where it has at least 20 of the years 1993-2022; otherwise
+FAOSTAT's where that has at least 20; otherwise the IMF's as far as it goes. The two are different
+releases of the same FAO series, so they are never mixed within one country; where both exist they
+are cross-checked and countries whose median |difference| exceeds the tolerance are listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline import reference
+from pipeline.io import RawDataError, RawDir, Table, parse_csv, year_columns
+from pipeline.sources import FAO_TEMPERATURE, IMF_TEMPERATURE
+
+FIRST_YEAR, LAST_YEAR = 1961, 2022
+COVERAGE_YEARS = range(1993, 2023)  # the window the source rule counts years in
+MIN_COVERAGE = 20
+TOLERANCE_C = 0.35
+WORLD = "WLD"
+FAO_ANNUAL_MONTHS = "7020"  # "Meteorological year"
+FAO_CHANGE_ELEMENT = "7271"  # "Temperature change" (6078 is the baseline's standard deviation)
+FAO_AGGREGATES_FROM = 5000  # FAO area codes from 5000 up are regions and groups
+FAO_UNIT = "°C"
+
+
+@dataclass
+class Temperature:
+    """Country series (iso3, year, anomaly as published text, value), sources, the world row."""
+
+    series: pd.DataFrame
+    source: dict[str, str]
+    world: pd.DataFrame
+    crosscheck: dict
+    fao_unmatched: list[str]
+
+
+def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[str]) -> pd.DataFrame:
+    """Wide year columns -> rows (key, year, anomaly text, value) for the cells with a value."""
+    values = table.numbers(frame[years]).assign(key=keys.to_numpy())
+    text = frame[years].apply(lambda col: col.str.strip()).assign(key=keys.to_numpy())
+    out = text.melt(id_vars="key", var_name="year", value_name="anomaly")
+    out["value"] = values.melt(id_vars="key")["value"].to_numpy()
+    out["year"] = out["year"].str[-4:].astype(int)
+    out = out[(out["anomaly"] != "") & out["year"].between(FIRST_YEAR, LAST_YEAR)]
+    return out.reset_index(drop=True)
+
+
+def read_imf(raw: RawDir) -> pd.DataFrame:
+    """IMF file -> long rows keyed by ISO3 (WLD included)."""
+    table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8-sig"))
+    table.require(["Country", "ISO3", "CTS_Full_Descriptor"])
+    years = year_columns(table, "F", "CTS_Full_Descriptor")
+    frame = table.frame()
+    iso3 = frame["ISO3"].str.strip()
+    bad = ~iso3.str.fullmatch(r"[A-Z]{3}")
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise table.error(i, f"ISO3 {frame['ISO3'].iat[i]!r} is not a three-letter code")
+    table.check_unique(iso3, "ISO3")
+    return long_form(table, frame, iso3, years).rename(columns={"key": "iso3"})
+
+
+def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
+    """FAOSTAT file -> (long annual rows keyed by ISO3, names of areas without an ISO3)."""
+    table = parse_csv(FAO_TEMPERATURE, raw.read_text(FAO_TEMPERATURE, "cp1252"))
+    table.require(["Area Code", "Area", "Months Code", "Element Code", "Unit"])
+    years = year_columns(table, "Y", "Unit")
+    frame = table.frame()
+    table.check_unique(frame[["Area Code", "Months Code", "Element Code"]], "area/month/element")
+    wrong_unit = frame["Unit"] != FAO_UNIT
+    if wrong_unit.any():
+        i = int(wrong_unit.to_numpy().argmax())
+        raise table.error(
+            i, f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?"
+        )
+    annual = (frame["Months Code"] == FAO_ANNUAL_MONTHS) & (
+        frame["Element Code"] == FAO_CHANGE_ELEMENT
+    )
+    table.numbers(frame[years])  # every cell must be numeric, not only the annual rows used
+    iso3 = area_iso3(table, frame)
+    keep = annual & (iso3 != "")
+    rows = long_form(
+        table, frame[keep].reset_index(drop=True), iso3[keep].reset_index(drop=True), years
+    )
+    unmatched = frame.loc[
+        annual & (iso3 == "") & (frame["Area Code"].astype(int) < FAO_AGGREGATES_FROM)
+    ]
+    return rows.rename(columns={"key": "iso3"}), sorted(unmatched["Area"])
+
+
+def area_iso3(table: Table, frame: pd.DataFrame) -> pd.Series:
+    """ISO3 per FAOSTAT row ('' for aggregates and areas without an ISO entity).
+
+    Every non-aggregate area must be in the reviewed table under the same name, so a new or
+    renamed area stops the pipeline for review instead of silently losing or mis-keying a country.
+    """
+    areas = reference.fao_areas()
+    mapped = areas.loc[areas["iso3"] != "", "iso3"]
+    if mapped.duplicated().any():
+        raise RawDataError("pipeline/reference/fao_areas.csv", None, "an ISO3 is mapped twice")
+    by_code = areas.set_index("fao_code")
+    codes = frame["Area Code"].str.strip()
+    if not codes.str.fullmatch(r"\d+").all():
+        i = int((~codes.str.fullmatch(r"\d+")).to_numpy().argmax())
+        raise table.error(i, f"Area Code {frame['Area Code'].iat[i]!r} is not a number")
+    out = pd.Series("", index=frame.index)
+    for i, (code, area) in enumerate(zip(codes, frame["Area"], strict=True)):
+        if int(code) >= FAO_AGGREGATES_FROM:
+            continue
+        if code not in by_code.index:
+            raise table.error(i, f"area {code} {area!r} is not in pipeline/reference/fao_areas.csv")
+        reviewed = by_code.at[code, "fao_area"]
+        if reviewed != area:
+            raise table.error(i, f"area {code} is {area!r}, the reviewed table says {reviewed!r}")
+        out.iat[i] = by_code.at[code, "iso3"]
+    return out
+
+
+def coverage(series: pd.DataFrame) -> pd.Series:
+    """Years with a value inside 1993-2022, per ISO3."""
+    inside = series[series["year"].isin(COVERAGE_YEARS)]
+    return inside.groupby("iso3")["year"].nunique()
+
+
+def choose_sources(imf: pd.DataFrame, fao: pd.DataFrame) -> dict[str, str]:
+    """Apply the one-source rule to every ISO3 present in either file."""
+    imf_n, fao_n = coverage(imf), coverage(fao)
+    chosen: dict[str, str] = {}
+    for iso3 in sorted(set(imf["iso3"]) | set(fao["iso3"])):
+        if imf_n.get(iso3, 0) >= MIN_COVERAGE:
+            chosen[iso3] = "IMF"
+        elif fao_n.get(iso3, 0) >= MIN_COVERAGE:
+            chosen[iso3] = "FAOSTAT"
+        elif iso3 in set(imf["iso3"]):
+            chosen[iso3] = "IMF"
+    return chosen
+
+
+def crosscheck(imf: pd.DataFrame, fao: pd.DataFrame) -> dict:
+    """Per-country median |IMF - FAOSTAT| over shared years; outliers above the tolerance."""
+    both = imf.merge(fao, on=["iso3", "year"], suffixes=("_imf", "_fao"))
+    diff = (both["value_imf"] - both["value_fao"]).abs().groupby(both["iso3"])
+    stats = pd.DataFrame({"median": diff.median(), "n": diff.size()})
+    outliers = stats[stats["median"] > TOLERANCE_C]
+    return {
+        "tolerance_c": TOLERANCE_C,
+        "countries_compared": int(len(stats)),
+        "outliers": [
+            {
+                "iso3": iso3,
+                "median_abs_diff": round(float(row["median"]), 4),
+                "n_years": int(row["n"]),
+            }
+            for iso3, row in outliers.iterrows()
+        ],
+    }
+
+
+def build(raw: RawDir) -> Temperature:
+    """Read both files, pick one source per country, keep WLD aside."""
+    imf_all = read_imf(raw)
+    fao, fao_unmatched = read_fao(raw)
+    world = imf_all[imf_all["iso3"] == WORLD][["year", "anomaly"]].reset_index(drop=True)
+    imf = imf_all[imf_all["iso3"] != WORLD]
+    source = choose_sources(imf, fao)
+    from_imf = imf[imf["iso3"].map(source) == "IMF"]
+    from_fao = fao[fao["iso3"].map(source) == "FAOSTAT"]
+    series = pd.concat([from_imf, from_fao]).sort_values(["iso3", "year"]).reset_index(drop=True)
+    return Temperature(series, source, world, crosscheck(imf, fao), fao_unmatched)

@@ -1,0 +1,72 @@
+"""The two map metrics per country, with the years behind each (DESIGN.md section 3).
+
+mean: mean anomaly over 2018-2022, shown when at least 3 of those years are present.
+trend: OLS slope over 1993-2022 in °C per decade, shown when at least 20 of the 30 years exist.
+Below a threshold the value is empty and the UI says "insufficient data (N years)", so *_n is
+always filled; *_first/*_last are the years actually present (FAOSTAT series end in 2020, so
+their "2018-2022" mean is 2018-2020 and the hover must say so).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MEAN_YEARS = range(2018, 2023)
+MEAN_MIN = 3
+TREND_YEARS = range(1993, 2023)
+TREND_MIN = 20
+DECIMALS = 4
+
+COLUMNS = [
+    "iso3",
+    "mean_2018_2022",
+    "mean_first",
+    "mean_last",
+    "mean_n",
+    "trend_per_decade",
+    "trend_first",
+    "trend_last",
+    "trend_n",
+]
+
+
+def fmt(value: float) -> str:
+    """A derived value rounded to 4 decimals, with no '-0.0000'."""
+    text = f"{round(value, DECIMALS) + 0.0:.{DECIMALS}f}"
+    return "0.0000" if text == "-0.0000" else text
+
+
+def window(years: np.ndarray, values: np.ndarray, span: range) -> tuple[np.ndarray, np.ndarray]:
+    """The (years, values) that fall inside a window."""
+    inside = (years >= span.start) & (years < span.stop)
+    return years[inside], values[inside]
+
+
+def extent(years: np.ndarray) -> list[str]:
+    """first, last and count of the years present ('' first/last when none)."""
+    if len(years) == 0:
+        return ["", "", "0"]
+    return [str(years.min()), str(years.max()), str(len(years))]
+
+
+def metrics(years: np.ndarray, values: np.ndarray) -> list[str]:
+    """One warming.csv row (without iso3) from a country's series."""
+    mean_years, mean_values = window(years, values, MEAN_YEARS)
+    trend_years, trend_values = window(years, values, TREND_YEARS)
+    mean = fmt(mean_values.mean()) if len(mean_years) >= MEAN_MIN else ""
+    trend = (
+        fmt(10 * np.polyfit(trend_years.astype(float), trend_values, 1)[0])
+        if len(trend_years) >= TREND_MIN
+        else ""
+    )
+    return [mean, *extent(mean_years), trend, *extent(trend_years)]
+
+
+def build(series: pd.DataFrame) -> pd.DataFrame:
+    """warming.csv: one row per country with a temperature series, all cells as text."""
+    rows = [
+        [iso3, *metrics(group["year"].to_numpy(), group["value"].to_numpy())]
+        for iso3, group in series.groupby("iso3", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS, dtype=str)
