@@ -59,7 +59,8 @@ SLIM = {
     "holoviews": ("holoviews/examples/", "holoviews/tests/"),
 }
 # Panel assets served from PANEL_CDN_ROOT (Tabulator's bundle included for pn.widgets.Tabulator).
-PANEL_ASSETS = ("css", "assets", "bundled/theme", "bundled/reactiveesm", "bundled/datatabulator")
+PANEL_ASSETS = ("css", "assets", "bundled/theme", "bundled/reactiveesm", "bundled/datatabulator",
+                "bundled/font-awesome/css", "bundled/font-awesome/webfonts")  # icons: Tabulator, buttons
 SERVER_ONLY = ("climate_atlas.server_extras", "geoviews", "cartopy", "shapely", "pyproj")
 # Marker environment of Pyodide 0.27.7 (CPython 3.12 on emscripten) for dependency markers.
 PYODIDE_MARKERS = {"sys_platform": "emscripten", "platform_system": "Emscripten",
@@ -327,14 +328,24 @@ def copy_panel_assets(out: Path) -> None:
 
     dest = out / "panel" / PANEL_VERSION / "dist"
     for sub in PANEL_ASSETS:  # one path contains '^' and '@': copy as paths, never through a shell
-        shutil.copytree(DIST_DIR / sub, dest / sub, ignore=shutil.ignore_patterns("*.map"))
+        # no source maps; of Font Awesome's font formats, only woff2 (what every current browser uses)
+        skip = shutil.ignore_patterns("*.map", "*.eot", "*.ttf", "*.woff")
+        shutil.copytree(DIST_DIR / sub, dest / sub, ignore=skip)
 
 
 def report(out: Path) -> None:
-    rows = sorted((p.stat().st_size, str(p.relative_to(out))) for p in out.rglob("*") if p.is_file())
-    for size, name in rows:
-        log(f"{size / 1e6:8.2f} MB  {name}")
-    log(f"{sum(s for s, _ in rows) / 1e6:8.2f} MB  total in {len(rows)} files")
+    """Sizes on disk by component (what a cold load fetches is measured by the e2e tests)."""
+    parts: dict[str, int] = {}
+    for p in out.rglob("*"):
+        if p.is_file():
+            rel = p.relative_to(out).as_posix()
+            key = (rel.split("/")[1] if rel.endswith(".whl") else "pyodide runtime"
+                   if rel.startswith("pyodide/") else "panel assets (on disk, loaded on demand)"
+                   if rel.startswith("panel/") else rel)
+            parts[key] = parts.get(key, 0) + p.stat().st_size
+    for key, size in sorted(parts.items(), key=lambda kv: -kv[1]):
+        log(f"{size / 1e6:8.3f} MB  {key}")
+    log(f"{sum(parts.values()) / 1e6:8.3f} MB  total")
 
 
 def main() -> None:

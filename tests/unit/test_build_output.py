@@ -1,0 +1,160 @@
+"""Checks of the static site in build/, made by `make build` (tools/build_site.py).
+
+These tests need build/: they fail (never skip) when it is missing. No browser here; the e2e suite
+proves with the network blocked that nothing listed in ALLOWED_URLS is ever requested.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+sys.path.insert(0, str(ROOT / "tools"))
+import build_site  # noqa: E402
+
+# Every http(s) URL found in build/ must match one entry: (pattern, why it is never fetched).
+ALLOWED_URLS = [
+    (r"http://www\.w3\.org/(2000/svg|1999/xhtml|1999/xlink|1998/Math/MathML|XML/1998/namespace"
+     r"|2000/xmlns/?)$", "XML namespace names, identifiers that are never fetched"),
+    (r"http://(www\.inkscape\.org/namespaces/|sodipodi\.sourceforge\.net/DTD/|purl\.org/dc/"
+     r"|creativecommons\.org/ns)", "XML namespaces inside Panel's logo SVGs"),
+    (r"https://cdn\.jsdelivr\.net/pyodide/v", "pyodide.js's default indexURL; ours is derived "
+     "from where pyodide.js was loaded (./pyodide/)"),
+    (r"https://cdn\.jsdelivr\.net/npm/mathjax@", "BokehJS loads MathJax only for LaTeX labels; "
+     "the app has none"),
+    (r"https://cdn\.jsdelivr\.net/npm/@tabler/icons-webfont@", "Panel's icon font, only for "
+     "widgets given an icon=; the app uses none"),
+    (r"https://maps\.googleapis\.com/maps/api/js", "BokehJS GMapPlot only; the app has no Google map"),
+    (r"https?://(github\.com|jquery\.(com|org)|(docs\.)?bokeh\.org|fontawesome\.com|tabler\.io"
+     r"|www\.apache\.org/licenses|www\.python\.org/psf|peps\.python\.org|www\.npmjs\.com/package"
+     r"|fusejs\.io|kiro\.me|threedubmedia\.com|www\.foretagsplatsen\.se|panel\.pyviz\.org)",
+     "project homepages and licences in bundled libraries' comments and about boxes"),
+    (r"https?://(get\.webgl\.org|developers\.google\.com/maps|redux\.js\.org/Errors"
+     r"|www\.jsdelivr\.com/using-sri)", "links inside error messages of bundled libraries"),
+    (r"http://(foo\.com|octopart\.com/api)", "examples in bundled libraries' comments"),
+]
+URL = re.compile(rb"https?://[A-Za-z0-9._~:/?#@!$&*+=%-]+")
+SERVER_ONLY = {"geoviews", "cartopy", "shapely", "pyproj"}
+
+
+@pytest.fixture(scope="module")
+def build() -> Path:
+    if not (BUILD / "index.html").exists():
+        pytest.fail("build/ is missing or incomplete: run `make build` first")
+    return BUILD
+
+
+@pytest.fixture(scope="module")
+def lock(build) -> dict:
+    return json.loads((build / "pyodide" / "pyodide-lock.json").read_text())["packages"]
+
+
+def urls_in(build: Path) -> dict[str, set[str]]:
+    """URL -> files. Archives are opened: the app wheel's files in full, others are Python code
+    that only runs in the worker, whose requests the blocked-network e2e test catches."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(p for p in build.rglob("*") if p.is_file()):
+        rel = path.relative_to(build).as_posix()
+        blobs = [(rel, path.read_bytes())]
+        if path.name.startswith("climate_atlas-") and path.suffix == ".whl":
+            with zipfile.ZipFile(path) as z:
+                blobs = [(f"{rel}!{n}", z.read(n)) for n in z.namelist()]
+        elif path.suffix in (".whl", ".zip"):
+            continue
+        for name, data in blobs:
+            for url in URL.findall(data):
+                found.setdefault(url.decode(), set()).add(name)
+    return found
+
+
+def test_no_url_the_page_would_load(build):
+    unexplained = {
+        url: sorted(files) for url, files in urls_in(build).items()
+        if not any(re.match(pattern, url) for pattern, _ in ALLOWED_URLS)
+    }
+    assert not unexplained, f"external URLs in build/ with no allow-list entry: {unexplained}"
+
+
+def test_every_allow_list_entry_is_still_needed(build):
+    urls = urls_in(build)
+    stale = [p for p, _ in ALLOWED_URLS if not any(re.match(p, u) for u in urls)]
+    assert not stale, f"allow-list entries that match nothing any more, remove them: {stale}"
+
+
+def test_lock_lists_exactly_the_shipped_wheels(build, lock):
+    pyodide = build / "pyodide"
+    for name, entry in lock.items():
+        path = pyodide / entry["file_name"]
+        assert path.exists(), f"{name}: {entry['file_name']} is in the lock but not shipped"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
+    shipped = {p.name for p in pyodide.glob("*.whl")}
+    assert shipped == {e["file_name"] for e in lock.values()}, "wheels not listed in the lock"
+
+
+def test_every_dependency_resolves_and_nothing_server_only(lock):
+    for name, entry in lock.items():
+        assert set(entry["depends"]) <= lock.keys(), f"{name} depends on something not shipped"
+    assert not SERVER_ONLY & lock.keys()
+    assert not any(n in json.dumps(lock) for n in ("geoviews", "cartopy"))
+    assert {"climate-atlas", "panel", "bokeh", "holoviews", "micropip"} <= lock.keys()
+
+
+def test_compiled_wheels_match_pyodide_official_lock(lock):
+    """The carrier package is unusual; every compiled wheel must be byte-identical to Pyodide's."""
+    tgz = build_site.CACHE / f"pyodide-{build_site.PYODIDE_VERSION}.tgz"
+    assert tgz.exists(), f"{tgz} is missing: the build caches it; run `make build`"
+    with tarfile.open(tgz) as tar:
+        official = json.load(tar.extractfile("package/pyodide-lock.json"))["packages"]
+    compiled = {n: e for n, e in lock.items() if "wasm32" in e["file_name"]}
+    assert {"numpy", "pandas", "contourpy", "pillow"} <= compiled.keys()
+    for name in build_site.FROM_PYODIDE & lock.keys():
+        assert lock[name]["sha256"] == official[name]["sha256"], name
+
+
+def test_pure_wheels_match_the_build_venv(lock):
+    """The pre-render (this venv) and the browser must run the same versions."""
+    for name, entry in lock.items():
+        if name in build_site.FROM_PYODIDE or name == "climate-atlas":
+            continue
+        assert entry["version"] == md.version(name), f"{name}: browser {entry['version']}"
+
+
+def test_page_has_viewport_favicon_status_and_local_runtime(build):
+    html = (build / "index.html").read_text(encoding="utf-8")
+    worker = (build / "main.js").read_text(encoding="utf-8")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    icons = re.findall(r'<link rel="icon"[^>]*href="([^"]+)"', html)
+    assert icons == ["./favicon.svg"] and (build / "favicon.svg").exists()
+    assert 'id="site-status"' in html and "load-error" in html
+    assert 'importScripts("./pyodide/pyodide.js")' in worker
+    assert 'os.environ[\\"PANEL_CDN_ROOT\\"]' in worker or "PANEL_CDN_ROOT" in worker
+    assert "jsnull" in worker and "CLIMATE_ATLAS_TARGET" in worker
+    assert "type: 'load-error'" in worker
+    assert (build / "panel" / build_site.PANEL_VERSION / "dist" / "css").is_dir()
+
+
+def test_prerender_never_imports_server_only_modules(tmp_path):
+    """Run the pre-render as the builder does (target flag set) in a fresh interpreter."""
+    code = f"""
+import os, sys
+os.environ["PANEL_CDN_ROOT"] = "./panel/"
+os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
+from panel.io.convert import script_to_html
+script_to_html({str(ROOT / "app" / "main.py")!r}, runtime="pyodide-worker", inline=True)
+print(sorted(m for m in {list(build_site.SERVER_ONLY) + ["nh3"]!r} if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": ""}, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -1,0 +1,54 @@
+"""Fast unit tests of tools/build_site.py helpers (no downloads, no build/)."""
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import build_site  # noqa: E402
+
+
+def test_slim_drops_folders_and_rewrites_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_site, "CACHE", tmp_path / "cache")
+    wheel = tmp_path / "panel-1.9.4-py3-none-any.whl"
+    record = "panel/__init__.py,sha256=x,1\npanel/dist/panel.js,sha256=y,2\n" \
+             "panel/tests/test_a.py,sha256=z,3\npanel-1.9.4.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("panel/__init__.py", "")
+        z.writestr("panel/dist/panel.js", "js")
+        z.writestr("panel/tests/test_a.py", "")
+        z.writestr("panel-1.9.4.dist-info/RECORD", record)
+    slim = build_site.slim(wheel)
+    with zipfile.ZipFile(slim) as z:
+        assert z.namelist() == ["panel/__init__.py", "panel-1.9.4.dist-info/RECORD"]
+        assert z.read("panel-1.9.4.dist-info/RECORD").decode() == \
+            "panel/__init__.py,sha256=x,1\npanel-1.9.4.dist-info/RECORD,,\n"
+
+
+def test_other_wheels_are_not_slimmed(tmp_path):
+    wheel = tmp_path / "param-2.3.1-py3-none-any.whl"
+    assert build_site.slim(wheel) is wheel
+
+
+def test_dependency_markers_are_evaluated_for_pyodide():
+    from packaging.requirements import Requirement
+
+    assert not build_site.marker_ok(Requirement('tornado>=6.2; sys_platform != "emscripten"'))
+    assert not build_site.marker_ok(Requirement('colorama; platform_system == "Windows"'))
+    assert not build_site.marker_ok(Requirement('pyarrow; extra == "all"'))
+    assert build_site.marker_ok(Requirement('narwhals>=2'))
+
+
+def test_replace_once_refuses_a_changed_template():
+    assert build_site.replace_once("a b c", "b", "x", "t") == "a x c"
+    with pytest.raises(AssertionError, match="Panel template changed"):
+        build_site.replace_once("a b b", "b", "x", "t")
+
+
+def test_prelude_sets_cdn_root_target_and_jsnull_before_panel():
+    prelude = build_site.PRELUDE
+    assert "PANEL_CDN_ROOT" in prelude and "CLIMATE_ATLAS_TARGET" in prelude
+    assert "jsnull" in prelude and "import panel" not in prelude
