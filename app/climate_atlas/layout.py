@@ -67,7 +67,6 @@ def _mark_ready_when_rendered() -> None:
 def build_dashboard() -> pn.viewable.Viewable:
     """The whole page for one session."""
     pn.extension(sizing_mode="stretch_width")
-    hv.extension("bokeh")
     atlas = load_atlas()
     state = new_state(atlas)
     indicator, metric = _controls(atlas, state)

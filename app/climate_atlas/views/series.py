@@ -15,6 +15,10 @@ WORLD_COLOR = "#777777"
 CHART_OPTS = {"responsive": True, "height": 300, "show_grid": True, "toolbar": "above"}
 
 
+def _xy(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    return series.index.to_numpy(), series.to_numpy()
+
+
 def trend_line(series: pd.Series, per_decade: float) -> pd.Series:
     """The least-squares line of the trend window: slope from the pipeline, through the mean point."""
     window = series.loc[TREND_START:TREND_END].dropna()
@@ -39,14 +43,14 @@ def temperature_chart(atlas: Atlas, iso3: str) -> hv.Overlay:
     """Yearly anomaly against 1951-1980, the world for reference, and the 1993-2022 trend."""
     series = atlas.series(iso3)
     name = atlas.country_name(iso3)
-    world = hv.Curve(atlas.world_temperature, "year", "anomaly", label="World").opts(
+    world = hv.Curve(_xy(atlas.world_temperature), "year", "anomaly", label="World").opts(
         color=WORLD_COLOR, line_dash="dashed", line_width=1.5)
-    own = hv.Curve(series, "year", "anomaly", label=name).opts(color=COUNTRY_COLOR, line_width=2)
-    dots = hv.Scatter(series, "year", "anomaly").opts(color=COUNTRY_COLOR, size=4, tools=["hover"])
+    own = hv.Curve(_xy(series), "year", "anomaly", label=name).opts(color=COUNTRY_COLOR, line_width=2)
+    dots = hv.Scatter(_xy(series), "year", "anomaly").opts(color=COUNTRY_COLOR, size=4, tools=["hover"])
     layers = [world, own, dots]
     if iso3 in atlas.warming.index and not np.isnan(atlas.warming.at[iso3, "trend_per_decade"]):
         line = trend_line(series, float(atlas.warming.at[iso3, "trend_per_decade"]))
-        layers.append(hv.Curve(line, "year", "anomaly", label="Trend 1993-2022").opts(
+        layers.append(hv.Curve(_xy(line), "year", "anomaly", label="Trend 1993-2022").opts(
             color="black", line_width=2))
     return hv.Overlay(layers).opts(
         title=temperature_title(atlas, iso3), ylabel="Anomaly (°C vs 1951-1980)", xlabel="Year",
@@ -66,7 +70,7 @@ def indicator_chart(atlas: Atlas, code: str, iso3: str) -> hv.Curve:
     """One World Bank indicator for one country, in its published unit."""
     meta = atlas.indicator_meta.loc[code]
     series = atlas.indicator_series(code, iso3)
-    return hv.Curve(series, "year", "value", label=atlas.country_name(iso3)).opts(
+    return hv.Curve(_xy(series), "year", "value", label=atlas.country_name(iso3)).opts(
         title=indicator_title(atlas, code, iso3), ylabel=str(meta["unit"]), xlabel="Year",
         color="#2166ac", line_width=2, tools=["hover"], **CHART_OPTS)
 
