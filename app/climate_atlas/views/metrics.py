@@ -30,12 +30,16 @@ def describe(value: float, first: float, last: float, n: int, unit: str) -> str:
 
 
 def metric_table(atlas: Atlas, metric: str) -> pd.DataFrame:
-    """Per country: `value` (NaN when missing) and `label` (the hover text), for the given metric."""
+    """Per country: `value` (NaN when missing) and `label` (hover text: value, years, source).
+
+    The source matters in the hover: FAOSTAT's series end in 2020, so their "2018-2022" is 2018-2020.
+    """
     column = {"mean": "mean_2018_2022", "trend": "trend_per_decade"}[metric]
     w = atlas.warming
+    sources = atlas.countries["temperature_source"].reindex(w.index)
     labels = [
         describe(row[column], row[f"{metric}_first"], row[f"{metric}_last"],
-                 int(row[f"{metric}_n"]), UNITS[metric])
-        for _, row in w.iterrows()
+                 int(row[f"{metric}_n"]), UNITS[metric]) + f", {sources[iso3]}"
+        for iso3, row in w.iterrows()
     ]
     return pd.DataFrame({"value": w[column], "label": labels}, index=w.index)
