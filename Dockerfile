@@ -1,0 +1,52 @@
+# Climate Atlas under `panel serve`, for Heroku's container stack or any Docker host.
+# Run:   docker run -e PORT=8080 -e BOKEH_ALLOW_WS_ORIGIN=127.0.0.1:8080 -p 127.0.0.1:8080:8080 IMAGE
+# Heroku sets $PORT; BOKEH_ALLOW_WS_ORIGIN (host[:port] users open, comma-separated) is required.
+# Tests pass their own base (--build-arg BASE_IMAGE=...): no image registry is reachable there.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PORT=5006 \
+    CLIMATE_ATLAS_TARGET=server \
+    CLIMATE_ATLAS_SERVER_DATA=/srv/climate-atlas/data/server
+
+# Dependencies first, so that editing the app reuses this layer. Every file is pinned by sha256
+# (the lock covers setuptools, the build backend used below); wheels only, nothing is compiled.
+COPY requirements-server.lock /tmp/requirements-server.lock
+RUN python3 -m venv /opt/venv \
+    && pip install --no-cache-dir --require-hashes --only-binary=:all: \
+        -r /tmp/requirements-server.lock \
+    && rm /tmp/requirements-server.lock
+
+# The app package, built from the same pyproject mapping as the editable install and the browser
+# wheel (data/precomputed -> climate_atlas/precomputed). No build isolation: the backend is the
+# hashed setuptools above, not a fresh unpinned download.
+WORKDIR /srv/climate-atlas
+COPY pyproject.toml /tmp/src/pyproject.toml
+COPY app /tmp/src/app
+COPY data/precomputed /tmp/src/data/precomputed
+# Only main.py stays beside the server: Bokeh puts the script's folder first on sys.path, and a
+# copy of the package sources there would shadow the installed package (which has the data).
+RUN pip install --no-cache-dir --no-deps --no-build-isolation /tmp/src \
+    && mkdir app \
+    && cp /tmp/src/app/main.py app/main.py \
+    && rm -rf /tmp/src
+
+# Server-only lon/lat geometry (110m, 50m) that only climate_atlas.server_extras reads, found
+# through CLIMATE_ATLAS_SERVER_DATA above. It is in the image only, never in the wheel.
+COPY data/server data/server
+COPY docker/check-env.sh /usr/local/bin/climate-atlas-check-env
+
+RUN useradd --system --uid 10001 --user-group --create-home --shell /usr/sbin/nologin atlas
+USER 10001:10001
+
+EXPOSE 5006
+# Panel's liveness endpoint builds one session of the app: a real health check.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s \
+    CMD ["sh", "-c", "python -c \"import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/liveness?endpoint=/main' % os.environ['PORT'], timeout=9)\""]
+# exec: panel serve becomes PID 1 and gets docker stop's SIGTERM. The check refuses to start
+# without an explicit websocket origin allow-list (Bokeh reads BOKEH_ALLOW_WS_ORIGIN itself).
+CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --use-xheaders"]
