@@ -23,9 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="raw snapshot folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="precomputed output folder")
-    parser.add_argument(
-        "--server-out", type=Path, default=DEFAULT_SERVER, help="server-only geometry folder"
-    )
+    parser.add_argument("--server-out", type=Path, default=DEFAULT_SERVER, help="server-only geometry folder")
     return parser.parse_args(argv)
 
 

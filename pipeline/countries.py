@@ -38,9 +38,7 @@ def read_regions(raw: RawDir) -> pd.DataFrame:
     adm0 = frame["adm0_a3"].str.strip().replace(RENAMED)
     keys = iso.where(iso != MISSING, adm0)
     table.check_unique(keys, "country key (iso_a3, else adm0_a3)")
-    return pd.DataFrame(
-        {"key": keys, "continent": frame["continent"], "region": frame["subregion"]}
-    )
+    return pd.DataFrame({"key": keys, "continent": frame["continent"], "region": frame["subregion"]})
 
 
 def regions_for(entities: list[str], table: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:

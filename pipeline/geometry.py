@@ -54,9 +54,7 @@ def read_features(raw: RawDir) -> list[Feature]:
         features = []
         for item in reader.iterShapeRecords():
             record = item.record.as_dict()
-            features.append(
-                Feature(key(record), record["NAME"], shape(item.shape.__geo_interface__))
-            )
+            features.append(Feature(key(record), record["NAME"], shape(item.shape.__geo_interface__)))
     except (shapefile.ShapefileException, KeyError, ValueError) as exc:
         raise RawDataError(NE_STEM + ".shp", None, f"unreadable shapefile: {exc}") from None
     keys = [feature.iso3 for feature in features]

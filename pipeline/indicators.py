@@ -41,9 +41,7 @@ def iso_alpha3(raw: RawDir) -> set[str]:
         entries = json.loads(raw.read_text(ISO_CODES, "utf-8"))
         return {entry[1] for entry in entries}
     except (ValueError, IndexError, TypeError) as exc:
-        raise RawDataError(
-            ISO_CODES, None, f"not the expected JSON array of codes: {exc}"
-        ) from None
+        raise RawDataError(ISO_CODES, None, f"not the expected JSON array of codes: {exc}") from None
 
 
 def last_updated(path: str, text: str) -> str:
@@ -60,7 +58,9 @@ def read_file(path: str, text: str, reviewed: pd.DataFrame) -> tuple[str, list[s
     table = parse_csv(path, text, PREAMBLE_LINES)
     if table.header[:4] != KEY_COLUMNS:
         raise table.error(None, f"first columns are {table.header[:4]}, expected {KEY_COLUMNS}")
-    years = year_columns(table, "", "Indicator Code")
+    years = year_columns(table, "")
+    if table.header.index(years[0]) != len(KEY_COLUMNS):
+        raise table.error(None, f"year columns must follow {KEY_COLUMNS[-1]!r}")
     trailing = table.header[4 + len(years) :]
     if any(trailing):
         raise table.error(None, f"unexpected columns after the years: {trailing}")

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +74,7 @@ class Table:
 
     def error(self, row: int | None, problem: str) -> RawDataError:
         """An error at a data row (by index), or at the header when row is None."""
-        return RawDataError(
-            self.path, self.header_line if row is None else self.lines[row], problem
-        )
+        return RawDataError(self.path, self.header_line if row is None else self.lines[row], problem)
 
     def require(self, columns: list[str]) -> None:
         """Fail unless every key column is present exactly once."""
@@ -100,14 +99,10 @@ class Table:
         """Parse cells as floats ('' is missing); fail at the first that is not a finite number."""
         stripped = cells.apply(lambda col: col.str.strip())
         values = stripped.apply(pd.to_numeric, errors="coerce")
-        bad = (stripped != "").to_numpy() & ~np.isfinite(
-            values.to_numpy(dtype=float, na_value=np.nan)
-        )
+        bad = (stripped != "").to_numpy() & ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise self.error(
-                int(i), f"column {cells.columns[j]!r}: {cells.iat[i, j]!r} is not a number"
-            )
+            raise self.error(int(i), f"column {cells.columns[j]!r}: {cells.iat[i, j]!r} is not a number")
         return values
 
 
@@ -138,24 +133,20 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
     return Table(path, header, rows, lines, header_line)
 
 
-def year_columns(table: Table, prefix: str, after: str) -> list[str]:
-    """The contiguous run of year columns (e.g. F1961..F2022) that starts right after `after`.
+def year_columns(table: Table, prefix: str) -> list[str]:
+    """The contiguous run of year columns (e.g. F1961..F2022), found where it starts.
 
     Files of one kind differ in width (the World Bank's end in 2021, 2022 or 2024), so the run is
-    found, not fixed; a gap or a stray column inside it is an error.
+    found, not fixed; a gap, or a year column after the run ends, is an error.
     """
-    start = table.header.index(after) + 1
-    years: list[str] = []
-    for name in table.header[start:]:
-        digits = name[len(prefix) :]
-        if not (name.startswith(prefix) and digits.isdigit() and len(digits) == 4):
-            break
-        if years and int(digits) != int(years[-1][len(prefix) :]) + 1:
-            raise table.error(None, f"year columns are not contiguous at {name!r}")
-        years.append(name)
-    if not years:
-        raise table.error(None, f"no year columns ({prefix}YYYY) after {after!r}")
-    return years
+    pattern = re.compile(re.escape(prefix) + r"(\d{4})")
+    found = [(i, int(m.group(1))) for i, name in enumerate(table.header) if (m := pattern.fullmatch(name))]
+    if not found:
+        raise table.error(None, f"no year columns ({prefix}YYYY)")
+    for (i, year), (j, next_year) in zip(found, found[1:], strict=False):
+        if (j, next_year) != (i + 1, year + 1):
+            raise table.error(None, f"year columns are not contiguous at {table.header[j]!r}")
+    return [table.header[i] for i, _ in found]
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

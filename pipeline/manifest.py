@@ -15,8 +15,7 @@ COMMAND = "python -m pipeline"
 def inputs(read_log: dict[str, str], releases: dict[str, str]) -> list[dict[str, str]]:
     """One entry per raw file read, sorted by path."""
     return [
-        {**sources.describe(path, releases), "sha256": digest}
-        for path, digest in sorted(read_log.items())
+        {**sources.describe(path, releases), "sha256": digest} for path, digest in sorted(read_log.items())
     ]
 
 

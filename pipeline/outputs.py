@@ -92,6 +92,4 @@ def check_budget(files: dict[str, bytes]) -> None:
     if total > BUDGET_BYTES:
         raise AssertionError(f"outputs total {total} bytes, budget {BUDGET_BYTES}")
     if len(files[GEOMETRY]) > GEOMETRY_BUDGET_BYTES:
-        raise AssertionError(
-            f"{GEOMETRY} is {len(files[GEOMETRY])} bytes, budget {GEOMETRY_BUDGET_BYTES}"
-        )
+        raise AssertionError(f"{GEOMETRY} is {len(files[GEOMETRY])} bytes, budget {GEOMETRY_BUDGET_BYTES}")

@@ -31,12 +31,8 @@ class Source:
     release: str
 
 
-FAO_LICENCE = (
-    "CC BY-NC-SA 3.0 IGO at this release (FAO has since announced CC BY 4.0; check current terms)"
-)
-SEED_COMMIT = (
-    "InsciteAnalytics/worldbank-climate-dashboard @ 65b9ad010016dd6bba3a1c4630f266db4fda1467"
-)
+FAO_LICENCE = "CC BY-NC-SA 3.0 IGO at this release (FAO has since announced CC BY 4.0; check current terms)"
+SEED_COMMIT = "InsciteAnalytics/worldbank-climate-dashboard @ 65b9ad010016dd6bba3a1c4630f266db4fda1467"
 NATURAL_EARTH = Source(
     "Natural Earth (naturalearthdata.com)",
     "public domain",

@@ -52,8 +52,8 @@ def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[st
 def read_imf(raw: RawDir) -> pd.DataFrame:
     """IMF file -> long rows keyed by ISO3 (WLD included)."""
     table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8-sig"))
-    table.require(["Country", "ISO3", "CTS_Full_Descriptor"])
-    years = year_columns(table, "F", "CTS_Full_Descriptor")
+    table.require(["ISO3"])
+    years = year_columns(table, "F")
     frame = table.frame()
     iso3 = frame["ISO3"].str.strip()
     bad = ~iso3.str.fullmatch(r"[A-Z]{3}")
@@ -68,27 +68,19 @@ def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
     """FAOSTAT file -> (long annual rows keyed by ISO3, names of areas without an ISO3)."""
     table = parse_csv(FAO_TEMPERATURE, raw.read_text(FAO_TEMPERATURE, "cp1252"))
     table.require(["Area Code", "Area", "Months Code", "Element Code", "Unit"])
-    years = year_columns(table, "Y", "Unit")
+    years = year_columns(table, "Y")
     frame = table.frame()
     table.check_unique(frame[["Area Code", "Months Code", "Element Code"]], "area/month/element")
     wrong_unit = frame["Unit"] != FAO_UNIT
     if wrong_unit.any():
         i = int(wrong_unit.to_numpy().argmax())
-        raise table.error(
-            i, f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?"
-        )
-    annual = (frame["Months Code"] == FAO_ANNUAL_MONTHS) & (
-        frame["Element Code"] == FAO_CHANGE_ELEMENT
-    )
+        raise table.error(i, f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?")
+    annual = (frame["Months Code"] == FAO_ANNUAL_MONTHS) & (frame["Element Code"] == FAO_CHANGE_ELEMENT)
     table.numbers(frame[years])  # every cell must be numeric, not only the annual rows used
     iso3 = area_iso3(table, frame)
     keep = annual & (iso3 != "")
-    rows = long_form(
-        table, frame[keep].reset_index(drop=True), iso3[keep].reset_index(drop=True), years
-    )
-    unmatched = frame.loc[
-        annual & (iso3 == "") & (frame["Area Code"].astype(int) < FAO_AGGREGATES_FROM)
-    ]
+    rows = long_form(table, frame[keep].reset_index(drop=True), iso3[keep].reset_index(drop=True), years)
+    unmatched = frame.loc[annual & (iso3 == "") & (frame["Area Code"].astype(int) < FAO_AGGREGATES_FROM)]
     return rows.rename(columns={"key": "iso3"}), sorted(unmatched["Area"])
 
 

@@ -31,10 +31,7 @@ def decode_arcs(topology: dict) -> list[np.ndarray]:
     """Quantized, delta-encoded arcs -> absolute lon/lat arrays."""
     scale = np.asarray(topology["transform"]["scale"], dtype=float)
     translate = np.asarray(topology["transform"]["translate"], dtype=float)
-    return [
-        np.cumsum(np.asarray(arc, dtype=float), axis=0) * scale + translate
-        for arc in topology["arcs"]
-    ]
+    return [np.cumsum(np.asarray(arc, dtype=float), axis=0) * scale + translate for arc in topology["arcs"]]
 
 
 def ring(indices: list[int], arcs: list[np.ndarray]) -> list[float]:
@@ -88,8 +85,6 @@ def build(raw: RawDir, path: str) -> dict:
         if geometry.get("type") not in ("Polygon", "MultiPolygon"):
             continue
         code = key(path, geometry, alpha3)
-        item = merged.setdefault(
-            code, {"iso3": code, "name": geometry["properties"]["name"], "polygons": []}
-        )
+        item = merged.setdefault(code, {"iso3": code, "name": geometry["properties"]["name"], "polygons": []})
         item["polygons"].extend(polygons(geometry, arcs))
     return {"units": "degrees", "countries": [merged[k] for k in sorted(merged)]}

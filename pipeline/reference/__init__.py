@@ -40,9 +40,7 @@ def fao_areas() -> pd.DataFrame:
 
 def indicators() -> pd.DataFrame:
     """The 12 World Bank indicators: short name, unit, exact file name, compiler, licence."""
-    return load(
-        "indicators.csv", ["code", "short_name", "unit", "name", "compiler", "licence"], "code"
-    )
+    return load("indicators.csv", ["code", "short_name", "unit", "name", "compiler", "licence"], "code")
 
 
 def seed_names() -> pd.DataFrame:

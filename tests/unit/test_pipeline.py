@@ -125,9 +125,7 @@ def test_csv_outputs_use_lf_and_no_bom(fresh) -> None:
 )
 def test_imf_temperature_equals_raw_cell(fresh, iso3: str, year: int) -> None:
     (raw,) = [r for r in raw_rows(IMF, "utf-8-sig") if r["ISO3"] == iso3]
-    (out,) = [
-        r for r in rows(fresh, "temperature.csv.gz") if (r["iso3"], r["year"]) == (iso3, str(year))
-    ]
+    (out,) = [r for r in rows(fresh, "temperature.csv.gz") if (r["iso3"], r["year"]) == (iso3, str(year))]
     assert out["anomaly"] == raw[f"F{year}"]
 
 
@@ -141,9 +139,7 @@ def test_faostat_temperature_equals_raw_cell(fresh, iso3: str, area: str, year: 
         for r in raw_rows(FAO, "cp1252")
         if r["Area"] == area and r["Months Code"] == "7020" and r["Element Code"] == "7271"
     ]
-    (out,) = [
-        r for r in rows(fresh, "temperature.csv.gz") if (r["iso3"], r["year"]) == (iso3, str(year))
-    ]
+    (out,) = [r for r in rows(fresh, "temperature.csv.gz") if (r["iso3"], r["year"]) == (iso3, str(year))]
     assert out["anomaly"] == raw[f"Y{year}"]
 
 
@@ -154,8 +150,7 @@ def test_temperature_series_one_source_per_country(fresh) -> None:
     assert "WLD" not in with_series
     assert len(with_series) == 235
     by_source = {
-        s: {k for k, r in countries.items() if r["temperature_source"] == s}
-        for s in ("IMF", "FAOSTAT")
+        s: {k for k, r in countries.items() if r["temperature_source"] == s} for s in ("IMF", "FAOSTAT")
     }
     assert len(by_source["IMF"]) == 223
     assert by_source["FAOSTAT"] == {
@@ -176,9 +171,7 @@ def test_temperature_series_one_source_per_country(fresh) -> None:
     years = {int(r["year"]) for r in temperature}
     assert min(years) == 1961 and max(years) == 2022
     # FAOSTAT series end in 2020: a FAOSTAT country never has 2021-2022.
-    assert not [
-        r for r in temperature if r["iso3"] in by_source["FAOSTAT"] and int(r["year"]) > 2020
-    ]
+    assert not [r for r in temperature if r["iso3"] in by_source["FAOSTAT"] and int(r["year"]) > 2020]
     assert all(r["anomaly"] != "" for r in temperature)
 
 
@@ -276,11 +269,7 @@ def test_indicators_drop_exactly_49_aggregates(fresh) -> None:
 
 
 def test_world_indicators_are_the_wld_rows(fresh) -> None:
-    (raw,) = [
-        r
-        for r in raw_rows(wdi_file("SP.POP.TOTL"), "utf-8-sig", skip=4)
-        if r["Country Code"] == "WLD"
-    ]
+    (raw,) = [r for r in raw_rows(wdi_file("SP.POP.TOTL"), "utf-8-sig", skip=4) if r["Country Code"] == "WLD"]
     world = {(r["code"], r["year"]): r["value"] for r in rows(fresh, "world_indicators.csv")}
     assert world[("SP.POP.TOTL", "2022")] == raw["2022"]
 
@@ -290,10 +279,7 @@ def test_indicator_meta(fresh) -> None:
     assert len(meta) == 12
     assert meta["SP.POP.TOTL"]["unit"] == "people"
     assert meta["EG.USE.PCAP.KG.OE"]["last_updated"] == "2025-07-01"
-    assert (
-        meta["EN.ATM.CO2E.PC"]["source_url"]
-        == "https://data.worldbank.org/indicator/EN.ATM.CO2E.PC"
-    )
+    assert meta["EN.ATM.CO2E.PC"]["source_url"] == "https://data.worldbank.org/indicator/EN.ATM.CO2E.PC"
     assert all(r["licence"] and r["compiler"] and r["short_name"] for r in meta.values())
 
 
@@ -312,21 +298,14 @@ def test_country_table(fresh) -> None:
     assert countries["AFG"]["name"] == "Afghanistan"
     assert all(r["continent"] and r["region"] for r in countries.values())
     assert countries["XKX"]["continent"] == "Europe"
-    assert (
-        countries["CYN"]["temperature_source"] == "" and countries["CYN"]["indicator_count"] == "0"
-    )
-    assert (
-        countries["FRA"]["has_geometry"] == "True" and countries["ABW"]["has_geometry"] == "False"
-    )
+    assert countries["CYN"]["temperature_source"] == "" and countries["CYN"]["indicator_count"] == "0"
+    assert countries["FRA"]["has_geometry"] == "True" and countries["ABW"]["has_geometry"] == "False"
     assert countries["USA"]["indicator_count"] == "12"
 
 
 def test_seed_table(fresh) -> None:
     seed = {r["iso3"]: r for r in rows(fresh, "seed_tdiff.csv")}
-    raw = {
-        r["country"]: r["tempchange"]
-        for r in raw_rows(RAW / "seed-dashboard" / "tdiff4.csv", "utf-8")
-    }
+    raw = {r["country"]: r["tempchange"] for r in raw_rows(RAW / "seed-dashboard" / "tdiff4.csv", "utf-8")}
     assert len(seed) == len(raw) == 196
     assert seed["BHS"]["seed_name"] == "The Bahamas"
     assert all(raw[r["seed_name"]] == r["tempchange"] for r in seed.values())
