@@ -42,7 +42,8 @@ ALLOWED_URLS = [
     (r"https?://(github\.com|jquery\.(com|org)|(docs\.)?bokeh\.org|fontawesome\.com|tabler\.io"
      r"|www\.apache\.org/licenses|www\.python\.org/psf|peps\.python\.org|www\.npmjs\.com/package"
      r"|fusejs\.io|kiro\.me|threedubmedia\.com|www\.foretagsplatsen\.se|panel\.pyviz\.org)",
-     "project homepages and licences in bundled libraries' comments and about boxes"),
+     "project homepages and licences: bundled libraries' comments and about boxes, and "
+     "source pages a person clicks in the Sources card"),
     (r"https?://(get\.webgl\.org|developers\.google\.com/maps|redux\.js\.org/Errors"
      r"|www\.jsdelivr\.com/using-sri)", "links inside error messages of bundled libraries"),
     (r"http://(foo\.com|octopart\.com/api)", "examples in bundled libraries' comments"),
