@@ -34,12 +34,11 @@ def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
     temp = temperature.build(raw)
     wdi = indicators.build(raw)
     tdiff, seed_unmatched = seed.build(raw)
-    features = geometry.read_features(raw)
-    shapes = {f.iso3 for f in features}
     counts = wdi.values.groupby("iso3")["code"].nunique().to_dict()
+    features = geometry.read_features(raw)
+    geometry.check_keys(features, set(temp.source) | set(counts) | set(tdiff["iso3"]))
+    shapes = {f.iso3 for f in features}
     table, centroid_unmatched = countries.build(raw, temp.source, shapes, counts, set(tdiff["iso3"]))
-    with_data = set(temp.source) | set(counts) | set(tdiff["iso3"])
-    geometry.check_keys(features, with_data, set(table["iso3"]))
     names = dict(zip(table["iso3"], table["name"], strict=True))
 
     frames = {

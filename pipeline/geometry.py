@@ -64,19 +64,18 @@ def read_features(raw: RawDir) -> list[Feature]:
     return [feature for feature in features if feature.iso3 not in DROPPED]
 
 
-def check_keys(features: list[Feature], with_data: set[str], known: set[str]) -> None:
-    """Every polygon must key to a known entity, and only the declared ones may lack data."""
-    for feature in features:
-        if feature.iso3 not in known:
-            raise RawDataError(
-                NE_STEM + ".dbf", None, f"{feature.ne_name!r} keys to unknown code {feature.iso3!r}"
-            )
-    no_data = {f.iso3 for f in features} - with_data
-    if no_data != NO_DATA_POLYGONS:
+def check_keys(features: list[Feature], with_data: set[str]) -> None:
+    """Every polygon must key to an entity with data, except the declared no-data ones.
+
+    A polygon keyed wrongly (-99, or a non-ISO ADM0_A3 such as SDS) matches no data, so this also
+    catches a country with data that would silently be drawn grey.
+    """
+    no_data = {f.iso3: f.ne_name for f in features if f.iso3 not in with_data}
+    if set(no_data) != NO_DATA_POLYGONS:
         raise RawDataError(
             NE_STEM + ".dbf",
             None,
-            f"polygons without any data are {sorted(no_data)}, expected {sorted(NO_DATA_POLYGONS)}",
+            f"polygons without data are {sorted(no_data.items())}, expected {sorted(NO_DATA_POLYGONS)}",
         )
 
 

@@ -67,6 +67,10 @@ def read_file(path: str, text: str, reviewed: pd.DataFrame) -> tuple[str, list[s
     frame = table.frame()
     code = check_indicator(table, frame, reviewed)
     iso3 = frame["Country Code"].str.strip()
+    malformed = ~iso3.str.fullmatch(r"[A-Z0-9]{3}")
+    if malformed.any():
+        i = int(malformed.to_numpy().argmax())
+        raise table.error(i, f"Country Code {frame['Country Code'].iat[i]!r} is not a three-character code")
     table.check_unique(iso3, "Country Code")
     values = table.numbers(frame[years]).assign(iso3=iso3.to_numpy())
     text_cells = frame[years].apply(lambda col: col.str.strip()).assign(iso3=iso3.to_numpy())

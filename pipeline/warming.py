@@ -32,9 +32,8 @@ COLUMNS = [
 
 
 def fmt(value: float) -> str:
-    """A derived value rounded to 4 decimals, with no '-0.0000'."""
-    text = f"{round(value, DECIMALS) + 0.0:.{DECIMALS}f}"
-    return "0.0000" if text == "-0.0000" else text
+    """A derived value rounded to 4 decimals; adding 0.0 turns a rounded -0.0 into 0.0."""
+    return f"{round(value, DECIMALS) + 0.0:.{DECIMALS}f}"
 
 
 def window(years: np.ndarray, values: np.ndarray, span: range) -> tuple[np.ndarray, np.ndarray]:

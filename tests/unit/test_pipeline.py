@@ -15,8 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
+
+from pipeline import geometry, temperature, warming
+from pipeline.io import RawDataError
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT.parent / "shared" / "data" / "raw"
@@ -315,14 +320,14 @@ def test_seed_table(fresh) -> None:
 # --- geometry ---------------------------------------------------------------------------------
 
 
-def geometry(fresh) -> dict[str, dict]:
+def shapes_of(fresh) -> dict[str, dict]:
     content = json.loads(fresh["geometry.json"])
     assert (content["projection"], content["units"]) == ("Equal Earth", "km")
     return {c["iso3"]: c for c in content["countries"]}
 
 
 def test_geometry_keys(fresh) -> None:
-    shapes = geometry(fresh)
+    shapes = shapes_of(fresh)
     assert len(shapes) == 176
     assert {"FRA", "NOR", "SSD", "PSE", "ESH"} <= set(shapes)
     assert not {"ATA", "-99", "SDS", "PSX", "SAH", "KOS"} & set(shapes)
@@ -331,7 +336,7 @@ def test_geometry_keys(fresh) -> None:
 
 
 def test_labels_lie_inside_their_polygons(fresh) -> None:
-    for iso3, country in geometry(fresh).items():
+    for iso3, country in shapes_of(fresh).items():
         parts = [
             shapely.Polygon(
                 list(zip(p[0][::2], p[0][1::2], strict=True)),
@@ -343,11 +348,11 @@ def test_labels_lie_inside_their_polygons(fresh) -> None:
 
 
 def test_geometry_is_projected_equal_earth_km(fresh) -> None:
-    xs = [v for c in geometry(fresh).values() for p in c["polygons"] for r in p for v in r[::2]]
+    xs = [v for c in shapes_of(fresh).values() for p in c["polygons"] for r in p for v in r[::2]]
     assert -17244 <= min(xs) < -16500 and 16500 < max(xs) <= 17244  # Equal Earth: |x| <= 17243.96
 
 
-def test_server_geometry(fresh) -> None:
+def test_server_shapes_of(fresh) -> None:
     for name, count in (("countries-110m-lonlat.json", 177), ("countries-50m-lonlat.json", 240)):
         content = json.loads(fresh[f"server/{name}"])
         shapes = {c["iso3"]: c for c in content["countries"]}
@@ -387,3 +392,60 @@ def test_manifest_lists_every_output_with_its_hash(fresh) -> None:
         assert entry["sha256"] == hashlib.sha256(fresh[name]).hexdigest()
         assert entry["command"] == "python -m pipeline"
     assert outputs["temperature.csv.gz"]["rows"] == len(rows(fresh, "temperature.csv.gz"))
+
+
+# --- rules, on small inputs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"ISO_A3_EH": "FRA", "ADM0_A3": "FRA"}, "FRA"),  # ISO_A3 is -99 for France; _EH is not
+        ({"ISO_A3_EH": "-99", "ADM0_A3": "NOR"}, "NOR"),
+        ({"ISO_A3_EH": "SSD", "ADM0_A3": "SDS"}, "SSD"),
+        ({"ISO_A3_EH": "-99", "ADM0_A3": "KOS"}, "XKX"),
+        ({"ISO_A3_EH": "-99", "ADM0_A3": "CYN"}, "CYN"),
+    ],
+)
+def test_natural_earth_key_rule(record: dict, expected: str) -> None:
+    assert geometry.key(record) == expected
+
+
+def test_a_miskeyed_polygon_stops_the_pipeline() -> None:
+    square = shapely.box(0, 0, 1, 1)
+    features = [geometry.Feature(k, k, square) for k in ("FRA", "CYN", "SOL", "SDS")]
+    with pytest.raises(RawDataError, match="SDS"):
+        geometry.check_keys(features, with_data={"FRA"})
+    geometry.check_keys(features[:3], with_data={"FRA"})
+
+
+def series(iso3: str, years: range) -> pd.DataFrame:
+    return pd.DataFrame({"iso3": iso3, "year": list(years), "anomaly": "0.1", "value": 0.1})
+
+
+def test_one_source_rule() -> None:
+    imf = pd.concat(
+        [series("AAA", range(1993, 2023)), series("BBB", range(1961, 2005)), series("CCC", range(1961, 1990))]
+    )
+    fao = pd.concat(
+        [
+            series("AAA", range(1961, 2021)),
+            series("BBB", range(1961, 2021)),
+            series("DDD", range(1995, 2021)),
+            series("EEE", range(2010, 2021)),
+        ]
+    )
+    assert temperature.choose_sources(imf, fao) == {
+        "AAA": "IMF",
+        "BBB": "FAOSTAT",
+        "CCC": "IMF",
+        "DDD": "FAOSTAT",
+    }
+
+
+def test_warming_thresholds() -> None:
+    years = np.arange(1993, 2023)
+    row = warming.metrics(years, 0.02 * (years - 1993))
+    assert row == ["0.5400", "2018", "2022", "5", "0.2000", "1993", "2022", "30"]
+    short = warming.metrics(years[:19], np.zeros(19))
+    assert short == ["", "", "", "0", "", "1993", "2011", "19"]
