@@ -351,8 +351,7 @@ def report(out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    root_default = TOOLS.parent
-    parser.add_argument("--root", type=Path, default=root_default, help="project root (pyproject.toml)")
+    parser.add_argument("--root", type=Path, default=TOOLS.parent, help="project root (pyproject.toml)")
     parser.add_argument("--out", type=Path, help="output folder (default: ROOT/build)")
     args = parser.parse_args()
     root = args.root.resolve()
@@ -386,7 +385,9 @@ def main() -> None:
     assert len(lock) == len(added) + len(compiled), "a shipped wheel is missing from the lock"
 
     app_name = canonicalize_name(parse_wheel_filename(app.name)[0])
-    convert(root / "app" / "main.py", tmp, [app_name, *BROWSER_ROOTS[:-1]])
+    # What the worker's micropip.install asks for; panel==1.9.4 and bokeh are added by convert_app,
+    # everything else follows from the lock's depends (so no request leaves the site).
+    convert(root / "app" / "main.py", tmp, [app_name, "holoviews"])
     improve_page(tmp)
     copy_panel_assets(tmp)
 
