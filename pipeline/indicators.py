@@ -67,10 +67,10 @@ def read_file(path: str, text: str, reviewed: pd.DataFrame) -> tuple[str, list[s
     frame = table.frame()
     code = check_indicator(table, frame, reviewed)
     iso3 = frame["Country Code"].str.strip()
-    malformed = ~iso3.str.fullmatch(r"[A-Z0-9]{3}")
-    if malformed.any():
-        i = int(malformed.to_numpy().argmax())
-        raise table.error(i, f"Country Code {frame['Country Code'].iat[i]!r} is not a three-character code")
+    table.expect(
+        iso3.str.fullmatch(r"[A-Z0-9]{3}"),
+        lambda i: f"Country Code {frame['Country Code'].iat[i]!r} is not a three-character code",
+    )
     table.check_unique(iso3, "Country Code")
     values = table.numbers(frame[years]).assign(iso3=iso3.to_numpy())
     text_cells = frame[years].apply(lambda col: col.str.strip()).assign(iso3=iso3.to_numpy())
@@ -89,12 +89,10 @@ def check_indicator(table: Table, frame: pd.DataFrame, reviewed: pd.DataFrame) -
     if code not in known.index:
         raise table.error(0, f"indicator {code!r} is not in pipeline/reference/indicators.csv")
     expected = known.at[code, "name"]
-    wrong = frame["Indicator Name"] != expected
-    if wrong.any():
-        i = int(wrong.to_numpy().argmax())
-        raise table.error(
-            i, f"Indicator Name {frame['Indicator Name'].iat[i]!r}, reviewed name is {expected!r}"
-        )
+    table.expect(
+        frame["Indicator Name"] == expected,
+        lambda i: f"Indicator Name {frame['Indicator Name'].iat[i]!r}, reviewed name is {expected!r}",
+    )
     return code
 
 

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,17 +84,24 @@ class Table:
                 found = "missing" if name not in self.header else "duplicated"
                 raise self.error(None, f"key column {name!r} is {found}")
 
+    def expect(self, ok: pd.Series, problem: Callable[[int], str]) -> None:
+        """Fail at the first row where `ok` is False; `problem(i)` describes row i."""
+        bad = ~ok.to_numpy(dtype=bool)
+        if bad.any():
+            i = int(bad.argmax())
+            raise self.error(i, problem(i))
+
     def frame(self) -> pd.DataFrame:
         """All cells as strings, one column per header name."""
         return pd.DataFrame(self.rows, columns=self.header, dtype=str)
 
     def check_unique(self, key: pd.Series | pd.DataFrame, what: str) -> None:
         """Fail at the first row whose key repeats an earlier row's."""
-        dup = key.duplicated().to_numpy()
-        if dup.any():
-            i = int(np.argmax(dup))
-            value = key.iloc[i] if isinstance(key, pd.Series) else tuple(key.iloc[i])
-            raise self.error(i, f"duplicate {what} {value!r}")
+
+        def value(i: int) -> object:
+            return key.iloc[i] if isinstance(key, pd.Series) else tuple(key.iloc[i])
+
+        self.expect(~key.duplicated(), lambda i: f"duplicate {what} {value(i)!r}")
 
     def numbers(self, cells: pd.DataFrame) -> pd.DataFrame:
         """Parse cells as floats ('' is missing); fail at the first that is not a finite number."""

@@ -26,10 +26,10 @@ def build(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
     lookup = reference.seed_names().set_index("seed_name")["iso3"]
     iso3 = names.map(lookup).fillna("")
     out = pd.DataFrame({"iso3": iso3, "seed_name": names, "tempchange": frame["tempchange"].str.strip()})
-    twice = (iso3 != "") & iso3.duplicated()
-    if twice.any():
-        i = int(twice.to_numpy().argmax())
-        raise table.error(i, f"a second name for {iso3.iat[i]} in pipeline/reference/seed_names.csv")
+    table.expect(
+        (iso3 == "") | ~iso3.duplicated(),
+        lambda i: f"a second name for {iso3.iat[i]} in pipeline/reference/seed_names.csv",
+    )
     unmatched = sorted(out.loc[iso3 == "", "seed_name"])
     matched = out[iso3 != ""]
     return matched.sort_values("iso3").reset_index(drop=True), unmatched

@@ -25,6 +25,7 @@ FAO_ANNUAL_MONTHS = "7020"  # "Meteorological year"
 FAO_CHANGE_ELEMENT = "7271"  # "Temperature change" (6078 is the baseline's standard deviation)
 FAO_AGGREGATES_FROM = 5000  # FAO area codes from 5000 up are regions and groups
 FAO_UNIT = "°C"
+IMF_UNIT = "Degree Celsius"
 
 
 @dataclass
@@ -52,14 +53,14 @@ def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[st
 def read_imf(raw: RawDir) -> pd.DataFrame:
     """IMF file -> long rows keyed by ISO3 (WLD included)."""
     table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8-sig"))
-    table.require(["ISO3"])
+    table.require(["ISO3", "Unit"])
     years = year_columns(table, "F")
     frame = table.frame()
     iso3 = frame["ISO3"].str.strip()
-    bad = ~iso3.str.fullmatch(r"[A-Z]{3}")
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise table.error(i, f"ISO3 {frame['ISO3'].iat[i]!r} is not a three-letter code")
+    table.expect(
+        iso3.str.fullmatch(r"[A-Z]{3}"), lambda i: f"ISO3 {frame['ISO3'].iat[i]!r} is not a three-letter code"
+    )
+    table.expect(frame["Unit"] == IMF_UNIT, lambda i: f"Unit {frame['Unit'].iat[i]!r}, expected {IMF_UNIT!r}")
     table.check_unique(iso3, "ISO3")
     return long_form(table, frame, iso3, years).rename(columns={"key": "iso3"})
 
@@ -71,10 +72,10 @@ def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
     years = year_columns(table, "Y")
     frame = table.frame()
     table.check_unique(frame[["Area Code", "Months Code", "Element Code"]], "area/month/element")
-    wrong_unit = frame["Unit"] != FAO_UNIT
-    if wrong_unit.any():
-        i = int(wrong_unit.to_numpy().argmax())
-        raise table.error(i, f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?")
+    table.expect(
+        frame["Unit"] == FAO_UNIT,
+        lambda i: f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?",
+    )
     annual = (frame["Months Code"] == FAO_ANNUAL_MONTHS) & (frame["Element Code"] == FAO_CHANGE_ELEMENT)
     table.numbers(frame[years])  # every cell must be numeric, not only the annual rows used
     iso3 = area_iso3(table, frame)
@@ -96,9 +97,9 @@ def area_iso3(table: Table, frame: pd.DataFrame) -> pd.Series:
         raise RawDataError("pipeline/reference/fao_areas.csv", None, "an ISO3 is mapped twice")
     by_code = areas.set_index("fao_code")
     codes = frame["Area Code"].str.strip()
-    if not codes.str.fullmatch(r"\d+").all():
-        i = int((~codes.str.fullmatch(r"\d+")).to_numpy().argmax())
-        raise table.error(i, f"Area Code {frame['Area Code'].iat[i]!r} is not a number")
+    table.expect(
+        codes.str.fullmatch(r"\d+"), lambda i: f"Area Code {frame['Area Code'].iat[i]!r} is not a number"
+    )
     out = pd.Series("", index=frame.index)
     for i, (code, area) in enumerate(zip(codes, frame["Area"], strict=True)):
         if int(code) >= FAO_AGGREGATES_FROM:

@@ -112,6 +112,7 @@ def test_two_runs_are_byte_identical(fresh, tmp_path) -> None:
 
 def test_size_budget(fresh) -> None:
     assert sum(len(fresh[name]) for name in OUTPUTS) <= 3 * 1024 * 1024
+    assert sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file()) <= 3 * 1024 * 1024
     assert len(fresh["geometry.json"]) <= 300 * 1024
 
 
