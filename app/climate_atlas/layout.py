@@ -1,28 +1,32 @@
-"""How the views fit together: widgets write the state, panes redraw from it."""
+"""How the views fit together: widgets, map clicks and the URL write the state; panes redraw from it."""
 
 from __future__ import annotations
 
+import io
+
 import holoviews as hv
 import panel as pn
-from bokeh.models import CustomJS
 
 from climate_atlas.data import Atlas, load_atlas
-from climate_atlas.state import METRICS, AtlasState, new_state
-from climate_atlas.target import is_live
-from climate_atlas.views.series import (
-    indicator_chart,
-    indicator_source,
-    temperature_chart,
-)
+from climate_atlas.downloads import series_download, table_download
+from climate_atlas.links import parse_query, to_query
+from climate_atlas.search import search_terms
+from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState, new_state
+from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
+from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.world_map import choropleth, part_countries
+from climate_atlas.views.table import country_table
+from climate_atlas.views.world_map import choropleth, country_at, highlight
 
-READY_ATTRIBUTE = "atlasReady"  # body[data-atlas-ready]: the one readiness marker tests wait for
+# body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
+# session once the URL's state is applied (the static site's pre-render never sets it).
+READY_JS = "document.body.dataset.atlasReady = 'true'"
+INTRO = ("# Climate Atlas\nHow much each country has warmed, and how that compares with its "
+         "emissions, wealth and energy. Click a country on the map, or find it by name.")
 
 
-def _country_heading(atlas: Atlas, iso3: str) -> str:
-    if iso3 not in atlas.countries.index:
-        return f"### {iso3}\nNo country with this code is in the data."
+def _country_heading(atlas: Atlas, selection: list[str]) -> str:
+    iso3 = selection[-1]
     row = atlas.countries.loc[iso3]
     source = row["temperature_source"]
     if isinstance(source, str) and source:
@@ -30,63 +34,150 @@ def _country_heading(atlas: Atlas, iso3: str) -> str:
             " (FAOSTAT's release ends in 2020)" if source == "FAOSTAT" else "")
     else:
         note = "No temperature series in the IMF or FAOSTAT data for this country."
-    return f"### Selected: {row['name']} ({iso3})\n{note}"
+    others = ", ".join(atlas.country_name(c) for c in selection[:-1])
+    compared = f"  \nCompared with: {others}" if others else ""
+    return f"### Selected: {row['name']} ({iso3})\n{note}{compared}"
 
 
-def _map_pane(atlas: Atlas, state: AtlasState) -> pn.pane.HoloViews:
-    """The choropleth, whose polygon clicks select a country."""
-    keys = part_countries(atlas)
-    dmap = hv.DynamicMap(pn.bind(choropleth, atlas=atlas, metric=state.param.metric))
-    selection = hv.streams.Selection1D(source=dmap)
+def _map(atlas: Atlas, state: AtlasState) -> pn.pane.HoloViews:
+    """The choropleth with the selection outlined; a click selects the country under it."""
+    colours = hv.DynamicMap(pn.bind(choropleth, atlas=atlas, metric=state.param.metric,
+                                    year=state.param.year))
+    outlines = hv.DynamicMap(pn.bind(highlight, atlas=atlas, selection=state.param.selection))
+    tap = hv.streams.Tap(source=colours)
 
-    def select(event: object) -> None:
-        if selection.index:
-            state.country = keys[selection.index[0]]
+    def clicked(x: float | None, y: float | None) -> None:
+        iso3 = None if x is None else country_at(atlas, x, y)
+        if iso3 is not None:
+            state.pick(iso3)
 
-    selection.param.watch(select, "index")
-    return pn.pane.HoloViews(dmap, sizing_mode="stretch_width", min_height=260)
+    tap.add_subscriber(clicked)
+    return pn.pane.HoloViews(colours * outlines, sizing_mode="stretch_width", min_height=240)
 
 
-def _controls(atlas: Atlas, state: AtlasState) -> tuple[pn.widgets.Widget, pn.widgets.Widget]:
+def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
+    terms = search_terms(atlas)
+    box = pn.widgets.AutocompleteInput(
+        name="Find a country", options=list(terms), case_sensitive=False,
+        search_strategy="includes", min_characters=1, restrict=True,
+        placeholder="Name, ISO3 code or other name, e.g. USA, Türkiye, Ivory Coast")
+
+    def chosen(event: object) -> None:
+        if box.value in terms:
+            state.pick(terms[box.value])
+
+    box.param.watch(chosen, "value")
+    return box
+
+
+def _compare(atlas: Atlas, state: AtlasState) -> pn.widgets.MultiChoice:
+    names = {atlas.country_name(c): c for c in atlas.countries.sort_values("name").index}
+    choice = pn.widgets.MultiChoice(name=f"Compared countries (up to {MAX_SELECTED})",
+                                    options=names, value=list(state.selection),
+                                    max_items=MAX_SELECTED)
+    choice.link(state, value="selection", bidirectional=True)
+    return choice
+
+
+def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
     meta = atlas.indicator_meta
     indicator = pn.widgets.Select.from_param(
         state.param.indicator, name="World Bank indicator",
         options={f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})": c for c in meta.index})
-    metric = pn.widgets.RadioButtonGroup.from_param(
-        state.param.metric, name="Map shows", options=METRICS, button_type="default")
-    return indicator, metric
+    metric = pn.widgets.Select.from_param(state.param.metric, name="Map shows", options=METRICS)
+    click = pn.widgets.RadioButtonGroup.from_param(
+        state.param.click_adds, name="A click on the map",
+        options={"Click replaces selection": False, "Click adds to comparison": True})
+    year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
+                                           start=FIRST_YEAR, end=LAST_YEAR)
+    player = pn.widgets.Player(name="Play the years", start=FIRST_YEAR, end=LAST_YEAR,
+                               value=state.year, interval=700, loop_policy="once",
+                               show_value=False, show_loop_controls=False,
+                               visible_buttons=["play", "pause"], width=140)
+    player.link(state, value="year", bidirectional=True)
+    return [_search(atlas, state), _compare(atlas, state), click, metric,
+            pn.Row(year, player), indicator]
 
 
-def _mark_ready_when_rendered() -> None:
-    """Set the readiness marker once the live document is on screen (never in the pre-render)."""
-    if is_live() and pn.state.curdoc is not None:
-        pn.state.curdoc.js_on_event("document_ready", CustomJS(
-            code=f"document.body.dataset.{READY_ATTRIBUTE} = 'true'"))
+def _downloads(atlas: Atlas, state: AtlasState) -> pn.Row:
+    def table_zip() -> io.BytesIO:
+        table = country_table(atlas, state.metric, state.year, state.indicator)
+        return io.BytesIO(table_download(atlas, table, state.indicator, state.metric))
+
+    def series_zip() -> io.BytesIO:
+        return io.BytesIO(series_download(atlas, state.selection, state.indicator))
+
+    return pn.Row(
+        pn.widgets.FileDownload(callback=table_zip, filename="climate-atlas-table.zip",
+                                label="Download the table (CSV + sources, zip)"),
+        pn.widgets.FileDownload(callback=series_zip, filename="climate-atlas-series.zip",
+                                label="Download the selected series (CSV + sources, zip)"))
+
+
+def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
+    """Scatter of warming against the indicator; clicking a point selects its country."""
+    points = hv.DynamicMap(pn.bind(scatter_chart, atlas=atlas, code=state.param.indicator,
+                                   year=state.param.year))
+    picked = hv.streams.Selection1D(source=points)
+
+    def select(index: list[int]) -> None:
+        if index:
+            table = scatter_table(atlas, state.indicator, state.year)
+            state.pick(str(table["iso3"].iloc[index[0]]))
+
+    picked.add_subscriber(select)
+    return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator,
+                                              state.param.year)),
+                     pn.pane.HoloViews(points, sizing_mode="stretch_width"))
+
+
+def _table(atlas: Atlas, state: AtlasState) -> pn.widgets.Tabulator:
+    table = pn.widgets.Tabulator(
+        pn.bind(country_table, atlas, state.param.metric, state.param.year, state.param.indicator),
+        show_index=False, header_filters=True, pagination="local", page_size=15,
+        disabled=True, sizing_mode="stretch_width", layout="fit_data_stretch")
+    return table
+
+
+def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> None:
+    """Apply the link's state once the page is live, then keep the link current."""
+    def apply() -> None:
+        location = pn.state.location
+        if location is not None:
+            values, notices = parse_query(location.search or "", atlas)
+            state.param.update(**values)
+            state.notice = " ".join(notices)
+            state.param.watch(lambda *_: setattr(location, "search", to_query(state)),
+                              ["selection", "indicator", "year", "metric"])
+        ready.value = "ready"
+
+    pn.state.onload(apply)
 
 
 def build_dashboard() -> pn.viewable.Viewable:
     """The whole page for one session."""
-    pn.extension(sizing_mode="stretch_width")
+    pn.extension("tabulator", sizing_mode="stretch_width")
     atlas = load_atlas()
     state = new_state(atlas)
-    indicator, metric = _controls(atlas, state)
-    heading = pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.country))
-    temperature = pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.country))
-    indicator_plot = pn.pane.HoloViews(
-        pn.bind(indicator_chart, atlas, state.param.indicator, state.param.country))
-    source_line = pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator))
-    _mark_ready_when_rendered()
+    ready = pn.widgets.StaticText(value="", visible=False)
+    ready.jscallback(value=READY_JS)
+    notice = pn.pane.Alert(pn.bind(lambda text: text, state.param.notice), alert_type="warning",
+                           visible=pn.bind(bool, state.param.notice))
+    charts = pn.Column(
+        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)),
+        pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.selection)),
+        pn.pane.HoloViews(pn.bind(indicator_chart, atlas, state.param.indicator,
+                                  state.param.selection)),
+        pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator)),
+        min_width=300, styles={"flex": "1 1 420px"})
+    # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
+    # no wasm wheel for the browser build.
+    main = pn.Column(*_controls(atlas, state), _map(atlas, state), min_width=300,
+                     styles={"flex": "1 1 560px"})
+    _sync_url(atlas, state, ready)
     return pn.Column(
-        pn.pane.Markdown(
-            "# Climate Atlas\nHow much each country has warmed, and how that compares with its "
-            "emissions, wealth and energy. Click a country on the map."),
-        pn.FlexBox(
-            pn.Column(pn.widgets.StaticText(value="Map shows:"), metric,
-                      _map_pane(atlas, state), min_width=340, styles={"flex": "1 1 560px"}),
-            pn.Column(heading, temperature, indicator, indicator_plot, source_line,
-                      min_width=340, styles={"flex": "1 1 420px"}),
-        ),
-        pn.Card(pn.pane.Markdown(sources_markdown(atlas)), title="Sources and licences",
-                collapsed=False),
-        sizing_mode="stretch_width",
-    )
+        pn.pane.Markdown(INTRO), notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}),
+        pn.Tabs(("Table", pn.Column(_downloads(atlas, state), _table(atlas, state))),
+                ("Warming vs indicator", _analysis(atlas, state)),
+                ("Sources", pn.pane.Markdown(sources_markdown(atlas))), dynamic=False),
+        ready, sizing_mode="stretch_width")

@@ -8,19 +8,45 @@ from climate_atlas.data import Atlas
 
 DEFAULT_COUNTRY = "IND"  # a populous country with both a long series and every indicator
 DEFAULT_INDICATOR = "EN.ATM.CO2E.PC"
+FIRST_YEAR, LAST_YEAR = 1961, 2022
+MAX_SELECTED = 8  # the colour-blind-safe palette has eight colours
 
 METRICS = {
     "Mean anomaly 2018-2022": "mean",
+    "Anomaly in the chosen year": "year",
     "Trend 1993-2022 (°C per decade)": "trend",
+    "Seed project's 1901-2012 change": "seed",
 }
 
 
 class AtlasState(param.Parameterized):
-    """What the user has chosen; URL sync and widgets both write here."""
+    """What the user has chosen; widgets, map clicks and the URL all write here."""
 
-    country = param.String(default=DEFAULT_COUNTRY, doc="ISO3 code of the selected country")
+    selection = param.List(default=[DEFAULT_COUNTRY], item_type=str,
+                           doc="ISO3 codes of the selected countries, most recent last")
     indicator = param.Selector(default=DEFAULT_INDICATOR, objects=[DEFAULT_INDICATOR])
     metric = param.Selector(default="mean", objects=list(METRICS.values()))
+    year = param.Integer(default=LAST_YEAR, bounds=(FIRST_YEAR, LAST_YEAR))
+    click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
+    notice = param.String(default="", doc="polite words about input that was dropped")
+
+    def pick(self, iso3: str, add: bool | None = None) -> None:
+        """Select a country: replace the selection, or add it (keeping at most MAX_SELECTED)."""
+        if add if add is not None else self.click_adds:
+            kept = [code for code in self.selection if code != iso3]
+            self.selection = (kept + [iso3])[-MAX_SELECTED:]
+        else:
+            self.selection = [iso3]
+
+    def drop(self, iso3: str) -> None:
+        """Remove one country, never leaving the page empty."""
+        kept = [code for code in self.selection if code != iso3]
+        self.selection = kept or self.selection
+
+    @property
+    def country(self) -> str:
+        """The most recently selected country, the one the single-country texts describe."""
+        return self.selection[-1]
 
 
 def new_state(atlas: Atlas) -> AtlasState:

@@ -38,7 +38,7 @@ def wait_until_up(url: str, timeout: float, alive: callable = lambda: True) -> N
         if not alive():
             raise RuntimeError(f"server for {url} exited before answering")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=30) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

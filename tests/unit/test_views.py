@@ -11,7 +11,7 @@ from climate_atlas.data import load_atlas
 from climate_atlas.views.metrics import metric_table
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.world_map import choropleth, part_countries
+from climate_atlas.views.world_map import choropleth, country_at, part_countries
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _raw_warming(atlas, iso3: str, column: str) -> float:
 @pytest.mark.parametrize(("metric", "column"),
                          [("mean", "mean_2018_2022"), ("trend", "trend_per_decade")])
 def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> None:
-    polygons = choropleth(atlas, metric)
+    polygons = choropleth(atlas, metric, 2022)
     france = [d for d in polygons.split(datatype="dataframe") if d["iso3"].iloc[0] == "FRA"]
     assert france, "France has no polygon on the map"
     assert all(d["value"].iloc[0] == _raw_warming(atlas, "FRA", column) for d in france)
@@ -34,13 +34,13 @@ def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> No
 
 
 def test_map_rows_map_back_to_countries(atlas) -> None:
-    polygons = choropleth(atlas, "mean")
+    polygons = choropleth(atlas, "mean", 2022)
     assert [d["iso3"].iloc[0] for d in polygons.split(datatype="dataframe")] == \
         part_countries(atlas)
 
 
 def test_countries_without_series_are_grey_and_say_no_data(atlas) -> None:
-    table = choropleth(atlas, "mean").dframe()
+    table = choropleth(atlas, "mean", 2022).dframe()
     cyprus_north = table[table["iso3"] == "CYN"]
     assert cyprus_north["value"].isna().all()
     assert set(cyprus_north["label"]) == {"no data"}
@@ -48,16 +48,16 @@ def test_countries_without_series_are_grey_and_say_no_data(atlas) -> None:
 
 def test_insufficient_data_is_words_not_a_number(atlas) -> None:
     label = metric_table(atlas, "trend").at["SSD", "label"]
-    assert label.startswith("insufficient data (") and label.endswith(" years)")
+    assert label == "insufficient data (12 years), IMF"
 
 
 def test_temperature_chart_holds_the_countrys_series_and_trend(atlas) -> None:
-    chart = temperature_chart(atlas, "FRA")
+    chart = temperature_chart(atlas, ["FRA"])
     own = next(el for el in chart if isinstance(el, hv.Curve) and el.label == "France")
     expected = atlas.temperature[atlas.temperature["iso3"] == "FRA"]
     assert list(own.dimension_values("year")) == list(expected["year"])
     assert list(own.dimension_values("anomaly")) == list(expected["anomaly"])
-    trend = next(el for el in chart if el.label == "Trend 1993-2022")
+    trend = next(el for el in chart if el.label == "France trend 1993-2022")
     years = trend.dimension_values("year")
     slope = (trend.dimension_values("anomaly")[1] - trend.dimension_values("anomaly")[0]) / (
         years[1] - years[0])
@@ -67,24 +67,38 @@ def test_temperature_chart_holds_the_countrys_series_and_trend(atlas) -> None:
 
 
 def test_world_reference_is_drawn(atlas) -> None:
-    chart = temperature_chart(atlas, "FRA")
+    chart = temperature_chart(atlas, ["FRA"])
     world = next(el for el in chart if el.label == "World")
     assert len(world) == len(atlas.world_temperature)
 
 
 def test_indicator_chart_holds_the_published_values(atlas) -> None:
-    chart = indicator_chart(atlas, "EN.ATM.CO2E.PC", "FRA")
+    overlay = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["FRA"])
+    france = next(el for el in overlay if el.label == "France")
     rows = atlas.indicators[(atlas.indicators["code"] == "EN.ATM.CO2E.PC")
                             & (atlas.indicators["iso3"] == "FRA")]
-    assert list(chart.dimension_values("value")) == list(rows["value"])
-    assert chart.opts.get().kwargs["ylabel"] == atlas.indicator_meta.at["EN.ATM.CO2E.PC", "unit"]
+    assert list(france.dimension_values("value")) == list(rows["value"])
+    assert overlay.opts.get().kwargs["ylabel"] == atlas.indicator_meta.at["EN.ATM.CO2E.PC", "unit"]
     assert "EN.ATM.CO2E.PC" in indicator_source(atlas, "EN.ATM.CO2E.PC")
 
 
 def test_missing_indicator_says_so(atlas) -> None:
-    chart = indicator_chart(atlas, "EN.ATM.CO2E.PC", "CYN")
-    assert len(chart) == 0
-    assert "no World Bank data" in chart.opts.get().kwargs["title"]
+    overlay = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["CYN"])
+    assert len(next(el for el in overlay if el.label != "World")) == 0
+    assert "no World Bank data" in overlay.opts.get().kwargs["title"]
+
+
+def test_comparison_overlays_each_country_and_the_world(atlas) -> None:
+    overlay = temperature_chart(atlas, ["FRA", "DEU", "TUR"])
+    labels = {el.label for el in overlay}
+    assert {"France", "Germany", "Türkiye", "World"} <= labels
+
+
+def test_a_point_inside_a_polygon_finds_its_country(atlas) -> None:
+    for country in atlas.geometry["countries"]:
+        if country["iso3"] in ("FRA", "NOR", "SSD", "PSE", "ESH", "ZAF"):
+            assert country_at(atlas, *country["label"]) == country["iso3"]
+    assert country_at(atlas, 0.0, -8000.0) is None  # the Southern Ocean
 
 
 def test_sources_panel_lists_every_publisher(atlas) -> None:

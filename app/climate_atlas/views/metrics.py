@@ -8,12 +8,20 @@ import pandas as pd
 
 from climate_atlas.data import Atlas
 
-UNITS = {"mean": "°C vs 1951-1980", "trend": "°C per decade"}
-TITLES = {
-    "mean": "Mean temperature anomaly 2018-2022",
-    "trend": "Warming trend 1993-2022",
-}
+UNITS = {"mean": "°C vs 1951-1980", "year": "°C vs 1951-1980", "trend": "°C per decade",
+         "seed": "°C, 1901-2012"}
 NO_DATA = "no data"
+SEED_SOURCE = "seed project's table (World Bank Climate Data API, CRU TS)"
+
+
+def metric_title(metric: str, year: int) -> str:
+    """What the map shows and over which years."""
+    return {
+        "mean": "Mean temperature anomaly 2018-2022",
+        "year": f"Temperature anomaly in {year}",
+        "trend": "Warming trend 1993-2022",
+        "seed": "Change 1901-2012 from the seed project's dataset",
+    }[metric]
 
 
 def _period(first: float, last: float) -> str:
@@ -29,11 +37,7 @@ def describe(value: float, first: float, last: float, n: int, unit: str) -> str:
     return f"{value:+.2f} {unit} ({_period(first, last)}, {n} years)"
 
 
-def metric_table(atlas: Atlas, metric: str) -> pd.DataFrame:
-    """Per country: `value` (NaN when missing) and `label` (hover text: value, years, source).
-
-    The source matters in the hover: FAOSTAT's series end in 2020, so their "2018-2022" is 2018-2020.
-    """
+def _warming_table(atlas: Atlas, metric: str) -> pd.DataFrame:
     column = {"mean": "mean_2018_2022", "trend": "trend_per_decade"}[metric]
     w = atlas.warming
     sources = atlas.countries["temperature_source"].reindex(w.index)
@@ -43,3 +47,30 @@ def metric_table(atlas: Atlas, metric: str) -> pd.DataFrame:
         for iso3, row in w.iterrows()
     ]
     return pd.DataFrame({"value": w[column], "label": labels}, index=w.index)
+
+
+def _year_table(atlas: Atlas, year: int) -> pd.DataFrame:
+    sources = atlas.countries["temperature_source"].reindex(atlas.warming.index)
+    values = atlas.temperature[atlas.temperature["year"] == year].set_index("iso3")["anomaly"]
+    values = values.reindex(atlas.warming.index)
+    labels = [f"{v:+.2f} {UNITS['year']} in {year}, {sources[iso3]}" if not math.isnan(v)
+              else f"no value for {year}, {sources[iso3]}" for iso3, v in values.items()]
+    return pd.DataFrame({"value": values, "label": labels}, index=values.index)
+
+
+def _seed_table(atlas: Atlas) -> pd.DataFrame:
+    values = atlas.seed["tempchange"]
+    labels = [f"{v:+.2f} {UNITS['seed']}, {SEED_SOURCE}" for v in values]
+    return pd.DataFrame({"value": values, "label": labels}, index=values.index)
+
+
+def metric_table(atlas: Atlas, metric: str, year: int = 2022) -> pd.DataFrame:
+    """Per country: `value` (NaN when missing) and `label` (hover text: value, years, source).
+
+    The source matters in the hover: FAOSTAT's series end in 2020, so their "2018-2022" is 2018-2020.
+    """
+    if metric == "year":
+        return _year_table(atlas, year)
+    if metric == "seed":
+        return _seed_table(atlas)
+    return _warming_table(atlas, metric)

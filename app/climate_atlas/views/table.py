@@ -1,0 +1,25 @@
+"""The table of every country: map metric and chosen indicator for the chosen year."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from climate_atlas.data import Atlas
+from climate_atlas.views.metrics import UNITS, metric_table, metric_title
+
+
+def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+    """One row per country with data; column names carry units so a CSV stands on its own."""
+    meta = atlas.indicator_meta.loc[code]
+    metric_values = metric_table(atlas, metric, year)["value"]
+    indicator = atlas.indicators[(atlas.indicators["code"] == code)
+                                 & (atlas.indicators["year"] == year)].set_index("iso3")["value"]
+    countries = atlas.countries
+    table = pd.DataFrame({
+        "country": countries["name"],
+        "iso3": countries.index,
+        "region": countries["region"],
+        f"{metric_title(metric, year)} ({UNITS[metric]})": metric_values.reindex(countries.index),
+        f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
+    })
+    return table.sort_values("country").reset_index(drop=True)

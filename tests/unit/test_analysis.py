@@ -1,0 +1,65 @@
+"""Warming against indicator: the rank correlation, checked against an independent computation."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from climate_atlas.data import load_atlas
+from climate_atlas.downloads import series_download
+from climate_atlas.search import search_terms
+from climate_atlas.views.scatter import rank_correlation, scatter_table
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return load_atlas()
+
+
+def _spearman_by_hand(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman via the textbook formula on average ranks (ties shared), computed with numpy."""
+    def ranks(v: np.ndarray) -> np.ndarray:
+        order = np.argsort(v, kind="mergesort")
+        r = np.empty(len(v))
+        r[order] = np.arange(1, len(v) + 1)
+        for value in np.unique(v):
+            tied = v == value
+            r[tied] = r[tied].mean()
+        return r
+    rx, ry = ranks(x), ranks(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    return float((rx * ry).sum() / np.sqrt((rx**2).sum() * (ry**2).sum()))
+
+
+def test_rank_correlation_matches_an_independent_computation(atlas) -> None:
+    table = scatter_table(atlas, "EN.ATM.CO2E.PC", 2019)
+    rho, n = rank_correlation(table)
+    assert n == len(table) > 100
+    assert rho == pytest.approx(_spearman_by_hand(table["value"].to_numpy(),
+                                                  table["trend_per_decade"].to_numpy()))
+
+
+def test_rank_correlation_of_a_monotone_relation_is_one() -> None:
+    table = pd.DataFrame({"value": [1.0, 10, 100, 1000], "trend_per_decade": [0.1, 0.2, 0.25, 0.9]})
+    assert rank_correlation(table) == (pytest.approx(1.0), 4)
+
+
+def test_search_knows_aliases_and_codes(atlas) -> None:
+    terms = search_terms(atlas)
+    by_words = {term.split(":")[0].split(" (")[0]: iso3 for term, iso3 in terms.items()}
+    assert by_words["USA"] == "USA"
+    assert by_words["Turkey"] == by_words["Türkiye"] == "TUR"
+    assert by_words["Ivory Coast"] == "CIV"
+    assert any(term.endswith("(FRA)") for term in terms)
+
+
+def test_series_download_is_a_plain_csv_with_its_sources(atlas) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(series_download(atlas, ["FRA", "TUR"], "SP.POP.TOTL")))
+    data = pd.read_csv(archive.open("climate-atlas-series.csv"))
+    sources = pd.read_csv(archive.open("sources.csv"))
+    assert set(data["iso3"]) == {"FRA", "TUR"}
+    assert set(data["series"]) <= set(sources["series"])
