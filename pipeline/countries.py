@@ -1,8 +1,8 @@
 """The country table: display name, search aliases, continent/region, and which data each has.
 
 Names and aliases come from the one reviewed table (pipeline/reference/countries.csv). Continent and
-region come from the seed's 241-entity centroids file, keyed by iso_a3, else adm0_a3 with
-KOS -> XKX, never by wb_a3 (seven of its codes are legacy: ROM, ZAR, TMP, KSV, WBG, ADO, IMY).
+region come from the seed's 241-entity centroids file, keyed by iso_a3 through pipeline.keys, never
+by wb_a3 (seven of its codes are legacy: ROM, ZAR, TMP, KSV, WBG, ADO, IMY).
 Entities that file lacks get theirs by hand in the reviewed table.
 """
 
@@ -12,20 +12,11 @@ import pandas as pd
 
 from pipeline import reference
 from pipeline.io import RawDataError, RawDir, parse_csv
+from pipeline.keys import natural_earth_key
+from pipeline.outputs import TABLES
 from pipeline.sources import CENTROIDS
 
-MISSING = "-99"
-RENAMED = {"KOS": "XKX"}
-COLUMNS = [
-    "iso3",
-    "name",
-    "aliases",
-    "continent",
-    "region",
-    "temperature_source",
-    "has_geometry",
-    "indicator_count",
-]
+COLUMNS = TABLES["countries.csv"][0]
 REFERENCE = "pipeline/reference/countries.csv"
 
 
@@ -34,9 +25,12 @@ def read_regions(raw: RawDir) -> pd.DataFrame:
     table = parse_csv(CENTROIDS, raw.read_text(CENTROIDS, "utf-8"))
     table.require(["iso_a3", "adm0_a3", "continent", "subregion"])
     frame = table.frame()
-    iso = frame["iso_a3"].str.strip()
-    adm0 = frame["adm0_a3"].str.strip().replace(RENAMED)
-    keys = iso.where(iso != MISSING, adm0)
+    keys = pd.Series(
+        [
+            natural_earth_key(i.strip(), a.strip())
+            for i, a in zip(frame["iso_a3"], frame["adm0_a3"], strict=True)
+        ]
+    )
     table.check_unique(keys, "country key (iso_a3, else adm0_a3)")
     return pd.DataFrame({"key": keys, "continent": frame["continent"], "region": frame["subregion"]})
 
@@ -64,11 +58,11 @@ def build(
     sources: dict[str, str],
     geometry: set[str],
     indicator_counts: dict[str, int],
-    others: set[str],
+    seed_iso3: set[str],
 ) -> tuple[pd.DataFrame, list[str]]:
     """countries.csv, and the centroid keys that match no entity (for the manifest)."""
     table = reference.countries()
-    entities = sorted(set(sources) | geometry | set(indicator_counts) | others)
+    entities = sorted(set(sources) | geometry | set(indicator_counts) | seed_iso3)
     unknown = sorted(set(entities) - set(table["iso3"]))
     if unknown:
         raise RawDataError(REFERENCE, None, f"no reviewed name for {unknown}")

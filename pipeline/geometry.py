@@ -16,11 +16,10 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from pipeline.io import RawDataError, RawDir
+from pipeline.keys import natural_earth_key
 from pipeline.projection import equal_earth
 from pipeline.sources import NE_STEM
 
-MISSING = "-99"
-RENAMED = {"KOS": "XKX"}  # Natural Earth's Kosovo code -> the World Bank's
 DROPPED = {"ATA"}  # Antarctica: off the choropleth (it has a FAOSTAT series, shown elsewhere)
 NO_DATA_POLYGONS = {"CYN", "SOL"}  # N. Cyprus, Somaliland: polygons that no source has data for
 SIMPLIFY_DEGREES = 0.05  # Douglas-Peucker tolerance before projection (~5 km at the equator)
@@ -37,9 +36,8 @@ class Feature:
 
 
 def key(record: dict) -> str:
-    """ISO_A3_EH unless -99, else ADM0_A3, then KOS -> XKX."""
-    code = record["ISO_A3_EH"] if record["ISO_A3_EH"] != MISSING else record["ADM0_A3"]
-    return RENAMED.get(code, code)
+    """ISO_A3_EH (ISO_A3 is -99 for France, _EH is not) unless -99, else ADM0_A3, then KOS -> XKX."""
+    return natural_earth_key(record["ISO_A3_EH"], record["ADM0_A3"])
 
 
 def read_features(raw: RawDir) -> list[Feature]:

@@ -8,20 +8,22 @@ against each file's "Indicator Name".
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from pipeline import reference
 from pipeline.io import RawDataError, RawDir, Table, parse_csv, year_columns
-from pipeline.sources import ISO_CODES, WORLDBANK_GLOB
+from pipeline.keys import iso_codes
+from pipeline.sources import WORLDBANK_GLOB
 
 KEY_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
 PREAMBLE_LINES = 4  # "Data Source", blank, "Last Updated Date", blank
 WORLD = "WLD"
 NON_ISO_ECONOMIES = {"XKX", "CHI"}  # World Bank codes for Kosovo and the Channel Islands
 SOURCE_URL = "https://data.worldbank.org/indicator/"
+DATE = r"\d{4}-\d{2}-\d{2}"
 
 
 @dataclass
@@ -35,20 +37,11 @@ class Indicators:
     last_updated: dict[str, str]
 
 
-def iso_alpha3(raw: RawDir) -> set[str]:
-    """ISO 3166-1 alpha-3 codes from iso-codes/codes.json."""
-    try:
-        entries = json.loads(raw.read_text(ISO_CODES, "utf-8"))
-        return {entry[1] for entry in entries}
-    except (ValueError, IndexError, TypeError) as exc:
-        raise RawDataError(ISO_CODES, None, f"not the expected JSON array of codes: {exc}") from None
-
-
 def last_updated(path: str, text: str) -> str:
     """The "Last Updated Date" from line 3 of a WDI file."""
     lines = text.splitlines()
     fields = parse_csv(path, lines[2]).header if len(lines) > 2 and lines[2] else []
-    if len(fields) < 2 or fields[0] != "Last Updated Date" or not fields[1]:
+    if len(fields) < 2 or fields[0] != "Last Updated Date" or not re.fullmatch(DATE, fields[1]):
         raise RawDataError(path, 3, 'expected "Last Updated Date","YYYY-MM-DD"')
     return fields[1]
 
@@ -108,7 +101,7 @@ def check_same_economies(economies: dict[str, set[str]]) -> None:
 def build(raw: RawDir) -> Indicators:
     """Read every WDI file; split countries, the world row and aggregates; attach metadata."""
     reviewed = reference.indicators()
-    iso = iso_alpha3(raw) | NON_ISO_ECONOMIES
+    iso = {code.alpha3 for code in iso_codes(raw)} | NON_ISO_ECONOMIES
     parts, dates, releases, economies = [], {}, {}, {}
     for path in raw.glob(WORLDBANK_GLOB):
         text = raw.read_text(path, "utf-8-sig")

@@ -12,23 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import TABLES
+
 MEAN_YEARS = range(2018, 2023)
 MEAN_MIN = 3
 TREND_YEARS = range(1993, 2023)
 TREND_MIN = 20
 DECIMALS = 4
 
-COLUMNS = [
-    "iso3",
-    "mean_2018_2022",
-    "mean_first",
-    "mean_last",
-    "mean_n",
-    "trend_per_decade",
-    "trend_first",
-    "trend_last",
-    "trend_n",
-]
+COLUMNS = TABLES["warming.csv"][0]
 
 
 def fmt(value: float) -> str:

@@ -13,7 +13,7 @@ import json
 import numpy as np
 
 from pipeline.io import RawDataError, RawDir
-from pipeline.sources import ISO_CODES
+from pipeline.keys import iso_codes
 
 DECIMALS = 3  # degrees (~110 m), finer than the files' quantization step (0.0017-0.0036°)
 # Geometries without an `id` are matched by properties.name. 110m has the first three; 50m has all
@@ -50,11 +50,6 @@ def polygons(geometry: dict, arcs: list[np.ndarray]) -> list[list[list[float]]]:
     return [[ring(r, arcs) for r in part] for part in parts]
 
 
-def numeric_to_alpha3(raw: RawDir) -> dict[str, str]:
-    """ISO numeric ("004") -> alpha-3 ("AFG")."""
-    return {entry[2]: entry[1] for entry in json.loads(raw.read_text(ISO_CODES, "utf-8"))}
-
-
 def key(path: str, geometry: dict, alpha3: dict[str, str]) -> str:
     """ISO alpha-3 from the numeric id, else the stated name match."""
     if "id" in geometry:
@@ -79,7 +74,7 @@ def build(raw: RawDir, path: str) -> dict:
         geometries = topology["objects"]["countries"]["geometries"]
     except (ValueError, KeyError, TypeError) as exc:
         raise RawDataError(path, None, f"not the expected TopoJSON: {exc}") from None
-    alpha3 = numeric_to_alpha3(raw)
+    alpha3 = {code.numeric: code.alpha3 for code in iso_codes(raw)}
     merged: dict[str, dict] = {}
     for geometry in geometries:
         if geometry.get("type") not in ("Polygon", "MultiPolygon"):
