@@ -19,7 +19,8 @@ def load(name: str, columns: list[str], key: str) -> pd.DataFrame:
     """Read one reviewed table as strings, checking its columns and that `key` is unique."""
     rel = f"pipeline/reference/{name}"
     text = (HERE / name).read_text(encoding="utf-8")
-    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
+    # Blank out comment lines rather than drop them, so error messages keep the file's line numbers.
+    body = "".join("\n" if line.startswith("#") else line for line in text.splitlines(keepends=True))
     table = parse_csv(rel, body)
     if table.header != columns:
         raise RawDataError(rel, None, f"columns {table.header}, expected {columns}")
