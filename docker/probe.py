@@ -1,0 +1,184 @@
+"""Black-box checks of a running `panel serve` over HTTP and Bokeh's websocket, stdlib only.
+
+Used by docker/test.py against the container (always on 127.0.0.1). A bare websocket 101 proves
+nothing: Bokeh accepts the upgrade even without a session token and closes afterwards. So the
+origin check sends the page's own session token as Bokeh's subprotocol (`bokeh, <token>`) and
+waits for Bokeh's first protocol message, ACK; a foreign origin must get 403 before any upgrade.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import re
+import socket
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+TOKEN_RE = re.compile(r'"token"\s*:\s*"([A-Za-z0-9_.\-]+)"')
+
+
+class ProbeError(AssertionError):
+    """A check failed: the message says what was expected and what came back."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def http_get(host: str, port: int, path: str, timeout: float = 10.0) -> Response:
+    """One GET, redirects not followed."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    finally:
+        conn.close()
+
+
+def get_following(host: str, port: int, path: str, limit: int = 5) -> tuple[Response, list[str]]:
+    """GET, following same-server redirects (Panel answers / with 302 to the app)."""
+    seen = [path]
+    for _ in range(limit):
+        resp = http_get(host, port, path)
+        if resp.status not in (301, 302, 303, 307, 308):
+            return resp, seen
+        location = urllib.parse.urljoin(path, resp.headers.get("location", ""))
+        path = re.sub(r"^https?://[^/]+", "", location) or "/"
+        seen.append(path)
+    raise ProbeError(f"more than {limit} redirects: {seen}")
+
+
+def wait_for_200(host: str, port: int, path: str, timeout: float, alive=None) -> float:
+    """Poll until GET path answers 200; return the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            # One slow first answer must not be abandoned and asked again: every new request
+            # to a Panel app starts another session on the same busy server.
+            resp = http_get(host, port, path, timeout=max(1.0, deadline - time.monotonic()))
+            if resp.status == 200:
+                return time.monotonic()
+            last = f"HTTP {resp.status}"
+        except OSError as exc:
+            last = repr(exc)
+        if alive is not None and not alive():
+            raise ProbeError(f"server exited before answering {path} (last: {last})")
+        time.sleep(0.05)
+    raise ProbeError(f"no HTTP 200 from {path} within {timeout:.0f} s (last: {last})")
+
+
+def session_token(html: bytes) -> str:
+    """The session token Bokeh embeds in the app page."""
+    match = TOKEN_RE.search(html.decode("utf-8", "replace"))
+    if not match:
+        raise ProbeError("no session token found in the app page")
+    return match.group(1)
+
+
+def _recv_until(sock: socket.socket, marker: bytes, limit: int = 65536) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            break
+    return data
+
+
+def _recv_exact(sock: socket.socket, n: int, buffered: bytearray) -> bytes:
+    while len(buffered) < n:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ProbeError("websocket closed before a full frame arrived")
+        buffered += chunk
+    out = bytes(buffered[:n])
+    del buffered[:n]
+    return out
+
+
+def _read_frame(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]:
+    """(opcode, payload) of one unmasked server frame."""
+    b0, b1 = _recv_exact(sock, 2, buffered)
+    length = b1 & 0x7F
+    if length == 126:
+        length = int.from_bytes(_recv_exact(sock, 2, buffered), "big")
+    elif length == 127:
+        length = int.from_bytes(_recv_exact(sock, 8, buffered), "big")
+    if b1 & 0x80:
+        _recv_exact(sock, 4, buffered)  # servers never mask, but skip a key if one came
+    return b0 & 0x0F, _recv_exact(sock, length, buffered)
+
+
+@dataclass
+class WsResult:
+    status: int
+    first_message: dict | None  # Bokeh's header frame of its first message (ACK expected)
+
+
+def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
+                      timeout: float = 10.0) -> WsResult:
+    """Upgrade to Bokeh's websocket from `origin` with `token`; read its first message header."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {path} HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: bokeh, {token}\r\n"
+        f"Origin: {origin}\r\n"
+        "\r\n"
+    )
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(request.encode())
+        raw = _recv_until(sock, b"\r\n\r\n")
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = status_line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ProbeError(f"not an HTTP answer to the upgrade: {status_line!r}")
+        status = int(parts[1])
+        if status != 101:
+            return WsResult(status, None)
+        buffered = bytearray(rest)
+        try:
+            opcode, payload = _read_frame(sock, buffered)
+        except (ProbeError, OSError):
+            return WsResult(status, None)  # closed with no message: the token was refused
+        if opcode == 0x8:
+            return WsResult(status, None)
+        if opcode != 0x1:
+            raise ProbeError(f"first websocket frame has opcode {opcode}, expected text")
+        return WsResult(status, json.loads(payload))
+
+
+def check_ws_ack(host: str, port: int, app_path: str, origin: str, token: str) -> dict:
+    """Allowed origin + the page's token: 101 and Bokeh's ACK message."""
+    result = websocket_attempt(host, port, f"{app_path}/ws", origin, token)
+    if result.status != 101:
+        raise ProbeError(f"websocket from allowed origin {origin!r} got HTTP {result.status}")
+    if not result.first_message or result.first_message.get("msgtype") != "ACK":
+        raise ProbeError(f"websocket from {origin!r}: first message {result.first_message!r}, "
+                         "expected Bokeh's ACK")
+    return result.first_message
+
+
+def check_ws_forbidden(host: str, port: int, app_path: str, origin: str, token: str) -> int:
+    """Foreign origin, same valid token: refused with 403 before the upgrade."""
+    result = websocket_attempt(host, port, f"{app_path}/ws", origin, token)
+    if result.status != 403:
+        raise ProbeError(f"websocket from foreign origin {origin!r} got HTTP {result.status}, "
+                         "expected 403")
+    return result.status
