@@ -108,13 +108,13 @@ class NetState:
                     if _run_quiet([iptables, "-t", table, "-X", chain]):
                         undone.append(f"iptables -t {table} chain {chain}")
             for chain, policy in before["policies"].items():
-                if after["policies"].get(chain, policy) != policy:
-                    if _run_quiet([iptables, "-t", table, "-P", chain, policy]):
-                        undone.append(f"iptables -t {table} -P {chain} {policy}")
+                changed = after["policies"].get(chain, policy) != policy
+                if changed and _run_quiet([iptables, "-t", table, "-P", chain, policy]):
+                    undone.append(f"iptables -t {table} -P {chain} {policy}")
         for name in now.links:
-            if name not in self.links and (name.startswith(("docker", "br-", "veth"))):
-                if _run_quiet(["ip", "link", "delete", name]):
-                    undone.append(f"link {name}")
+            ours = name not in self.links and name.startswith(("docker", "br-", "veth"))
+            if ours and _run_quiet(["ip", "link", "delete", name]):
+                undone.append(f"link {name}")
         if now.ip_forward != self.ip_forward:
             Path("/proc/sys/net/ipv4/ip_forward").write_text(self.ip_forward + "\n")
             undone.append(f"ip_forward={self.ip_forward}")

@@ -1,4 +1,4 @@
-"""`make docker-test`: build the image on a debootstrap base and check it from outside, as Heroku would run it.
+"""`make docker-test`: build the image on a debootstrap base, check it from outside as Heroku runs it.
 
     python3 docker/test.py                 # the whole test (stdlib only, run as root or with sudo)
     python3 docker/test.py --keep-daemon   # leave a private dockerd running for the next run
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import socket
-import subprocess
 import sys
 import time
 import traceback
