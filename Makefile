@@ -11,7 +11,7 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run serve test lint unit e2e data
+.PHONY: setup run serve build test lint unit e2e data
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -28,15 +28,20 @@ $(CHROMIUM):
 data: $(VENV)/.installed
 	$(PY) -m pipeline
 
-run: serve
+build: $(VENV)/.installed
+	$(PY) tools/build_site.py
+
+run: build
+	$(PY) tools/serve_static.py --port $(PORT)
 
 serve: $(VENV)/.installed
-	@echo "Climate Atlas: http://127.0.0.1:$(PORT)/main"
+	@echo "Climate Atlas (panel serve): http://127.0.0.1:$(PORT)/main"
 	$(VENV)/bin/panel serve app/main.py --address 127.0.0.1 --port $(PORT) \
 		--allow-websocket-origin 127.0.0.1:$(PORT)
 
 test: setup
 	@scripts/stage.sh lint $(MAKE) --no-print-directory lint
+	@scripts/stage.sh build $(MAKE) --no-print-directory build
 	@scripts/stage.sh unit $(MAKE) --no-print-directory unit
 	@scripts/stage.sh e2e $(MAKE) --no-print-directory e2e
 

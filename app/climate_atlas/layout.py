@@ -140,18 +140,29 @@ def _table(atlas: Atlas, state: AtlasState) -> pn.widgets.Tabulator:
 
 
 def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> None:
-    """Apply the link's state once the page is live, then keep the link current."""
-    def apply() -> None:
-        location = pn.state.location
-        if location is not None:
-            values, notices = parse_query(location.search or "", atlas)
-            state.param.update(**values)
-            state.notice = " ".join(notices)
-            state.param.watch(lambda *_: setattr(location, "search", to_query(state)),
-                              ["selection", "indicator", "year", "metric"])
+    """Apply the link's state once the page's URL is known, then keep the link current.
+
+    Under `panel serve` the URL is known when the page has loaded (onload). In the Pyodide worker,
+    onload runs at once, before the page has sent its URL; the URL arrives later as a change of
+    `location.href`. The pre-render never gets a URL, so it never applies state or marks ready.
+    """
+    location = pn.state.location
+    applied = []
+
+    def apply(*_: object) -> None:
+        if applied or location is None or not location.href:
+            return
+        applied.append(True)
+        values, notices = parse_query(location.search or "", atlas)
+        state.param.update(**values)
+        state.notice = " ".join(notices)
+        state.param.watch(lambda *_: setattr(location, "search", to_query(state)),
+                          ["selection", "indicator", "year", "metric"])
         ready.value = "ready"
 
     pn.state.onload(apply)
+    if location is not None:
+        location.param.watch(apply, "href")
 
 
 def build_dashboard() -> pn.viewable.Viewable:

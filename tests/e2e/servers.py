@@ -7,19 +7,18 @@ failure to start says why.
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from tools import serve_static
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -79,32 +78,10 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-class _StaticHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder under a URL prefix, as a static host would, and nothing else."""
-
-    prefix = "/"
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".mjs": "text/javascript",
-                      ".js": "text/javascript", ".whl": "application/octet-stream"}
-
-    def translate_path(self, path: str) -> str:
-        if not path.startswith(self.prefix):
-            return str(Path(self.directory) / "__outside_prefix__")
-        return super().translate_path("/" + path[len(self.prefix):])
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def static_serve(folder: Path, prefix: str = "/") -> Iterator[str]:
-    """Serve `folder` at `http://127.0.0.1:<port><prefix>`; yields that URL."""
-    handler = type("Handler", (_StaticHandler,), {"prefix": prefix})
-    server = http.server.ThreadingHTTPServer(
-        (HOST, 0), functools.partial(handler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://{HOST}:{server.server_address[1]}{prefix}"
+    """Serve `folder` at `http://127.0.0.1:<port><prefix>` with the project's static server."""
+    server, url = serve_static.start(folder, 0, prefix)
     try:
         wait_until_up(url, 10)
         yield url
