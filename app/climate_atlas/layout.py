@@ -21,6 +21,7 @@ from climate_atlas.views.world_map import choropleth, country_at, highlight
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
 # session once the URL's state is applied (the static site's pre-render never sets it).
 READY_JS = "document.body.dataset.atlasReady = 'true'"
+PLAY_INTERVAL_MS = 700
 INTRO = ("# Climate Atlas\nHow much each country has warmed, and how that compares with its "
          "emissions, wealth and energy. Click a country on the map, or find it by name.")
 
@@ -70,13 +71,21 @@ def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
     return box
 
 
-def _compare(atlas: Atlas, state: AtlasState) -> pn.widgets.MultiChoice:
-    names = {atlas.country_name(c): c for c in atlas.countries.sort_values("name").index}
-    choice = pn.widgets.MultiChoice(name=f"Compared countries (up to {MAX_SELECTED})",
-                                    options=names, value=list(state.selection),
-                                    max_items=MAX_SELECTED)
-    choice.link(state, value="selection", bidirectional=True)
-    return choice
+def _selected_chips(atlas: Atlas, state: AtlasState, selection: list[str]) -> pn.Row:
+    """One button per selected country; pressing it removes that country from the comparison."""
+    def remover(iso3: str):
+        return lambda event: state.drop(iso3)
+
+    buttons = []
+    for iso3 in selection:
+        button = pn.widgets.Button(name=f"✕ {atlas.country_name(iso3)}", button_type="light",
+                                   description=f"Remove {atlas.country_name(iso3)}",
+                                   sizing_mode="fixed", height=32, disabled=len(selection) == 1)
+        button.on_click(remover(iso3))
+        buttons.append(button)
+    label = pn.pane.Markdown(f"**Selected ({len(selection)} of at most {MAX_SELECTED}):**",
+                             sizing_mode="fixed", margin=(8, 5))
+    return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"})
 
 
 def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
@@ -90,13 +99,36 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
         options={"Click replaces selection": False, "Click adds to comparison": True})
     year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
                                            start=FIRST_YEAR, end=LAST_YEAR)
-    player = pn.widgets.Player(name="Play the years", start=FIRST_YEAR, end=LAST_YEAR,
-                               value=state.year, interval=700, loop_policy="once",
-                               show_value=False, show_loop_controls=False,
-                               visible_buttons=["play", "pause"], width=140)
-    player.link(state, value="year", bidirectional=True)
-    return [_search(atlas, state), _compare(atlas, state), click, metric,
-            pn.Row(year, player), indicator]
+    play = _player(state)
+    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection))
+    return [_search(atlas, state), click, chips, metric,
+            pn.Row(year, play), indicator]
+
+
+def _player(state: AtlasState) -> pn.widgets.Toggle:
+    """A labelled play/pause button that steps the year once per interval until the last year."""
+    button = pn.widgets.Toggle(name="▶ Play the years", button_type="primary", width=150,
+                               align="end")
+    running: list = []
+
+    def step() -> None:
+        if state.year >= LAST_YEAR:
+            button.value = False
+        else:
+            state.year += 1
+
+    def toggled(event: object) -> None:
+        if button.value:
+            if state.year >= LAST_YEAR:
+                state.year = FIRST_YEAR
+            running.append(pn.state.add_periodic_callback(step, period=PLAY_INTERVAL_MS))
+        else:
+            while running:
+                running.pop().stop()
+        button.name = "⏸ Pause" if button.value else "▶ Play the years"
+
+    button.param.watch(toggled, "value")
+    return button
 
 
 def _downloads(atlas: Atlas, state: AtlasState) -> pn.Row:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import cartopy.crs as ccrs
 import geoviews as gv
+import geoviews.plotting.bokeh  # noqa: F401  (registers GeoViews' Bokeh plots; no notebook output)
 import holoviews as hv
 import numpy as np
 import panel as pn
@@ -100,6 +101,8 @@ def _polygons(rings: list[list[float]]) -> list[Polygon]:
     rings are unwrapped to continuous longitudes, then cut at +-180 and shifted back.
     """
     arrays = [_ring(r) for r in rings]
+    if len(np.unique(arrays[0], axis=0)) < 3:
+        return []  # a degenerate ring (110m has one in North Korea): nothing to draw or click
     if not any(np.abs(np.diff(a[:, 0], append=a[0, 0])).max() > 180 for a in arrays):
         return [Polygon(arrays[0], arrays[1:])]
     unwrapped = []
@@ -171,8 +174,8 @@ def projected(detail: str, projection: str, center: tuple[float, float] = (0.0, 
         codes.append(iso3)
         shapes.append(out)
         for polygon in getattr(out, "geoms", [out]):
-            if polygon.is_empty:
-                continue
+            if polygon.is_empty or not polygon.area:
+                continue  # GeoViews would drop it and misalign the colours of every later row
             exterior = np.asarray(polygon.exterior.coords)[:, :2]
             holes = [np.asarray(ring.coords)[:, :2] for ring in polygon.interiors]
             parts.append({"x": exterior[:, 0], "y": exterior[:, 1], "holes": [holes], "iso3": iso3})
@@ -242,7 +245,7 @@ def choropleth(atlas: Atlas, metric: str, year: int, geo: ProjectedMap, name: st
         tools=["hover"], hover_tooltips=[("Country", "@name"), (title, "@label")],
         title=f"{title} ({UNITS[metric]}); {name}; grey: no data. {MAP_MARKER}.",
         toolbar="above", xaxis=None, yaxis=None, responsive=True, min_height=200,
-        aspect=(x1 - x0) / (y1 - y0), xlim=(x0, x1), ylim=(y0, y1))
+        aspect=(x1 - x0) / (y1 - y0), data_aspect=None, xlim=(x0, x1), ylim=(y0, y1))
 
 
 def highlight(geo: ProjectedMap, selection: list[str]) -> gv.Polygons:

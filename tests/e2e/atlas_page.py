@@ -1,7 +1,8 @@
 """What a test can do with the dashboard, in user terms: wait, click a country, pick an indicator.
 
-Positions on the map come from Bokeh's own scales, so a click lands on the country's polygon at
-its on-screen position in any mode, size or layout.
+Chart titles and data live in Bokeh's canvas and models, not the DOM, so they are read from the live
+(last) Bokeh document. Positions on a chart come from Bokeh's own scales, so a click lands on the
+country's polygon (or point) at its on-screen position in any mode, size or layout.
 """
 
 from __future__ import annotations
@@ -10,24 +11,42 @@ from playwright.sync_api import Page
 
 from climate_atlas.data import load_atlas
 
-# Chart titles live in Bokeh's canvas, not the DOM: read them from the live (last) document.
-_TITLES_JS = """() => {
-  const doc = Bokeh.documents[Bokeh.documents.length - 1];
-  return [...doc.all_models].filter(m => m.type === 'Title' || m.constructor.name === 'Title')
-    .map(m => m.text).filter(t => t);
-}"""
+_LIVE_DOC = "const doc = Bokeh.documents[Bokeh.documents.length - 1];"
 
-# Page coordinates of a point given in the map's data coordinates (Equal Earth km).
-_MAP_POINT_JS = """([x, y, marker]) => {
-  const doc = Bokeh.documents[Bokeh.documents.length - 1];
+# Titles of the plots on screen now (a replaced plot's models can linger in the document).
+_TITLE_STARTS_JS = f"""text => {{ {_LIVE_DOC}
+  return Bokeh.index.query_one(v => v.model.document === doc && v.model.type === 'Title'
+                                    && String(v.model.text).startsWith(text)) != null;
+}}"""
+
+# Page coordinates of a data point on the plot whose title contains `marker`.
+_PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
     && v.model.title != null && String(v.model.title.text).includes(marker));
   if (view == null) return null;
   const canvas = view.canvas_view.el.getBoundingClientRect();
   return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
-}"""
+}}"""
+
+# The choropleth's data source: one row per polygon part, with iso3, value and hover label.
+_MAP_COLUMN_JS = f"""column => {{ {_LIVE_DOC}
+  const source = [...doc.all_models].find(m => m.data && m.data.iso3 && m.data.label);
+  return source ? Array.from(source.data[column], v => Number.isNaN(v) ? null : v) : null;
+}}"""
+
+_LEGEND_JS = f"""() => {{ {_LIVE_DOC}
+  return [...doc.all_models].filter(m => m.type === 'LegendItem')
+    .map(m => m.label && typeof m.label === 'object' ? m.label.value : m.label);
+}}"""
+
+# The outline layer over the map: which countries it draws.
+_HIGHLIGHT_JS = f"""() => {{ {_LIVE_DOC}
+  const source = [...doc.all_models].find(m => m.data && m.data.iso3 && !m.data.label && m.data.xs);
+  return source ? [...new Set(source.data.iso3)].sort().join(',') : null;
+}}"""
 
 MAP_TITLE_MARKER = "Click a country"
+SCATTER_TITLE_MARKER = "Warming trend against"
 
 
 class AtlasPage:
@@ -42,28 +61,42 @@ class AtlasPage:
         self.page.wait_for_selector("body[data-atlas-ready='true']", state="attached",
                                     timeout=timeout_ms)
 
-    def titles(self) -> list[str]:
-        return self.page.evaluate(_TITLES_JS)
-
     def heading(self) -> str:
         return self.page.get_by_text("Selected:").inner_text()
 
-    def map_point(self, iso3: str) -> tuple[float, float]:
-        country = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)
-        point = self.page.evaluate(_MAP_POINT_JS, [*country["label"], MAP_TITLE_MARKER])
-        assert point is not None, "the map plot was not found on the page"
+    def wait_for_title(self, start: str, timeout_ms: float = 15_000) -> None:
+        """Wait until some chart's title starts with `start`."""
+        self.page.wait_for_function(_TITLE_STARTS_JS, arg=start, timeout=timeout_ms)
+
+    def wait_for_heading(self, iso3: str) -> None:
+        self.page.get_by_role("heading", name=f"({iso3})").wait_for(timeout=15_000)
+
+    def map_column(self, column: str) -> list:
+        return self.page.evaluate(_MAP_COLUMN_JS, column)
+
+    def wait_for_highlight(self, codes: list[str]) -> None:
+        """Wait until the map outlines exactly these countries."""
+        self.page.wait_for_function(f"expected => ({_HIGHLIGHT_JS})() === expected",
+                                    arg=",".join(sorted(codes)), timeout=15_000)
+
+    def legend(self) -> list[str]:
+        return self.page.evaluate(_LEGEND_JS)
+
+    def plot_point(self, x: float, y: float, marker: str) -> tuple[float, float]:
+        point = self.page.evaluate(_PLOT_POINT_JS, [x, y, marker])
+        assert point is not None, f"no plot titled '...{marker}...' on the page"
         return point[0], point[1]
 
     def click_country(self, iso3: str) -> None:
         """Click inside the country's polygon, then wait until the heading names it."""
-        x, y = self.map_point(iso3)
-        self.page.mouse.click(x, y)
-        self.page.get_by_text(f"({iso3})").wait_for(timeout=15_000)
+        country = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)
+        self.page.mouse.click(*self.plot_point(*country["label"], MAP_TITLE_MARKER))
+        self.page.get_by_text(f"({iso3})").first.wait_for(timeout=15_000)
 
-    def choose_indicator(self, code: str) -> None:
-        label = self.page.get_by_label("World Bank indicator")
-        label.select_option(value=None, label=self._indicator_label(code))
+    def choose(self, label: str, option: str) -> None:
+        """Pick `option` (its visible text) in the select box labelled `label`."""
+        self.page.get_by_label(label, exact=True).select_option(label=option)
 
-    def _indicator_label(self, code: str) -> str:
+    def indicator_label(self, code: str) -> str:
         meta = self.atlas.indicator_meta
         return f"{meta.at[code, 'short_name']} ({meta.at[code, 'unit']})"

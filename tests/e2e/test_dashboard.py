@@ -6,15 +6,9 @@ from climate_atlas.views.world_map import part_countries
 from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.conftest import NetworkLog, artifact
 
-_MAP_ROWS_JS = """() => {
-  const doc = Bokeh.documents[Bokeh.documents.length - 1];
-  const source = [...doc.all_models].find(m => m.data && m.data.iso3 && m.data.label);
-  return source ? Array.from(source.data.iso3) : null;
-}"""
-
 
 def test_map_renders_every_country(atlas: AtlasPage) -> None:
-    drawn = atlas.page.evaluate(_MAP_ROWS_JS)
+    drawn = atlas.map_column("iso3")
     assert drawn == part_countries(atlas.atlas)
     assert {"FRA", "NOR", "SSD", "PSE", "ESH"} <= set(drawn)
     atlas.page.screenshot(path=artifact(f"dashboard-{atlas.mode}.png"), full_page=True)
@@ -25,29 +19,16 @@ def test_clicking_a_polygon_selects_its_country(atlas: AtlasPage) -> None:
     name = atlas.atlas.country_name(target)
     atlas.click_country(target)
     assert f"({target})" in atlas.heading()
-    atlas.page.wait_for_function(
-        "name => (" + _TITLE_HAS + ")(name)", arg=f"{name}: trend", timeout=15_000)
+    atlas.wait_for_title(f"{name}: trend")
 
 
 def test_changing_the_indicator_redraws_its_chart(atlas: AtlasPage) -> None:
     meta = atlas.atlas.indicator_meta
     current = atlas.page.get_by_label("World Bank indicator").input_value()
     code = "NY.GDP.PCAP.PP.KD" if current != "NY.GDP.PCAP.PP.KD" else "AG.LND.FRST.ZS"
-    atlas.choose_indicator(code)
-    atlas.page.wait_for_function(
-        "name => (" + _TITLE_HAS + ")(name)", arg=f"{meta.at[code, 'short_name']}:",
-        timeout=15_000)
+    atlas.choose("World Bank indicator", atlas.indicator_label(code))
+    atlas.wait_for_title(f"{meta.at[code, 'short_name']}:")
 
 
 def test_no_request_leaves_loopback(atlas: AtlasPage, network: NetworkLog) -> None:
     assert network.external == []
-
-
-_TITLE_HAS = """text => {
-  const doc = Bokeh.documents[Bokeh.documents.length - 1];
-  return [...doc.all_models].some(m => typeof m.text === 'string' && m.text.startsWith(text));
-}"""
-
-
-def test_no_console_errors_since_boot(atlas: AtlasPage, network: NetworkLog) -> None:
-    assert network.console_errors == []

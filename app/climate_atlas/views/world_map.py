@@ -67,9 +67,10 @@ def choropleth(atlas: Atlas, metric: str, year: int) -> hv.Polygons:
 
 def highlight(atlas: Atlas, selection: list[str]) -> hv.Polygons:
     """Thick outlines around the selected countries, drawn over the choropleth."""
-    rows = [{"x": rings[0][:, 0], "y": rings[0][:, 1], "holes": [rings[1:]]}
+    rows = [{"x": rings[0][:, 0], "y": rings[0][:, 1], "holes": [rings[1:]], "iso3": iso3}
             for iso3, rings in _parts(atlas) if iso3 in selection]
-    return hv.Polygons(rows).opts(fill_alpha=0, line_color="black", line_width=2.2, tools=[])
+    return hv.Polygons(rows, vdims=["iso3"]).opts(
+        fill_alpha=0, line_color="black", line_width=2.2, tools=[])
 
 
 def _inside(ring: np.ndarray, x: float, y: float) -> bool:

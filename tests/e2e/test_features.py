@@ -1,0 +1,177 @@
+"""Find, compare, time, table and downloads, analysis, keyboard and phone: in both modes."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+
+import numpy as np
+import pandas as pd
+from playwright.sync_api import expect
+
+from climate_atlas.views.scatter import scatter_table
+from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
+from tests.e2e.conftest import artifact
+
+
+def _search(atlas: AtlasPage, typed: str, option: str) -> None:
+    """Type into the search box, check the suggestion offered, and take it with Enter.
+
+    The pointer is moved off the page first: BokehJS 3.9's autocomplete keeps the index of a
+    hovered suggestion while the list shrinks under it, and then throws on Enter.
+    """
+    atlas.page.mouse.move(0, 0)
+    box = atlas.page.get_by_label("Find a country")
+    box.fill("")
+    box.press_sequentially(typed, delay=30)
+    expect(atlas.page.get_by_text(option, exact=True)).to_be_visible()
+    box.press("Enter")
+
+
+def _replace_on_click(atlas: AtlasPage) -> None:
+    atlas.page.get_by_role("button", name="Click replaces selection").click()
+
+
+def test_search_by_alias_selects_and_highlights(atlas: AtlasPage) -> None:
+    _replace_on_click(atlas)
+    _search(atlas, "Ivory", "Ivory Coast: Côte d'Ivoire (CIV)")
+    atlas.wait_for_heading("CIV")
+    atlas.wait_for_highlight(["CIV"])
+    atlas.wait_for_title("Côte d'Ivoire: trend")
+
+
+def test_compare_shows_a_legend_entry_per_country(atlas: AtlasPage) -> None:
+    _replace_on_click(atlas)
+    atlas.click_country("FRA")
+    atlas.page.get_by_role("button", name="Click adds to comparison").click()
+    atlas.click_country("DEU")
+    atlas.click_country("EGY")
+    atlas.wait_for_title("Temperature anomaly: France, Germany, Egypt")
+    legend = atlas.legend()
+    for name in ("France", "Germany", "Egypt", "World"):
+        assert name in legend
+    atlas.wait_for_highlight(["DEU", "EGY", "FRA"])
+    _replace_on_click(atlas)
+
+
+def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> None:
+    atlas.choose("Map shows", "Anomaly in the chosen year")
+    atlas.wait_for_title("Temperature anomaly in 2022")
+    before = atlas.map_column("value")
+    handle = atlas.page.get_by_role("slider").first
+    handle.focus()
+    for _ in range(30):
+        handle.press("ArrowLeft")
+    atlas.wait_for_title("Temperature anomaly in 1992")
+    atlas.page.wait_for_function("() => true")
+    after = atlas.map_column("value")
+    assert after != before
+    atlas.page.get_by_role("button", name="▶ Play the years").click()
+    atlas.wait_for_title("Temperature anomaly in 1994", timeout_ms=20_000)
+    atlas.page.get_by_role("button", name="⏸ Pause").click()
+    atlas.choose("Map shows", "Mean anomaly 2018-2022")
+
+
+def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
+    with atlas.page.expect_download(timeout=30_000) as info:
+        atlas.page.get_by_role("button", name=label).click()
+    return zipfile.ZipFile(io.BytesIO(info.value.path().read_bytes()))
+
+
+def test_series_download_matches_the_data(atlas: AtlasPage) -> None:
+    _replace_on_click(atlas)
+    _search(atlas, "Norw", "Norway (NOR)")
+    atlas.wait_for_heading("NOR")
+    archive = _download(atlas, "Download the selected series (CSV + sources, zip)")
+    data = pd.read_csv(archive.open("climate-atlas-series.csv"))
+    sources = pd.read_csv(archive.open("sources.csv"))
+    temperature = data[data["series"].str.startswith("Temperature anomaly")]
+    spot = temperature[(temperature["iso3"] == "NOR") & (temperature["year"] == 2015)]
+    assert spot["value"].item() == atlas.atlas.series("NOR").loc[2015]
+    assert set(data["series"]) <= set(sources["series"])
+    assert sources[["publisher", "licence", "source_page", "release_date"]].notna().all().all()
+
+
+def test_table_download_matches_the_data(atlas: AtlasPage) -> None:
+    archive = _download(atlas, "Download the table (CSV + sources, zip)")
+    table = pd.read_csv(archive.open("climate-atlas-table.csv"), keep_default_na=False,
+                        na_values=[""])
+    sources = pd.read_csv(archive.open("sources.csv"))
+    mean_column = next(c for c in table.columns if c.startswith("Mean temperature anomaly"))
+    row = table[table["iso3"] == "FRA"].iloc[0]
+    assert row[mean_column] == atlas.atlas.warming.at["FRA", "mean_2018_2022"]
+    assert len(table) == len(atlas.atlas.countries)
+    assert any(s.startswith("Temperature anomaly") for s in sources["series"])
+
+
+def test_table_is_sortable_and_filterable(atlas: AtlasPage) -> None:
+    table = atlas.page.locator(".tabulator")
+    table.locator(".tabulator-header-filter input").first.fill("Nor")
+    expect(table.locator(".tabulator-row").first).to_contain_text("Norway")
+
+
+def _isolated_point(table: pd.DataFrame, logx: bool) -> pd.Series:
+    """The scatter point farthest from its nearest neighbour, so a click hits only it."""
+    x = np.log10(table["value"]) if logx else table["value"]
+    xy = np.c_[(x - x.min()) / np.ptp(x), (table["trend_per_decade"] - table["trend_per_decade"]
+                                         .min()) / np.ptp(table["trend_per_decade"])]
+    distances = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(distances, np.inf)
+    return table.iloc[int(distances.min(axis=1).argmax())]
+
+
+def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
+    atlas.page.get_by_role("tab", name="Warming vs indicator").click()
+    expect(atlas.page.get_by_text("Rank correlation (Spearman)")).to_be_visible()
+    code = atlas.page.get_by_label("World Bank indicator").input_value()
+    table = scatter_table(atlas.atlas, code, 2022)
+    values = table["value"]
+    point = _isolated_point(table, values.min() > 0 and values.max() / values.min() > 100)
+    atlas.page.mouse.click(*atlas.plot_point(point["value"], point["trend_per_decade"],
+                                             SCATTER_TITLE_MARKER))
+    atlas.wait_for_heading(point["iso3"])
+    atlas.page.get_by_role("tab", name="Table").click()
+
+
+def test_keyboard_alone_finds_a_country_and_changes_indicator_and_year(atlas: AtlasPage) -> None:
+    page = atlas.page
+    page.locator("body").focus()
+    search = page.get_by_label("Find a country")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if search.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        raise AssertionError("Tab never reached the search box")
+    page.keyboard.type("Turkey", delay=30)
+    page.keyboard.press("Enter")
+    atlas.wait_for_heading("TUR")
+    indicator = page.get_by_label("World Bank indicator")
+    before = indicator.input_value()
+    indicator.focus()
+    page.keyboard.press("ArrowDown")
+    assert indicator.input_value() != before
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("ArrowLeft")
+    atlas.wait_for_title("Türkiye: trend")
+
+
+def test_phone_layout_has_no_horizontal_scroll(atlas: AtlasPage) -> None:
+    page = atlas.page
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.wait_for_timeout(1500)  # let Bokeh re-lay out its canvases at the new width
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        page.screenshot(path=artifact(f"phone-{atlas.mode}.png"), full_page=True)
+        assert overflow <= 0
+    finally:
+        page.set_viewport_size(size)
+
+
+def test_charts_export_png(atlas: AtlasPage) -> None:
+    with atlas.page.expect_download(timeout=30_000) as info:
+        atlas.page.locator(".bk-tool-icon-save").first.click()
+    assert info.value.suggested_filename.endswith(".png")
+    assert math.isfinite(len(info.value.path().read_bytes()))
