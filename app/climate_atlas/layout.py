@@ -71,7 +71,8 @@ def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
     return box
 
 
-def _selected_chips(atlas: Atlas, state: AtlasState, selection: list[str]) -> pn.Row:
+def _selected_chips(atlas: Atlas, state: AtlasState, selection: list[str],
+                    click_adds: bool) -> pn.Row:
     """One button per selected country; pressing it removes that country from the comparison."""
     def remover(iso3: str):
         return lambda event: state.drop(iso3)
@@ -83,8 +84,9 @@ def _selected_chips(atlas: Atlas, state: AtlasState, selection: list[str]) -> pn
                                    sizing_mode="fixed", height=32, disabled=len(selection) == 1)
         button.on_click(remover(iso3))
         buttons.append(button)
-    label = pn.pane.Markdown(f"**Selected ({len(selection)} of at most {MAX_SELECTED}):**",
-                             sizing_mode="fixed", margin=(8, 5))
+    effect = "adds to" if click_adds else "replaces"
+    label = pn.pane.Markdown(f"**Selected** ({len(selection)} of at most {MAX_SELECTED}; "
+                             f"a map click {effect} this):", sizing_mode="fixed", margin=(8, 5))
     return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"})
 
 
@@ -100,7 +102,8 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
     year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
                                            start=FIRST_YEAR, end=LAST_YEAR)
     play = _player(state)
-    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection))
+    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection,
+                                  state.param.click_adds))
     return [_search(atlas, state), click, chips, metric,
             pn.Row(year, play), indicator]
 

@@ -67,7 +67,7 @@ def new_context(browser: Browser, log: NetworkLog, **options: object) -> Browser
 
 def watch_console(page: Page, log: NetworkLog) -> None:
     page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: log.console_errors.append(f"uncaught: {exc}"))
+    page.on("pageerror", lambda exc: log.console_errors.append(f"uncaught: {exc}\n{exc.stack}"))
 
 
 @pytest.fixture(scope="module", params=MODES)
@@ -118,3 +118,13 @@ def _no_new_console_errors(request: pytest.FixtureRequest) -> Iterator[None]:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep a screenshot of the page when a browser test fails, for whoever reads the CI log."""
+    report = yield
+    page_fixture = item.funcargs.get("atlas") if hasattr(item, "funcargs") else None
+    if report.failed and call.when == "call" and page_fixture is not None:
+        page_fixture.page.screenshot(path=artifact(f"failed-{item.name}.png"), full_page=True)
+    return report

@@ -29,8 +29,13 @@ def _search(atlas: AtlasPage, typed: str, option: str) -> None:
     box.press("Enter")
 
 
+def _click_mode(atlas: AtlasPage, button: str, effect: str) -> None:
+    atlas.page.get_by_role("button", name=button).click()
+    atlas.page.get_by_text(f"a map click {effect} this").wait_for()
+
+
 def _replace_on_click(atlas: AtlasPage) -> None:
-    atlas.page.get_by_role("button", name="Click replaces selection").click()
+    _click_mode(atlas, "Click replaces selection", "replaces")
 
 
 def test_search_by_alias_selects_and_highlights(atlas: AtlasPage) -> None:
@@ -44,7 +49,7 @@ def test_search_by_alias_selects_and_highlights(atlas: AtlasPage) -> None:
 def test_compare_shows_a_legend_entry_per_country(atlas: AtlasPage) -> None:
     _replace_on_click(atlas)
     atlas.click_country("FRA")
-    atlas.page.get_by_role("button", name="Click adds to comparison").click()
+    _click_mode(atlas, "Click adds to comparison", "adds to")
     atlas.click_country("DEU")
     atlas.click_country("EGY")
     atlas.wait_for_title("Temperature anomaly: France, Germany, Egypt")
