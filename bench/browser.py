@@ -1,0 +1,320 @@
+"""One visit of one variant in headless Debian Chromium, and what it measures.
+
+Times come from the page itself (performance.now(), relative to the navigation start):
+- `ready`: body[data-atlas-ready='true'], the one marker every variant sets (DESIGN.md section 5);
+- `map`: the map's Bokeh plot view has finished drawing (pre-rendered or live, whichever is first);
+- interaction latency: from the input event's timestamp (pointerdown on the map, input on the
+  select) to the moment a Bokeh document change makes the chart's new title appear, i.e. the
+  chart's data change being applied in the page (plus `painted`: the next animation frame).
+Network emulation is CDP `Network.emulateNetworkConditions` on the page; Chromium applies it to
+the page's dedicated worker too (its own worker target answers "Not supported"), which the
+self-check proves with a 5 MB fetch from a worker.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+READY = "body[data-atlas-ready='true']"
+VIEWPORT = {"width": 1400, "height": 1000}
+PROFILES = {
+    "loopback": None,
+    # 50 Mbit/s both ways, 20 ms added to every request's round trip
+    "emulated": {"offline": False, "latency": 20, "downloadThroughput": 50e6 / 8,
+                 "uploadThroughput": 50e6 / 8},
+}
+MAP_MARKER = "Click a country"
+
+MARKS_JS = """(() => {
+  const marks = {};
+  window.__bench = {marks};
+  const mark = (k) => { if (!(k in marks)) marks[k] = performance.now(); };
+  const tick = () => {
+    if (document.body && document.body.dataset.atlasReady === 'true') mark('ready');
+    if (!('map' in marks) && window.Bokeh && Bokeh.index && Bokeh.index.query_one) {
+      try {
+        const v = Bokeh.index.query_one(v => v.frame != null && v.model.title != null
+          && String(v.model.title.text).includes(MARKER));
+        if (v != null && v.has_finished()) mark('map');
+      } catch (e) {}
+    }
+    if (!('ready' in marks)) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  new MutationObserver(() => {
+    if (document.body && document.body.dataset.atlasReady === 'true') mark('ready');
+  }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-atlas-ready']});
+})();""".replace("MARKER", json.dumps(MAP_MARKER))
+
+ARM_JS = """(prefix) => {
+  // A chart is updated when a plot title starting with `prefix` is on screen: a view of the live
+  // document (a replaced plot's models can linger in the document, their views do not).
+  const doc = Bokeh.documents[Bokeh.documents.length - 1];
+  const st = window.__benchI = {input: null, applied: null, painted: null};
+  const onInput = (e) => { if (st.input === null) st.input = e.timeStamp; };
+  for (const type of ['pointerdown', 'input']) {
+    window.addEventListener(type, onInput, {capture: true, once: true});
+  }
+  const has = () => Bokeh.index.query_one(v => v.model.document === doc
+    && v.model.type === 'Title' && String(v.model.text).startsWith(prefix)) != null;
+  if (has()) return true;
+  const check = () => {
+    if (st.applied !== null || st.input === null || !has()) return;
+    st.applied = performance.now();
+    doc.remove_on_change(changed);
+    requestAnimationFrame(() => { st.painted = performance.now(); });
+  };
+  const changed = () => { check(); Promise.resolve().then(check); setTimeout(check, 0); };
+  const frame = () => { check(); if (st.applied === null) requestAnimationFrame(frame); };
+  doc.on_change(changed);
+  requestAnimationFrame(frame);
+  return false;
+}"""
+
+POINT_JS = """([x, y, marker]) => {
+  const doc = Bokeh.documents[Bokeh.documents.length - 1];
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
+    && v.model.title != null && String(v.model.title.text).includes(marker));
+  if (view == null) return null;
+  const canvas = view.canvas_view.el.getBoundingClientRect();
+  return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
+}"""
+
+
+@dataclass
+class Variant:
+    name: str
+    url: str
+    kind: str  # "static" (bytes counted at our server) or "serve" (counted in the context)
+    warm: bool = True  # measure a warm reload (not for the routed baseline: routing disables caching)
+    app: bool = True  # the dashboard (interactions, first map) or the floor
+    route: object = None  # context route handler (the baseline's CDN/index emulation)
+    service_workers: str = "block"
+
+
+@dataclass
+class Visit:
+    """Request log of one context: external hosts, and HTTP/websocket bytes for `panel serve`."""
+    external: list[str] = field(default_factory=list)
+    requests: list = field(default_factory=list)
+    ws_bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _worker_sessions(cdp) -> dict:
+    """Attach (non-flat) to the page's workers; their sessions answer Runtime.getHeapUsage."""
+    state = {"sessions": [], "replies": {}, "next": 1000, "emulation": None}
+
+    def attached(ev):
+        if ev["targetInfo"]["type"] == "worker":
+            state["sessions"].append(ev["sessionId"])
+
+    def message(ev):
+        msg = json.loads(ev["message"])
+        if "id" in msg:
+            state["replies"][msg["id"]] = msg
+
+    cdp.on("Target.attachedToTarget", attached)
+    cdp.on("Target.receivedMessageFromTarget", message)
+    cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False,
+                                      "flatten": False})
+    return state
+
+
+def _worker_call(page: Page, cdp, state: dict, method: str, params: dict | None = None):
+    if not state["sessions"]:
+        return None
+    state["next"] += 1
+    msg_id = state["next"]
+    cdp.send("Target.sendMessageToTarget", {"sessionId": state["sessions"][-1], "message":
+                                            json.dumps({"id": msg_id, "method": method,
+                                                        "params": params or {}})})
+    deadline = time.monotonic() + 5
+    while msg_id not in state["replies"] and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
+    return state["replies"].get(msg_id)
+
+
+def _memory(page: Page, cdp, workers: dict) -> dict:
+    page_heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
+    reply = _worker_call(page, cdp, workers, "Runtime.getHeapUsage") or {}
+    worker_heap = reply.get("result", {}).get("usedSize", 0)
+    wasm = 0
+    for worker in page.workers:
+        with contextlib.suppress(Exception):  # a worker that went away holds no memory
+            wasm += worker.evaluate(
+                "self.pyodide ? self.pyodide._module.HEAPU8.buffer.byteLength : 0")
+    return {"page_heap": page_heap, "worker_heap": worker_heap, "wasm": wasm,
+            "total": page_heap + worker_heap + wasm}
+
+
+def _new_context(browser: Browser, variant: Variant, log: Visit) -> BrowserContext:
+    context = browser.new_context(service_workers=variant.service_workers, viewport=VIEWPORT)
+    context.add_init_script(MARKS_JS)
+    if variant.route is not None:
+        context.route("**/*", lambda route: variant.route(route, log))
+    context.on("request", lambda r: log.external.append(r.url)
+               if urlsplit(r.url).hostname not in ("127.0.0.1", None) and variant.route is None
+               else None)
+    if variant.kind == "serve":
+        context.on("requestfinished", lambda r: log.requests.append(r))
+    return context
+
+
+def _served_bytes(log: Visit) -> dict:
+    total = 0
+    for request in log.requests:
+        try:
+            sizes = request.sizes()
+            total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        except Exception:  # noqa: BLE001
+            pass
+    return {"requests": len(log.requests), "bytes": total + log.ws_bytes, "ws_bytes": log.ws_bytes}
+
+
+def _load(page: Page, variant: Variant, counter, log: Visit, timeout_ms: float) -> dict:
+    if counter is not None:
+        counter.reset()
+    log.requests.clear()
+    log.ws_bytes = 0
+    start = time.monotonic()
+    page.goto(variant.url, wait_until="commit", timeout=timeout_ms)
+    page.wait_for_selector(READY, state="attached", timeout=timeout_ms)
+    marks = page.evaluate("window.__bench.marks")
+    page.wait_for_timeout(250)  # let late requests (fonts, icons) land in the count
+    traffic = counter.snapshot() if variant.kind == "static" else _served_bytes(log)
+    traffic.pop("paths", None)
+    return {"tti": marks.get("ready") / 1000, "map": (marks.get("map") or 0) / 1000 or None,
+            "wall": time.monotonic() - start, **traffic}
+
+
+def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact: bool = False,
+          timeout_ms: float = 240_000) -> dict:
+    """A cold load in a fresh context (empty cache), then optionally a warm one in the same."""
+    log = Visit()
+    context = _new_context(browser, variant, log)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: log.errors.append(str(exc)))
+    page.on("websocket", lambda ws: (
+        ws.on("framereceived", lambda p: setattr(log, "ws_bytes", log.ws_bytes + len(p))),
+        ws.on("framesent", lambda p: setattr(log, "ws_bytes", log.ws_bytes + len(p)))))
+    cdp = context.new_cdp_session(page)
+    workers = _worker_sessions(cdp)
+    if PROFILES[profile]:
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    try:
+        out = {"cold": _load(page, variant, counter, log, timeout_ms)}
+        out["memory"] = _memory(page, cdp, workers)
+        if interact and variant.app:
+            out["latency"] = interactions(page)
+        if variant.warm:
+            out["warm"] = _load(page, variant, counter, log, timeout_ms)
+    finally:
+        context.close()
+    out["external"] = sorted(set(log.external))
+    out["errors"] = log.errors
+    return out
+
+
+# -- interactions ------------------------------------------------------------------------------
+
+CLICK_COUNTRIES = ["BRA", "AUS", "USA", "CAN", "RUS", "CHN", "IND", "ARG", "KAZ", "DZA",
+                   "COD", "SAU", "MEX", "MNG", "PER", "TCD", "NER", "AGO", "ZAF", "LBY"]
+
+
+def _measure(page: Page, prefix: str, act) -> dict | None:
+    if page.evaluate(ARM_JS, prefix):
+        return None  # already showing: nothing would change
+    act()
+    try:
+        page.wait_for_function("window.__benchI.applied !== null && window.__benchI.painted !== null"
+                               " && window.__benchI.input !== null", timeout=20_000)
+    except Exception:  # noqa: BLE001 - a lost update is reported as missing, not as a time
+        return None
+    st = page.evaluate("window.__benchI")
+    return {"applied": (st["applied"] - st["input"]) / 1000,
+            "painted": (st["painted"] - st["input"]) / 1000}
+
+
+def interactions(page: Page, n: int = 20) -> dict:
+    """n map clicks (each selects another country) and n indicator changes, one at a time."""
+    from climate_atlas.data import load_atlas
+
+    atlas = load_atlas()
+    labels = {c["iso3"]: c["label"] for c in atlas.geometry["countries"]}
+    clicks, changes = [], []
+    for iso3 in CLICK_COUNTRIES[:n]:
+        point = page.evaluate(POINT_JS, [*labels[iso3], MAP_MARKER])
+        clicks.append(_measure(page, f"{atlas.country_name(iso3)}: trend",
+                               lambda p=point: page.mouse.click(*p)))
+        page.wait_for_timeout(100)
+    meta = atlas.indicator_meta
+    codes = list(meta.index)
+    select = page.get_by_label("World Bank indicator", exact=True)
+    for i in range(n):
+        current = select.input_value()
+        code = next(c for c in codes[i % len(codes):] + codes if c != current)
+        label = f"{meta.at[code, 'short_name']} ({meta.at[code, 'unit']})"
+        changes.append(_measure(page, f"{meta.at[code, 'short_name']}:",
+                                lambda label=label: select.select_option(label=label)))
+        page.wait_for_timeout(100)
+    return {"click": clicks, "indicator": changes}
+
+
+# -- baseline routing and the emulation self-check ---------------------------------------------
+
+def baseline_route(mirror: str):
+    """Answer every external request with a redirect to the local mirror (see bench/baseline.py)."""
+    from bench.baseline import local_path
+
+    def route(route: Route, log: Visit) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+            return
+        local = local_path(url)
+        log.external.append(url if local is None else f"emulated {urlsplit(url).path}")
+        if local is None:
+            route.abort()
+        else:
+            route.fulfill(status=302, headers={"Location": f"{mirror}/{local}",
+                                               "Access-Control-Allow-Origin": "*"})
+    return route
+
+
+SELFCHECK_HTML = """<!doctype html><html><body><script>
+const w = new Worker('./selfcheck.js');
+w.onmessage = (e) => { window.result = e.data; };
+</script></body></html>"""
+SELFCHECK_JS = """(async () => {
+  const t0 = performance.now();
+  const r = await fetch('./5mb.bin?' + Math.random());
+  const n = (await r.arrayBuffer()).byteLength;
+  postMessage({ms: performance.now() - t0, bytes: n});
+})();"""
+
+
+def selfcheck(browser: Browser, base: str, profile: str) -> dict:
+    """Time a 5 MB fetch from a dedicated worker under `profile` (>= 0.8 s at 50 Mbit/s)."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    workers = _worker_sessions(cdp)
+    if PROFILES[profile]:
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    page.goto(f"{base}/bench/selfcheck.html")
+    page.wait_for_function("window.result", timeout=60_000)
+    result = page.evaluate("window.result")
+    # Also ask the worker target itself; Chromium 156 answers "Not supported" (the page's applies)
+    reply = _worker_call(page, cdp, workers, "Network.emulateNetworkConditions",
+                         PROFILES[profile] or PROFILES["emulated"]) or {}
+    context.close()
+    return {"seconds": result["ms"] / 1000, "bytes": result["bytes"],
+            "worker_target_emulation": reply.get("error", {}).get("message", "ok")}

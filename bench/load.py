@@ -1,0 +1,260 @@
+"""Server side: many light clients against `panel serve` on 127.0.0.1 (`make bench-server`).
+
+Each client is a raw Bokeh-protocol websocket (what BokehJS speaks, without a browser): it opens a
+session with a locally generated session token (the server runs with Bokeh's default unsigned
+session ids), pulls the document, and then every `interval` seconds types a country into the "Find a
+country" box (a PATCH-DOC setting the AutocompleteInput's value, as the browser sends it). The update
+latency is the time from sending that change to receiving the server's PATCH-DOC that carries the
+temperature chart's new title ("<country>: trend ..."). Errors: failed connections, server ERROR
+replies, closed sockets, and updates with no reply within 10 s.
+
+Phases: (1) 50 sessions connect (staggered over `ramp` s), each makes one update; (2) the steady run:
+50 sessions, one change every 5 s each, for `seconds`; server RSS (with --num-procs children) at
+start, after phase 1, and at the end; (3) a step search of the rate (changes per second across the
+50 sessions) for the highest with p95 <= 300 ms and no errors. Then phases 1-2 again with
+--num-procs 2.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from tornado.websocket import websocket_connect
+
+from bench.serve import panel_serve
+
+TARGET_P95 = 0.300
+TIMEOUT = 10.0
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies)
+        pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None  # noqa: E731
+        return {"updates": len(lat), "p50": statistics.median(lat) if lat else None,
+                "p95": pick(0.95), "max": lat[-1] if lat else None,
+                "errors": len(self.errors), "error_examples": sorted(set(self.errors))[:5]}
+
+
+def _find(obj, name: str, found: list) -> None:
+    if isinstance(obj, dict):
+        if obj.get("name") == name and "id" in obj:
+            found.append(obj)
+        for value in obj.values():
+            _find(value, name, found)
+    elif isinstance(obj, list):
+        for value in obj:
+            _find(value, name, found)
+
+
+class Client:
+    """One Bokeh session over a raw websocket."""
+
+    def __init__(self, ws_url: str, origin: str) -> None:
+        self.ws_url, self.origin = ws_url, origin
+        self.conn = None
+        self.box_id = None
+        self.waiting: tuple[str, asyncio.Future] | None = None
+        self.msgid = 0
+
+    async def connect(self) -> None:
+        from bokeh.util.token import generate_jwt_token, generate_session_id
+        from tornado.httpclient import HTTPRequest
+
+        token = generate_jwt_token(generate_session_id())
+        request = HTTPRequest(self.ws_url, headers={"Origin": self.origin})
+        self.conn = await websocket_connect(request, subprotocols=["bokeh", token],
+                                            max_message_size=64 * 2**20)
+        header, _, _ = await self._read()
+        if header["msgtype"] != "ACK":
+            raise RuntimeError(f"expected ACK, got {header['msgtype']}")
+        await self._send("PULL-DOC-REQ", {})
+        header, _, content = await self._read()
+        if header["msgtype"] != "PULL-DOC-REPLY":
+            raise RuntimeError(f"expected PULL-DOC-REPLY, got {header['msgtype']}")
+        boxes: list = []
+        _find(json.loads(content), "AutocompleteInput", boxes)
+        self.box_id = boxes[0]["id"]
+        asyncio.get_running_loop().create_task(self._listen())
+
+    async def _send(self, msgtype: str, content: dict) -> None:
+        self.msgid += 1
+        header = {"msgid": str(self.msgid), "msgtype": msgtype}
+        await self.conn.write_message(json.dumps(header))
+        await self.conn.write_message("{}")
+        await self.conn.write_message(json.dumps(content))
+
+    async def _read(self) -> tuple[dict, str, str]:
+        frames = []
+        while len(frames) < 3:
+            msg = await self.conn.read_message()
+            if msg is None:
+                raise ConnectionError("websocket closed by the server")
+            frames.append(msg)
+        header = json.loads(frames[0])
+        for _ in range(2 * header.get("num_buffers", 0)):  # each buffer: a ref, then the bytes
+            await self.conn.read_message()
+        return header, frames[1], frames[2]
+
+    async def _listen(self) -> None:
+        try:
+            while True:
+                header, _, content = await self._read()
+                if header["msgtype"] == "ERROR" and self.waiting:
+                    self.waiting[1].set_exception(RuntimeError(f"server ERROR: {content[:200]}"))
+                elif (header["msgtype"] == "PATCH-DOC" and self.waiting
+                      and self.waiting[0] in content and not self.waiting[1].done()):
+                    self.waiting[1].set_result(time.perf_counter())
+        except Exception as exc:  # noqa: BLE001
+            if self.waiting and not self.waiting[1].done():
+                self.waiting[1].set_exception(exc)
+
+    async def change(self, term: str, expect: str) -> float:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting = (expect, future)
+        sent = time.perf_counter()
+        await self._send("PATCH-DOC", {"events": [
+            {"kind": "ModelChanged", "model": {"id": self.box_id}, "attr": "value", "new": term}]})
+        try:
+            return await asyncio.wait_for(future, TIMEOUT) - sent
+        finally:
+            self.waiting = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _choices() -> list[tuple[str, str]]:
+    """(search term, expected title start) for countries with plain ASCII names and a series."""
+    from climate_atlas.data import load_atlas
+    from climate_atlas.search import search_terms
+
+    atlas = load_atlas()
+    out = []
+    for term, iso3 in search_terms(atlas).items():
+        name = atlas.country_name(iso3)
+        if term == f"{name} ({iso3})" and name.isascii() and '"' not in name \
+                and iso3 in atlas.warming.index:
+            out.append((term, f"{name}: trend"))
+    return out
+
+
+async def _session_loop(client: Client, choices, interval: float, until: float, tally: Tally,
+                        rng: random.Random) -> None:
+    await asyncio.sleep(rng.uniform(0, interval))
+    last = None
+    while time.perf_counter() < until:
+        tick = time.perf_counter()
+        term, expect = rng.choice([c for c in choices if c[0] != last])
+        last = term
+        try:
+            tally.latencies.append(await client.change(term, expect))
+        except Exception as exc:  # noqa: BLE001
+            tally.errors.append(type(exc).__name__ + ": " + str(exc)[:120])
+        await asyncio.sleep(max(0.0, tick + interval - time.perf_counter()))
+
+
+async def _connect_all(ws_url: str, origin: str, n: int, ramp: float, tally: Tally, choices,
+                       rng: random.Random) -> list[Client]:
+    async def one(i: int) -> Client | None:
+        await asyncio.sleep(ramp * i / n)
+        client = Client(ws_url, origin)
+        try:
+            await asyncio.wait_for(client.connect(), 120)
+            term, expect = rng.choice(choices)
+            tally.latencies.append(await client.change(term, expect))
+            return client
+        except Exception as exc:  # noqa: BLE001
+            tally.errors.append(f"connect: {type(exc).__name__}: {str(exc)[:120]}")
+            client.close()
+            return None
+
+    return [c for c in await asyncio.gather(*(one(i) for i in range(n))) if c]
+
+
+async def _scenario(served, sessions: int, seconds: float, ramp: float, steps: list[float],
+                    step_seconds: float) -> dict:
+    rng = random.Random(13)
+    choices = _choices()
+    origin = served.url.rsplit("/", 1)[0]
+    out: dict = {"rss_start": served.rss()}
+    warmup = Tally()
+    t = time.perf_counter()
+    clients = await _connect_all(served.ws_url, origin, sessions, ramp, warmup, choices, rng)
+    out["connect"] = {**warmup.summary(), "connected": len(clients), "seconds": time.perf_counter() - t}
+    out["rss_connected"] = served.rss()
+    steady = Tally()
+    until = time.perf_counter() + seconds
+    await asyncio.gather(*(_session_loop(c, choices, sessions / 10, until, steady, rng)
+                           for c in clients))
+    out["steady"] = {**steady.summary(), "rate_per_s": 10.0, "seconds": seconds,
+                     "interval_per_session": sessions / 10}
+    out["rss_end"] = served.rss()
+    out["rss_growth"] = out["rss_end"] / out["rss_connected"] - 1
+    out["steps"] = []
+    for rate in steps:
+        tally = Tally()
+        until = time.perf_counter() + step_seconds
+        await asyncio.gather(*(_session_loop(c, choices, len(clients) / rate, until, tally, rng)
+                               for c in clients))
+        s = {**tally.summary(), "rate_per_s": rate, "achieved_per_s": len(tally.latencies) / step_seconds}
+        out["steps"].append(s)
+        print(f"[bench-server]   rate {rate:5.1f}/s: p95 {s['p95']}, errors {s['errors']}", flush=True)
+    ok = [s["rate_per_s"] for s in out["steps"]
+          if s["p95"] is not None and s["p95"] <= TARGET_P95 and not s["errors"]]
+    out["max_rate_p95_300ms"] = max(ok) if ok else None
+    for c in clients:
+        c.close()
+    return out
+
+
+def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2),
+        steps: tuple[float, ...] = (2, 5, 10, 20), step_seconds: float = 20) -> dict:
+    results: dict = {"sessions": sessions, "seconds": seconds, "runs": {}}
+    for num_procs in procs:
+        print(f"[bench-server] panel serve --num-procs {num_procs}: {sessions} sessions", flush=True)
+        with panel_serve(num_procs=num_procs) as served:
+            r = asyncio.run(_scenario(served, sessions, seconds, ramp=30,
+                                      steps=list(steps) if num_procs == procs[0] else [],
+                                      step_seconds=step_seconds))
+        results["runs"][str(num_procs)] = r
+        st = r["steady"]
+        print(f"[bench-server]   steady: p50 {st['p50']}, p95 {st['p95']}, errors {st['errors']}, "
+              f"RSS {r['rss_connected'] / 1e6:.0f} -> {r['rss_end'] / 1e6:.0f} MB", flush=True)
+    results["markdown"] = markdown(results)
+    return results
+
+
+def markdown(results: dict) -> str:
+    ms = lambda v: "–" if v is None else f"{v * 1000:.0f}"  # noqa: E731
+    lines = [f"**panel serve, {results['sessions']} light clients, one selection change every 5 s "
+             f"each ({results['seconds']:.0f} s)**", "",
+             "| --num-procs | updates | p50 (ms) | p95 (ms) | errors | RSS start / all connected / "
+             "end (MB) | growth | max rate with p95 ≤ 300 ms |", "|---|---|---|---|---|---|---|---|"]
+    for procs, r in results["runs"].items():
+        st = r["steady"]
+        rate = r.get("max_rate_p95_300ms")
+        lines.append(
+            f"| {procs} | {st['updates']} | {ms(st['p50'])} | {ms(st['p95'])} | {st['errors']} | "
+            f"{r['rss_start'] / 1e6:.0f} / {r['rss_connected'] / 1e6:.0f} / {r['rss_end'] / 1e6:.0f} "
+            f"| {r['rss_growth'] * 100:+.1f}% | "
+            + ("not measured" if not r["steps"] else "none tried" if rate is None else f"{rate}/s")
+            + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20
+    print(json.dumps(run(seconds, sessions=int(sys.argv[2]) if len(sys.argv) > 2 else 5,
+                         procs=(1,), steps=(), step_seconds=10), indent=1, default=str))

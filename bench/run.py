@@ -1,0 +1,273 @@
+"""`make bench`: time the static site against Panel's default convert, the Pyodide floor and panel serve.
+
+    python -m bench [--runs 5] [--profiles loopback,emulated] [--variants ours,baseline,floor,serve]
+    python -m bench server [...]      the server-side load test (bench/load.py), `make bench-server`
+
+Writes bench/results.json (every sample) and bench/results.md (the table README includes). Needs
+`make build`. Variants are visited round-robin, run by run, so background load on the machine hits
+them alike; each figure is a median with min and max, and the targets are ratios of medians from the
+same run. Nothing here is a test: no figure fails the run (`make test` has no timing assertions).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from bench import baseline, httpd
+from bench.browser import PROFILES, SELFCHECK_HTML, SELFCHECK_JS, Variant, baseline_route, selfcheck, visit
+from bench.serve import panel_serve
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+ART = BENCH / "artifacts"
+CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+LABELS = {"ours": "(a) our build", "baseline": "(b) panel convert", "floor": "(c) floor",
+          "serve": "(d) panel serve"}
+
+
+def stats(values: list) -> dict | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def _selfcheck_files() -> Path:
+    folder = ART / "selfcheck"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "selfcheck.html").write_text(SELFCHECK_HTML)
+    (folder / "selfcheck.js").write_text(SELFCHECK_JS)
+    blob = folder / "5mb.bin"
+    if not blob.exists() or blob.stat().st_size != 5_000_000:
+        blob.write_bytes(os.urandom(5_000_000))
+    return folder
+
+
+def browser_bench(args) -> dict:
+    build = ROOT / "build"
+    if not (build / "index.html").exists():
+        sys.exit("build/ is missing: run `make build` first")
+    t0 = time.monotonic()
+    desc = baseline.build()
+    mounts = {"/ours/": build, "/floor/": BENCH / "floor", "/bench/": _selfcheck_files(),
+              **baseline.mounts(desc)}
+    server, base, counter = httpd.start(mounts, {"/index.json": baseline.INDEX_TYPE})
+    baseline.mirror_index(Path(desc["path"]) / "cdn", f"{base}/mirror")
+    samples: dict = {}
+    meta: dict = {"baseline": desc, "setup_seconds": round(time.monotonic() - t0, 1)}
+    with panel_serve() as served, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        meta["chromium"] = browser.version
+        variants = {
+            "ours": Variant("ours", f"{base}/ours/", "static"),
+            "baseline": Variant("baseline", f"{base}/baseline/main.html", "static", warm=False,
+                                route=baseline_route(f"{base}/mirror")),
+            "floor": Variant("floor", f"{base}/floor/", "static", app=False,
+                             warm="floor" in args.warm),
+            "serve": Variant("serve", served.url, "serve", warm="serve" in args.warm),
+        }
+        chosen = [variants[v] for v in args.variants]
+        meta["selfcheck"] = {p: selfcheck(browser, base, p) for p in args.profiles}
+        done, began = 0, time.monotonic()
+        for run in range(args.runs):
+            spent = time.monotonic() - t0
+            if done and spent + (time.monotonic() - began) / done > args.budget:
+                meta["cut"] = f"stopped after {done} of {args.runs} runs: time budget {args.budget} s"
+                print(f"[bench] {meta['cut']}", flush=True)
+                break
+            for profile in args.profiles:
+                order = chosen[run % len(chosen):] + chosen[:run % len(chosen)]
+                for variant in order:
+                    interact = profile == args.profiles[0] and run == 0 and variant.name in args.interact
+                    t = time.monotonic()
+                    result = visit(browser, variant, profile, counter, interact=interact)
+                    if variant.kind == "serve":
+                        result["server_rss"] = served.rss()
+                    samples.setdefault(variant.name, {}).setdefault(profile, []).append(result)
+                    print(f"[bench] {profile:8} run {run + 1}/{args.runs} {variant.name:8} "
+                          f"cold {result['cold']['tti']:6.2f} s"
+                          + (f"  warm {result['warm']['tti']:6.2f} s" if "warm" in result else "")
+                          + f"  {result['cold']['bytes'] / 1e6:6.1f} MB"
+                          f"/{result['cold']['requests']} req  ({time.monotonic() - t:.0f} s)",
+                          flush=True)
+            done += 1
+        meta["runs_done"] = done
+        browser.close()
+    server.shutdown()
+    meta["browser_seconds"] = round(time.monotonic() - t0, 1)
+    return {"meta": meta, "samples": samples}
+
+
+def summarize(samples: dict) -> dict:
+    out: dict = {}
+    for name, profiles in samples.items():
+        for profile, runs in profiles.items():
+            fig = out.setdefault(name, {}).setdefault(profile, {})
+            fig["tti_cold"] = stats([r["cold"]["tti"] for r in runs])
+            fig["first_map"] = stats([r["cold"]["map"] for r in runs])
+            fig["tti_warm"] = stats([r["warm"]["tti"] for r in runs if "warm" in r])
+            fig["bytes_cold"] = stats([r["cold"]["bytes"] for r in runs])
+            fig["requests_cold"] = stats([r["cold"]["requests"] for r in runs])
+            fig["bytes_warm"] = stats([r["warm"]["bytes"] for r in runs if "warm" in r])
+            fig["memory"] = stats([r["memory"]["total"] for r in runs])
+            if any("server_rss" in r for r in runs):
+                fig["server_rss"] = stats([r.get("server_rss") for r in runs])
+            lat = [r["latency"] for r in runs if "latency" in r]
+            for kind in ("click", "indicator"):
+                vals = [s["applied"] for r in lat for s in r[kind] if s]
+                if vals:
+                    fig[f"{kind}_latency"] = stats(vals)
+                    fig[f"{kind}_lost"] = sum(1 for r in lat for s in r[kind] if s is None)
+    return out
+
+
+def _med(summary, name, profile, fig):
+    s = summary.get(name, {}).get(profile, {}).get(fig)
+    return s["median"] if s else None
+
+
+def ratios(summary: dict) -> list[dict]:
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    m = lambda *k: _med(summary, *k)  # noqa: E731
+    rows = [
+        ("cold TTI, loopback: ours / baseline", ratio(m("ours", "loopback", "tti_cold"),
+                                                     m("baseline", "loopback", "tti_cold")), 0.35),
+        ("cold TTI, loopback: ours / floor", ratio(m("ours", "loopback", "tti_cold"),
+                                                  m("floor", "loopback", "tti_cold")), 0.6),
+        ("cold TTI, 50 Mbit/s: ours / baseline", ratio(m("ours", "emulated", "tti_cold"),
+                                                      m("baseline", "emulated", "tti_cold")), 0.5),
+        ("cold TTI, 50 Mbit/s: ours / floor", ratio(m("ours", "emulated", "tti_cold"),
+                                                   m("floor", "emulated", "tti_cold")), None),
+        ("warm / cold TTI, 50 Mbit/s (ours)", ratio(m("ours", "emulated", "tti_warm"),
+                                                   m("ours", "emulated", "tti_cold")), 0.3),
+        ("warm / cold TTI, loopback (ours)", ratio(m("ours", "loopback", "tti_warm"),
+                                                  m("ours", "loopback", "tti_cold")), None),
+        ("bytes, cold: ours / baseline", ratio(m("ours", "loopback", "bytes_cold"),
+                                               m("baseline", "loopback", "bytes_cold")), 0.5),
+        ("first visible map, loopback (s, ours)", m("ours", "loopback", "first_map"), 1.0),
+        ("first visible map, 50 Mbit/s (s, ours)", m("ours", "emulated", "first_map"), 1.0),
+        ("click → chart (s, ours, median of 20)", m("ours", "loopback", "click_latency"), 0.15),
+        ("indicator → chart (s, ours, median of 20)", m("ours", "loopback", "indicator_latency"),
+         0.15),
+    ]
+    return [{"figure": f, "value": v, "target": t,
+             "met": None if v is None or t is None else v <= t} for f, v, t in rows]
+
+
+FIGS = [("tti_cold", "cold time to interactive", "s"), ("first_map", "first visible map", "s"),
+        ("tti_warm", "warm reload time to interactive", "s"),
+        ("bytes_cold", "bytes, cold load", "MB"), ("requests_cold", "requests, cold load", ""),
+        ("bytes_warm", "bytes, warm reload", "MB"),
+        ("memory", "memory at interactive (page + worker heaps + wasm)", "MB"),
+        ("click_latency", "click → updated chart", "ms"),
+        ("indicator_latency", "indicator change → updated chart", "ms")]
+
+
+def _cell(s: dict | None, unit: str) -> str:
+    if not s:
+        return "–"
+    scale, fmt = {"s": (1, "{:.2f}"), "MB": (1e-6, "{:.1f}"), "ms": (1000, "{:.0f}"),
+                  "": (1, "{:.0f}")}[unit]
+    med, lo, hi = (fmt.format(s[k] * scale) for k in ("median", "min", "max"))
+    return f"{med} ({lo}–{hi})"
+
+
+def markdown(results: dict) -> str:
+    summary, meta = results["summary"], results["meta"]
+    names = [n for n in LABELS if n in summary]
+    lines = []
+    for profile in [p for p in PROFILES if any(p in summary[n] for n in names)]:
+        title = "loopback" if profile == "loopback" else "emulated 50 Mbit/s, 20 ms RTT"
+        lines += [f"**{title}** (median (min–max) of {meta.get('runs')} runs)", "",
+                  "| figure | " + " | ".join(LABELS[n] for n in names) + " |",
+                  "|---|" + "---|" * len(names)]
+        for key, label, unit in FIGS:
+            cells = [_cell(summary[n].get(profile, {}).get(key), unit) for n in names]
+            if any(c != "–" for c in cells):
+                lines.append(f"| {label}{f' ({unit})' if unit else ''} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["| target | measured | target | met |", "|---|---|---|---|"]
+    for r in results["ratios"]:
+        v = "–" if r["value"] is None else f"{r['value']:.2f}"
+        t = "–" if r["target"] is None else f"≤ {r['target']}"
+        met = {True: "yes", False: "**no**", None: "–"}[r["met"]]
+        lines.append(f"| {r['figure']} | {v} | {t} | {met} |")
+    sc = meta.get("selfcheck", {}).get("emulated")
+    lines += ["", f"Chromium {meta.get('chromium')}, {meta.get('cpus')} cores (load average "
+              f"{meta.get('loadavg')} at the start), {meta.get('date')}. "
+              + (f"Emulation self-check: a 5 MB fetch from a worker took {sc['seconds']:.2f} s "
+                 "(≥ 0.8 s required). " if sc else "")
+              + "Bytes and requests of (a)–(c) are counted at the bench server; (d) in the browser "
+              "context, websocket frames included. The bench server answers like a static host "
+              "with `Cache-Control: no-cache` and ETags, so a warm reload revalidates (304s). "
+              "How the baseline is emulated: bench/baseline.py."]
+    if "server" in results:
+        lines += ["", results["server"].get("markdown", "")]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict) -> None:
+    (BENCH / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (BENCH / "results.md").write_text(markdown(results))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("part", nargs="?", default="browser", choices=["browser", "server", "all"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profiles", default="loopback,emulated")
+    parser.add_argument("--variants", default="ours,baseline,floor,serve")
+    parser.add_argument("--warm", default="ours", help="variants that also get a warm reload")
+    parser.add_argument("--interact", default="ours,serve",
+                        help="variants whose first loopback visit measures 20+20 interactions")
+    parser.add_argument("--budget", type=float, default=1080,
+                        help="seconds: start no new run that would end after this")
+    parser.add_argument("--seconds", type=float, default=120, help="server load test duration")
+    parser.add_argument("--out", type=Path, help="write results here instead of bench/results.*")
+    args = parser.parse_args(argv)
+    args.profiles = args.profiles.split(",")
+    args.variants = args.variants.split(",")
+    args.warm, args.interact = args.warm.split(","), args.interact.split(",")
+    old = BENCH / "results.json"
+    results = json.loads(old.read_text()) if old.exists() else {}
+    start = time.monotonic()
+    load_at_start = round(os.getloadavg()[0], 2)
+    if args.part in ("browser", "all"):
+        part = browser_bench(args)
+        results.update(part)
+        results["summary"] = summarize(part["samples"])
+        results["ratios"] = ratios(results["summary"])
+        results["meta"].update({
+            "runs": results["meta"].get("runs_done", args.runs), "cpus": os.cpu_count(),
+            "loadavg": load_at_start,
+            "date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                     capture_output=True, text=True).stdout.strip()})
+    if args.part in ("server", "all"):
+        from bench import load
+        results["server"] = load.run(args.seconds)
+    results.setdefault("meta", {})["total_seconds"] = round(time.monotonic() - start, 1)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1, default=str))
+    else:
+        write(results)
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
