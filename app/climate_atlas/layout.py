@@ -6,6 +6,7 @@ import io
 
 import holoviews as hv
 import panel as pn
+from bokeh.events import Tap
 
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
@@ -16,12 +17,16 @@ from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.table import country_table
-from climate_atlas.views.world_map import choropleth, country_at, highlight
+from climate_atlas.views.world_map import country_at, outline, recolour, world_map
 
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
 # session once the URL's state is applied (the static site's pre-render never sets it).
 READY_JS = "document.body.dataset.atlasReady = 'true'"
 PLAY_INTERVAL_MS = 700
+# A chart clips what it cannot fit (a long title on a phone) instead of widening the page; long
+# words such as indicator codes in links wrap.
+CLIP = {"overflow": "hidden"}
+WRAP = {"overflow-wrap": "anywhere"}
 INTRO = ("# Climate Atlas\nHow much each country has warmed, and how that compares with its "
          "emissions, wealth and energy. Click a country on the map, or find it by name.")
 
@@ -40,20 +45,22 @@ def _country_heading(atlas: Atlas, selection: list[str]) -> str:
     return f"### Selected: {row['name']} ({iso3})\n{note}{compared}"
 
 
-def _map(atlas: Atlas, state: AtlasState) -> pn.pane.HoloViews:
-    """The choropleth with the selection outlined; a click selects the country under it."""
-    colours = hv.DynamicMap(pn.bind(choropleth, atlas=atlas, metric=state.param.metric,
-                                    year=state.param.year))
-    outlines = hv.DynamicMap(pn.bind(highlight, atlas=atlas, selection=state.param.selection))
-    tap = hv.streams.Tap(source=colours)
+def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
+    """The choropleth, updated in place; a click selects the country under it."""
+    world = world_map(atlas, state.metric, state.year, state.selection)
+    state.param.watch(lambda *_: recolour(world, atlas, state.metric, state.year),
+                      ["metric", "year"])
+    state.param.watch(lambda *_: outline(world, atlas, state.selection), "selection")
 
-    def clicked(x: float | None, y: float | None) -> None:
-        iso3 = None if x is None else country_at(atlas, x, y)
+    def clicked(event: Tap) -> None:
+        iso3 = country_at(atlas, event.x, event.y)
         if iso3 is not None:
             state.pick(iso3)
 
-    tap.add_subscriber(clicked)
-    return pn.pane.HoloViews(colours * outlines, sizing_mode="stretch_width", min_height=240)
+    world.figure.on_event(Tap, clicked)
+    return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
+                                      "its value, years and source."),
+                     pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
 
 
 def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
@@ -134,7 +141,7 @@ def _player(state: AtlasState) -> pn.widgets.Toggle:
     return button
 
 
-def _downloads(atlas: Atlas, state: AtlasState) -> pn.Row:
+def _downloads(atlas: Atlas, state: AtlasState) -> pn.Column:
     def table_zip() -> io.BytesIO:
         table = country_table(atlas, state.metric, state.year, state.indicator)
         return io.BytesIO(table_download(atlas, table, state.indicator, state.metric))
@@ -142,11 +149,14 @@ def _downloads(atlas: Atlas, state: AtlasState) -> pn.Row:
     def series_zip() -> io.BytesIO:
         return io.BytesIO(series_download(atlas, state.selection, state.indicator))
 
-    return pn.Row(
-        pn.widgets.FileDownload(callback=table_zip, filename="climate-atlas-table.zip",
-                                label="Download the table (CSV + sources, zip)"),
-        pn.widgets.FileDownload(callback=series_zip, filename="climate-atlas-series.zip",
-                                label="Download the selected series (CSV + sources, zip)"))
+    return pn.Column(
+        pn.pane.Markdown("Each download is a zip: a plain CSV and `sources.csv` (publisher, "
+                         "licence, source page and release of every series in it)."),
+        pn.Row(pn.widgets.FileDownload(callback=table_zip, filename="climate-atlas-table.zip",
+                                       label="Download the table"),
+               pn.widgets.FileDownload(callback=series_zip, filename="climate-atlas-series.zip",
+                                       label="Download the selected series"),
+               styles={"flex-wrap": "wrap"}))
 
 
 def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
@@ -163,14 +173,14 @@ def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
     picked.add_subscriber(select)
     return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator,
                                               state.param.year)),
-                     pn.pane.HoloViews(points, sizing_mode="stretch_width"))
+                     pn.pane.HoloViews(points, sizing_mode="stretch_width", styles=CLIP))
 
 
 def _table(atlas: Atlas, state: AtlasState) -> pn.widgets.Tabulator:
     table = pn.widgets.Tabulator(
         pn.bind(country_table, atlas, state.param.metric, state.param.year, state.param.indicator),
         show_index=False, header_filters=True, pagination="local", page_size=15,
-        disabled=True, sizing_mode="stretch_width", layout="fit_data_stretch")
+        disabled=True, sizing_mode="stretch_width", layout="fit_columns")
     return table
 
 
@@ -211,19 +221,20 @@ def build_dashboard() -> pn.viewable.Viewable:
                            visible=pn.bind(bool, state.param.notice))
     charts = pn.Column(
         pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)),
-        pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.selection)),
+        pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.selection), styles=CLIP),
         pn.pane.HoloViews(pn.bind(indicator_chart, atlas, state.param.indicator,
-                                  state.param.selection)),
-        pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator)),
-        min_width=300, styles={"flex": "1 1 420px"})
+                                  state.param.selection), styles=CLIP),
+        pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
+        styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
-    main = pn.Column(*_controls(atlas, state), _map(atlas, state), min_width=300,
-                     styles={"flex": "1 1 560px"})
+    main = pn.Column(*_controls(atlas, state), _map(atlas, state),
+                     styles={"flex": "3 1 300px"})
     _sync_url(atlas, state, ready)
     return pn.Column(
         pn.pane.Markdown(INTRO), notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}),
         pn.Tabs(("Table", pn.Column(_downloads(atlas, state), _table(atlas, state))),
                 ("Warming vs indicator", _analysis(atlas, state)),
-                ("Sources", pn.pane.Markdown(sources_markdown(atlas))), dynamic=False),
+                ("Sources", pn.pane.Markdown(sources_markdown(atlas), styles={"overflow-x": "auto"})),
+                dynamic=False),
         ready, sizing_mode="stretch_width")

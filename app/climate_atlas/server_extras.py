@@ -1,18 +1,22 @@
 """Server-only map features: map projections, an optional tile basemap and 50m detail geometry.
 
-The only module of the app that imports GeoViews and cartopy. `layout.py` imports it only when
-`climate_atlas.target.target() == "server"` (`panel serve`, the container); the static site never
-does (GeoViews does not run in Pyodide, and its models' JavaScript is not in the offline page), so
-there these controls are absent rather than broken.
+The only module of the app that imports cartopy (and the only one that may import GeoViews).
+`layout.py` imports it only when `climate_atlas.target.target() == "server"` (`panel serve`, the
+container); the static site never does (cartopy and GeoViews do not run in Pyodide), so there
+these controls are absent rather than broken.
 
 Geometry: the pipeline's lon/lat rings in data/server/ (world-atlas 110m, and 50m for "detail"),
 never the browser's pre-projected Equal Earth rings, which cartopy cannot reproject. The folder is
 not package data: the image copies it next to the app and names it in CLIMATE_ATLAS_SERVER_DATA; a
 source checkout (the editable install) finds it at <repo>/data/server. Antarctica is left off, as on
-the browser's map. Each (detail, projection) is projected once per process with cartopy's
+the browser's map.
+
+Projection: each (detail, projection) is projected once per process with cartopy's
 `project_geometry`, which cuts rings at the map's edge (the far side of the globe, Mercator's
-latitude limit); plots then get coordinates already in the plot's projection, so GeoViews has
-nothing left to reproject on a redraw.
+latitude limit). Drawing then uses plain HoloViews elements on the projected coordinates, exactly
+like the browser map. Not GeoViews elements: GeoViews 1.15 re-projects every path on every render,
+even when the element is already in the plot's projection (its `project_path` has no shortcut),
+which measured 8 s per redraw at 110m and 24-50 s at 50m here, on every metric or year change.
 
 Tiles: a tile basemap needs Web Mercator, so turning tiles on switches the map to it and disables
 the projection choice; the chosen projection comes back when tiles go off. Tiles are off by
@@ -24,39 +28,39 @@ they download Natural Earth at run time. The map's outline and graticule are dra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cartopy.crs as ccrs
-import geoviews as gv
-import geoviews.plotting.bokeh  # noqa: F401  (registers GeoViews' Bokeh plots; no notebook output)
-import holoviews as hv
 import numpy as np
 import panel as pn
 import param
 import shapely
 import shapely.affinity
 import xyzservices.providers as xyz
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from bokeh.events import Tap
+from bokeh.models import WMTSTileSource
+from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from climate_atlas.data import Atlas
 from climate_atlas.state import AtlasState
-from climate_atlas.views.metrics import NO_DATA, UNITS, metric_table, metric_title
-from climate_atlas.views.world_map import NO_DATA_COLOR, PALETTE, _color_limit
+from climate_atlas.views.world_map import WorldMap, country_at, outline, recolour, world_map
 
 SERVER_DATA_ENV = "CLIMATE_ATLAS_SERVER_DATA"
 TILE_URL_ENV = "CLIMATE_ATLAS_TILE_URL"
 DETAIL_FILES = {"110m": "countries-110m-lonlat.json", "50m": "countries-50m-lonlat.json"}
 LEFT_OFF = {"ATA"}  # Antarctica: off the map, as in the browser (and Mercator cannot show it)
-MAP_MARKER = "Click a country"  # in the title, as on the browser map: tests find the plot by it
 
 ORTHOGRAPHIC = "Orthographic (globe)"
 MERCATOR = "Web Mercator (tiles)"
 PROJECTIONS = ("Equal Earth", "Robinson", "Mollweide", ORTHOGRAPHIC, "Plate Carrée")
 GRATICULE_STEP = 30  # degrees
+MIN_ASPECT = 1.6  # width / height of the map at least, so the globe view stays on screen
 CENTER_STEP = 5  # the globe's centre is rounded to this many degrees, so nearby picks share a cache
 
 
@@ -137,27 +141,20 @@ def make_crs(projection: str, center: tuple[float, float] = (0.0, 0.0)) -> ccrs.
 
 @dataclass(frozen=True)
 class ProjectedMap:
-    """Every country's shape in one projection: drawing rows, a lookup for clicks, the frame."""
+    """Every country in one projection, in the browser geometry's format, plus the map's frame."""
 
-    crs: ccrs.Projection
-    iso3: tuple[str, ...]  # per shape
-    shapes: tuple[shapely.Geometry, ...]
-    parts: tuple[dict, ...]  # one drawing row per polygon part: x, y, holes, iso3
-    tree: shapely.STRtree
-    frame: tuple[np.ndarray, ...]  # the map's outline and graticule, as paths
-    bounds: tuple[float, float, float, float]
-
-    def country_at(self, x: float, y: float) -> str | None:
-        hits = self.tree.query(Point(x, y), predicate="intersects")
-        return self.iso3[int(hits[0])] if len(hits) else None
+    geometry: dict[str, Any]  # {"countries": [{"iso3", "name", "polygons": [[flat ring, ...]]}]}
+    shapes: dict[str, shapely.Geometry]  # iso3 -> projected shape
+    frame: tuple[np.ndarray, ...]  # the outline and graticule, as (n, 2) paths
+    aspect: float  # width / height of everything drawn
 
     def point_in(self, iso3: str) -> tuple[float, float] | None:
         """A point inside the country's largest visible part (for tests that click it)."""
-        shapes = [s for code, s in zip(self.iso3, self.shapes, strict=True) if code == iso3]
-        parts = [p for s in shapes for p in getattr(s, "geoms", [s]) if not p.is_empty]
-        if not parts:
+        shape = self.shapes.get(iso3)
+        if shape is None:
             return None
-        point = max(parts, key=lambda p: p.area).representative_point()
+        largest = max(getattr(shape, "geoms", [shape]), key=lambda p: p.area)
+        point = largest.representative_point()
         return point.x, point.y
 
 
@@ -166,24 +163,21 @@ def projected(detail: str, projection: str, center: tuple[float, float] = (0.0, 
     """Project one detail level into one projection, once per process (50m takes seconds)."""
     crs = make_crs(projection, center)
     source = ccrs.PlateCarree()
-    codes, shapes, parts = [], [], []
+    countries, shapes = [], {}
     for iso3, shape in lonlat_countries(detail):
         out = crs.project_geometry(shape, source)
-        if out.is_empty:
+        polygons = [p for p in getattr(out, "geoms", [out]) if not p.is_empty and p.area]
+        if not polygons:
             continue  # on the far side of the globe
-        codes.append(iso3)
-        shapes.append(out)
-        for polygon in getattr(out, "geoms", [out]):
-            if polygon.is_empty or not polygon.area:
-                continue  # GeoViews would drop it and misalign the colours of every later row
-            exterior = np.asarray(polygon.exterior.coords)[:, :2]
-            holes = [np.asarray(ring.coords)[:, :2] for ring in polygon.interiors]
-            parts.append({"x": exterior[:, 0], "y": exterior[:, 1], "holes": [holes], "iso3": iso3})
+        shapes[iso3] = MultiPolygon(polygons)
+        countries.append({"iso3": iso3, "polygons": [
+            [np.asarray(ring.coords)[:-1, :2].ravel() for ring in (p.exterior, *p.interiors)]
+            for p in polygons]})
     frame = _frame(crs, source, graticule=projection != MERCATOR)
-    all_points = np.concatenate([np.column_stack([p["x"], p["y"]]) for p in parts] + list(frame))
-    lo, hi = np.nanmin(all_points, axis=0), np.nanmax(all_points, axis=0)
-    return ProjectedMap(crs, tuple(codes), tuple(shapes), tuple(parts), shapely.STRtree(shapes),
-                        frame, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
+    points = np.concatenate([np.asarray(s.bounds).reshape(2, 2) for s in shapes.values()]
+                            + list(frame))
+    width, height = np.nanmax(points, axis=0) - np.nanmin(points, axis=0)
+    return ProjectedMap({"countries": countries}, shapes, frame, float(width / height))
 
 
 def _frame(crs: ccrs.Projection, source: ccrs.CRS, graticule: bool) -> tuple[np.ndarray, ...]:
@@ -212,56 +206,46 @@ def globe_center(iso3: str) -> tuple[float, float]:
             float(round(point.y / CENTER_STEP) * CENTER_STEP))
 
 
-# --- elements --------------------------------------------------------------------------------
+def projected_atlas(atlas: Atlas, geo: ProjectedMap) -> Atlas:
+    """The same atlas with projected geometry: the browser map's code draws and clicks it as is."""
+    return dataclasses.replace(atlas, geometry=geo.geometry)
 
-def tile_layer() -> gv.WMTS:
-    """The basemap tiles: CLIMATE_ATLAS_TILE_URL when set, else OpenStreetMap's standard tiles."""
+
+# --- the map ---------------------------------------------------------------------------------
+
+def tile_source() -> WMTSTileSource:
+    """The basemap: CLIMATE_ATLAS_TILE_URL ({X}/{Y}/{Z} template) when set, else OpenStreetMap."""
     url = os.environ.get(TILE_URL_ENV)
     if url:
-        return gv.WMTS(url, name="Basemap")
-    return gv.WMTS(xyz.OpenStreetMap.Mapnik, name="Basemap")
+        return WMTSTileSource(url=url, attribution="Basemap tiles: " + url.split("/{")[0])
+    provider = xyz.OpenStreetMap.Mapnik
+    return WMTSTileSource(url=provider.build_url(), attribution=provider.html_attribution)
 
 
-def choropleth(atlas: Atlas, metric: str, year: int, geo: ProjectedMap, name: str,
-               tiles: bool) -> gv.Polygons:
-    """The browser map's colours and hover, on shapes in `geo`'s projection."""
-    table = metric_table(atlas, metric, year)
-    rows = []
-    for part in geo.parts:
-        iso3 = part["iso3"]
-        known = iso3 in table.index
-        rows.append({**part,
-                     "value": float(table.at[iso3, "value"]) if known else np.nan,
-                     "label": str(table.at[iso3, "label"]) if known else NO_DATA,
-                     "name": atlas.country_name(iso3)})
-    limit = _color_limit(atlas, metric, table["value"].to_numpy(dtype=float))
-    title = metric_title(metric, year)
-    x0, y0, x1, y1 = geo.bounds
-    return gv.Polygons(rows, kdims=["x", "y"], vdims=["value", "label", "iso3", "name"],
-                       crs=geo.crs).opts(
-        projection=geo.crs, color="value", cmap=PALETTE, clim=(-limit, limit), colorbar=True,
-        clabel=UNITS[metric], clipping_colors={"NaN": NO_DATA_COLOR}, line_color="white",
-        line_width=0.4, fill_alpha=0.75 if tiles else 1.0,
-        tools=["hover"], hover_tooltips=[("Country", "@name"), (title, "@label")],
-        title=f"{title} ({UNITS[metric]}); {name}; grey: no data. {MAP_MARKER}.",
-        toolbar="above", xaxis=None, yaxis=None, responsive=True, min_height=200,
-        aspect=(x1 - x0) / (y1 - y0), data_aspect=None, xlim=(x0, x1), ylim=(y0, y1))
+def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple[float, float]],
+                     tiles: bool) -> WorldMap:
+    """The browser's choropleth (same colours, hover, outlines) in projection `key`, with the
+    map's frame, and tiles under it if asked. The figure's name says what it shows, for tests
+    to wait on: "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
+    "server-map|Mollweide|110m|0,0" or "server-map|Orthographic (globe)|50m|80,20"."""
+    detail, name, center = key
+    geo = projected(*key)
+    world = world_map(projected_atlas(atlas, geo), state.metric, state.year, state.selection)
+    fig = world.figure
+    fig.name = f"server-map|{name}|{detail}|{center[0]:g},{center[1]:g}"
+    # The globe is round: give it empty sides rather than a page-high map (match_aspect keeps
+    # its shape).
+    fig.aspect_ratio = max(geo.aspect, MIN_ASPECT)
+    lines = fig.multi_line([p[:, 0] for p in geo.frame], [p[:, 1] for p in geo.frame],
+                           line_color="#9a9a9a", line_width=0.6)
+    fig.renderers = [lines, *fig.renderers[:-1]]  # under the countries
+    if tiles:
+        fig.add_tile(tile_source())
+        for renderer in fig.renderers:
+            if getattr(renderer, "data_source", None) is world.countries:
+                renderer.glyph.fill_alpha = 0.75
+    return world
 
-
-def highlight(geo: ProjectedMap, selection: list[str]) -> gv.Polygons:
-    """Thick outlines around the selected countries."""
-    rows = [{k: part[k] for k in ("x", "y", "holes")} for part in geo.parts
-            if part["iso3"] in selection]
-    return gv.Polygons(rows, kdims=["x", "y"], crs=geo.crs).opts(
-        projection=geo.crs, fill_alpha=0, line_color="black", line_width=2.2, tools=[])
-
-
-def frame(geo: ProjectedMap) -> gv.Path:
-    return gv.Path(list(geo.frame), kdims=["x", "y"], crs=geo.crs).opts(
-        projection=geo.crs, color="#9a9a9a", line_width=0.6, tools=[])
-
-
-# --- the control panel -----------------------------------------------------------------------
 
 class MapOptions(param.Parameterized):
     """The served map's own choices (not part of the shared state or the link)."""
@@ -269,49 +253,58 @@ class MapOptions(param.Parameterized):
     projection = param.Selector(default=PROJECTIONS[0], objects=list(PROJECTIONS))
     tiles = param.Boolean(default=False, doc="tile basemap; switches the map to Web Mercator")
     detail = param.Selector(default="110m", objects=list(DETAIL_FILES))
-    center = param.Tuple(default=(0.0, 0.0), length=2, doc="the globe's centre (lon, lat)")
 
-
-def map_view(atlas: Atlas, state: AtlasState, options: MapOptions, projection: str, tiles: bool,
-             detail: str, center: tuple[float, float]) -> hv.Overlay:
-    """The whole map for one choice of projection, tiles and detail; clicks select countries."""
-    name = MERCATOR if tiles else projection
-    geo = projected(detail, name, tuple(center) if name == ORTHOGRAPHIC else (0.0, 0.0))
-    colours = hv.DynamicMap(pn.bind(choropleth, atlas=atlas, metric=state.param.metric,
-                                    year=state.param.year, geo=geo, name=name, tiles=tiles))
-    outlines = hv.DynamicMap(pn.bind(highlight, geo=geo, selection=state.param.selection))
-    tap = hv.streams.Tap(source=colours)
-
-    def clicked(x: float | None, y: float | None) -> None:
-        iso3 = None if x is None or y is None else geo.country_at(x, y)
-        if iso3 is not None:
-            state.pick(iso3)
-
-    tap.add_subscriber(clicked)
-    layers = colours * frame(geo) * outlines
-    return tile_layer() * layers if tiles else layers
+    def key(self, country: str) -> tuple[str, str, tuple[float, float]]:
+        """(detail, projection, centre) of the map to draw; tiles mean Web Mercator, and the
+        globe looks down on `country`."""
+        name = MERCATOR if self.tiles else self.projection
+        return self.detail, name, globe_center(country) if name == ORTHOGRAPHIC else (0.0, 0.0)
 
 
 def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
-    """Projection, tiles and detail controls over the GeoViews map (replaces the plain map)."""
+    """Projection, tiles and detail controls over the projected map (replaces the plain map).
+
+    The figure is rebuilt when the projection, tiles or detail change, or when the globe turns to
+    a newly selected country; a new metric, year or selection otherwise updates the current
+    figure in place, as in the browser map.
+    """
     options = MapOptions()
+    current: dict[str, Any] = {}
+    pane = pn.pane.Bokeh(sizing_mode="stretch_width")
 
-    def follow_selection(*_: object) -> None:
-        if options.projection == ORTHOGRAPHIC:
-            options.center = globe_center(state.country)
+    def draw(*_: object) -> None:
+        key = options.key(state.country)
+        world = server_world_map(atlas, state, key, options.tiles)
+        drawn = projected_atlas(atlas, projected(*key))
 
-    state.param.watch(follow_selection, "selection")
-    options.param.watch(follow_selection, "projection")
+        def clicked(event: Tap) -> None:
+            iso3 = country_at(drawn, event.x, event.y)
+            if iso3 is not None:
+                state.pick(iso3)
+
+        world.figure.on_event(Tap, clicked)
+        current.update(key=key, world=world, atlas=drawn)
+        pane.object = world.figure
+
+    def selected(*_: object) -> None:
+        if options.key(state.country) != current["key"]:
+            draw()  # the globe turns to the new country
+        else:
+            outline(current["world"], current["atlas"], state.selection)
+
+    state.param.watch(lambda *_: recolour(current["world"], current["atlas"], state.metric,
+                                          state.year), ["metric", "year"])
+    state.param.watch(selected, "selection")
+    options.param.watch(draw, ["projection", "tiles", "detail"])
+    draw()
+
     projection = pn.widgets.Select.from_param(
         options.param.projection, name="Map projection", disabled=options.param.tiles,
-        description="Without tiles: the globe view centres on the selected country.")
+        description="The globe view turns to the selected country.")
     tiles = pn.widgets.Checkbox.from_param(
         options.param.tiles, name="Tile basemap (switches the map to Web Mercator)")
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"}, button_type="default")
-    plot = pn.panel(pn.bind(map_view, atlas, state, options, options.param.projection,
-                            options.param.tiles, options.param.detail, options.param.center),
-                    sizing_mode="stretch_width", min_height=240)
-    return pn.Column(pn.Row(projection, pn.Column(tiles, detail)), plot,
+    return pn.Column(pn.Row(projection, pn.Column(tiles, detail)), pane,
                      sizing_mode="stretch_width")

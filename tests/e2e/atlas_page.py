@@ -10,6 +10,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from climate_atlas.data import load_atlas
+from climate_atlas.views.world_map import MAP_NAME
 
 _LIVE_DOC = "const doc = Bokeh.documents[Bokeh.documents.length - 1];"
 
@@ -19,10 +20,11 @@ _TITLE_STARTS_JS = f"""text => {{ {_LIVE_DOC}
                                     && String(v.model.text).startsWith(text)) != null;
 }}"""
 
-# Page coordinates of a data point on the plot whose title contains `marker`.
+# Page coordinates of a data point on the plot named `marker`, or whose title contains it.
 _PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
-    && v.model.title != null && String(v.model.title.text).includes(marker));
+    && (v.model.name === marker
+        || v.model.title != null && String(v.model.title.text).includes(marker)));
   if (view == null) return null;
   const canvas = view.canvas_view.el.getBoundingClientRect();
   return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
@@ -45,7 +47,7 @@ _HIGHLIGHT_JS = f"""() => {{ {_LIVE_DOC}
   return source ? [...new Set(source.data.iso3)].sort().join(',') : null;
 }}"""
 
-MAP_TITLE_MARKER = "Click a country"
+
 SCATTER_TITLE_MARKER = "Warming trend against"
 
 
@@ -90,7 +92,7 @@ class AtlasPage:
     def click_country(self, iso3: str) -> None:
         """Click inside the country's polygon, then wait until the heading names it."""
         country = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)
-        self.page.mouse.click(*self.plot_point(*country["label"], MAP_TITLE_MARKER))
+        self.page.mouse.click(*self.plot_point(*country["label"], MAP_NAME))
         self.page.get_by_text(f"({iso3})").first.wait_for(timeout=15_000)
 
     def choose(self, label: str, option: str) -> None:

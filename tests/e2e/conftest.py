@@ -112,7 +112,8 @@ def _no_new_console_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     log: NetworkLog = request.getfixturevalue("network")
     before = len(log.console_errors)
     yield
-    assert log.console_errors[before:] == [], "console errors during the test"
+    new = log.console_errors[before:]
+    assert new == [], "console errors during the test:\n" + "\n".join(new)
 
 
 def artifact(name: str) -> Path:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from climate_atlas.views.world_map import part_countries
+from climate_atlas.views.world_map import map_countries
 from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.conftest import NetworkLog, artifact
 
 
 def test_map_renders_every_country(atlas: AtlasPage) -> None:
     drawn = atlas.map_column("iso3")
-    assert drawn == part_countries(atlas.atlas)
+    assert drawn == map_countries(atlas.atlas)
     assert {"FRA", "NOR", "SSD", "PSE", "ESH"} <= set(drawn)
     atlas.page.screenshot(path=artifact(f"dashboard-{atlas.mode}.png"), full_page=True)
 

@@ -162,10 +162,10 @@ def test_lock_pins_every_package_exactly_with_hashes() -> None:
 
 
 def test_lock_matches_the_runtime_and_server_pins() -> None:
-    """The image runs what the dev venv and the static site run, plus geoviews/cartopy."""
+    """The image runs what the dev venv and the static site run, plus cartopy for the served map."""
     pins = {name: version for name, (version, _h) in lock_pins().items()}
     wanted = file_pins(ROOT / "requirements-server.txt")
-    assert {"panel", "bokeh", "holoviews", "pandas", "numpy", "geoviews", "cartopy"} <= set(wanted)
+    assert {"panel", "bokeh", "holoviews", "pandas", "numpy", "cartopy", "pyproj"} <= set(wanted)
     for name, version in wanted.items():
         assert pins.get(name) == version, f"{name}: lock has {pins.get(name)}, wanted {version}"
 

@@ -11,7 +11,7 @@ from climate_atlas.data import load_atlas
 from climate_atlas.views.metrics import metric_table
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.world_map import choropleth, country_at, part_countries
+from climate_atlas.views.world_map import country_at, map_countries, recolour, world_map
 
 
 @pytest.fixture(scope="module")
@@ -26,24 +26,35 @@ def _raw_warming(atlas, iso3: str, column: str) -> float:
 @pytest.mark.parametrize(("metric", "column"),
                          [("mean", "mean_2018_2022"), ("trend", "trend_per_decade")])
 def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> None:
-    polygons = choropleth(atlas, metric, 2022)
-    france = [d for d in polygons.split(datatype="dataframe") if d["iso3"].iloc[0] == "FRA"]
-    assert france, "France has no polygon on the map"
-    assert all(d["value"].iloc[0] == _raw_warming(atlas, "FRA", column) for d in france)
-    assert polygons.opts.get().kwargs["clim"][0] == -polygons.opts.get().kwargs["clim"][1]
+    world = world_map(atlas, metric, 2022, ["FRA"])
+    data = world.countries.data
+    row = data["iso3"].index("FRA")
+    assert data["value"][row] == _raw_warming(atlas, "FRA", column)
+    assert world.mapper.low == -world.mapper.high
+    assert world.outlines.data["iso3"] == ["FRA"]
 
 
-def test_map_rows_map_back_to_countries(atlas) -> None:
-    polygons = choropleth(atlas, "mean", 2022)
-    assert [d["iso3"].iloc[0] for d in polygons.split(datatype="dataframe")] == \
-        part_countries(atlas)
+def test_recolouring_changes_values_not_geometry(atlas) -> None:
+    world = world_map(atlas, "mean", 2022, ["FRA"])
+    xs = world.countries.data["xs"]
+    recolour(world, atlas, "year", 1990)
+    row = world.countries.data["iso3"].index("FRA")
+    assert world.countries.data["value"][row] == atlas.series("FRA").loc[1990]
+    assert world.countries.data["xs"] is xs
+    assert "1990" in world.figure.title.text
+
+
+def test_map_rows_are_the_geometry_countries(atlas) -> None:
+    world = world_map(atlas, "mean", 2022, ["FRA"])
+    assert world.countries.data["iso3"] == map_countries(atlas)
+    assert len(map_countries(atlas)) == len(atlas.geometry["countries"])
 
 
 def test_countries_without_series_are_grey_and_say_no_data(atlas) -> None:
-    table = choropleth(atlas, "mean", 2022).dframe()
-    cyprus_north = table[table["iso3"] == "CYN"]
-    assert cyprus_north["value"].isna().all()
-    assert set(cyprus_north["label"]) == {"no data"}
+    data = world_map(atlas, "mean", 2022, ["FRA"]).countries.data
+    row = data["iso3"].index("CYN")
+    assert data["value"][row] is None
+    assert data["label"][row] == "no data"
 
 
 def test_insufficient_data_is_words_not_a_number(atlas) -> None:
@@ -63,7 +74,7 @@ def test_temperature_chart_holds_the_countrys_series_and_trend(atlas) -> None:
         years[1] - years[0])
     assert math.isclose(slope * 10, _raw_warming(atlas, "FRA", "trend_per_decade"))
     title = chart.opts.get().kwargs["title"]
-    assert title.startswith("France: trend +") and "source IMF" in title
+    assert title == f"France: trend {_raw_warming(atlas, 'FRA', 'trend_per_decade'):+.2f} °C/decade (IMF)"
 
 
 def test_world_reference_is_drawn(atlas) -> None:

@@ -15,12 +15,12 @@ SEED_SOURCE = "seed project's table (World Bank Climate Data API, CRU TS)"
 
 
 def metric_title(metric: str, year: int) -> str:
-    """What the map shows and over which years."""
+    """What the map shows, over which years, in which unit: short enough for a phone's width."""
     return {
-        "mean": "Mean temperature anomaly 2018-2022",
-        "year": f"Temperature anomaly in {year}",
-        "trend": "Warming trend 1993-2022",
-        "seed": "Change 1901-2012 from the seed project's dataset",
+        "mean": "Mean anomaly 2018-2022, °C vs 1951-1980",
+        "year": f"Anomaly in {year}, °C vs 1951-1980",
+        "trend": "Trend 1993-2022, °C per decade",
+        "seed": "Change 1901-2012, °C (seed project's data)",
     }[metric]
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import describe
 
 TREND_START, TREND_END = 1993, 2022
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
@@ -39,9 +38,11 @@ def trend_line(series: pd.Series, per_decade: float) -> pd.Series:
 
 
 def _trend_text(atlas: Atlas, iso3: str) -> str:
+    """The trend as a title says it; the years behind it are in the hover and the trend line."""
     row = atlas.warming.loc[iso3]
-    return describe(row["trend_per_decade"], row["trend_first"], row["trend_last"],
-                    int(row["trend_n"]), "°C per decade")
+    if np.isnan(row["trend_per_decade"]):
+        return f"insufficient data ({int(row['trend_n'])} years)"
+    return f"{row['trend_per_decade']:+.2f} °C/decade"
 
 
 def temperature_title(atlas: Atlas, selection: list[str]) -> str:
@@ -53,7 +54,7 @@ def temperature_title(atlas: Atlas, selection: list[str]) -> str:
     if iso3 not in atlas.warming.index:
         return f"{name}: no temperature series in the IMF or FAOSTAT data"
     source = atlas.countries.at[iso3, "temperature_source"]
-    return f"{name}: trend {_trend_text(atlas, iso3)}, source {source}"
+    return f"{name}: trend {_trend_text(atlas, iso3)} ({source})"
 
 
 def _country_layers(atlas: Atlas, iso3: str, color: str) -> list[hv.Element]:

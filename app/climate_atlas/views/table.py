@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import UNITS, metric_table, metric_title
+from climate_atlas.views.metrics import metric_table, metric_title
 
 
 def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFra
         "country": countries["name"],
         "iso3": countries.index,
         "region": countries["region"],
-        f"{metric_title(metric, year)} ({UNITS[metric]})": metric_values.reindex(countries.index),
+        metric_title(metric, year): metric_values.reindex(countries.index),
         f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
     })
     return table.sort_values("country").reset_index(drop=True)

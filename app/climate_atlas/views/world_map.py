@@ -1,23 +1,30 @@
 """The choropleth: pre-projected Natural Earth polygons coloured by a warming metric.
 
-Plain HoloViews Polygons on the pipeline's Equal Earth coordinates, so the browser never needs
-GeoViews, shapely or pyproj. A click arrives as a point in those coordinates; `country_at` finds the
-polygon under it, so every click counts, even on a country that is already selected.
+A plain Bokeh figure on the pipeline's Equal Earth coordinates, so the browser never needs
+GeoViews, shapely or pyproj. The figure is built once per session; a new metric or year only
+replaces the `value` and `label` columns, so the geometry crosses the wire once, and playing
+through the years stays cheap. A click arrives as a point in map coordinates; `country_at` finds
+the polygon under it, so every click counts, even on a country that is already selected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-import holoviews as hv
 import numpy as np
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+from bokeh.palettes import RdBu11
+from bokeh.plotting import figure
 
 from climate_atlas.data import Atlas
 from climate_atlas.views.metrics import NO_DATA, UNITS, metric_table, metric_title
 
 NO_DATA_COLOR = "#d4d4d4"
-PALETTE = "RdBu_r"  # ColorBrewer diverging, readable with the common colour-vision deficiencies
-MAP_OPTS = {"xaxis": None, "yaxis": None, "responsive": True, "aspect": 2.05, "min_height": 200}
+# ColorBrewer RdBu, which Bokeh orders blue (cool, low) to red (warm, high): diverging, and
+# readable with the common colour-vision deficiencies.
+PALETTE = list(RdBu11)
+MAP_NAME = "world-map"  # how tests and benchmarks find the map among the page's plots
 
 
 def _ring(flat: list[float]) -> np.ndarray:
@@ -25,52 +32,112 @@ def _ring(flat: list[float]) -> np.ndarray:
 
 
 def _parts(atlas: Atlas) -> Iterator[tuple[str, list[np.ndarray]]]:
-    """(iso3, [outer ring, holes...]) for every polygon part, in drawing order."""
+    """(iso3, [outer ring, holes...]) for every polygon part."""
     for country in atlas.geometry["countries"]:
         for rings in country["polygons"]:
             yield country["iso3"], [_ring(r) for r in rings]
 
 
-def part_countries(atlas: Atlas) -> list[str]:
-    """ISO3 code of each polygon row, in the order `choropleth` draws them."""
-    return [iso3 for iso3, _ in _parts(atlas)]
+def map_countries(atlas: Atlas) -> list[str]:
+    """ISO3 code of each row of the map's data source, in drawing order."""
+    return [country["iso3"] for country in atlas.geometry["countries"]]
 
 
-def _color_limit(atlas: Atlas, metric: str, values: np.ndarray) -> float:
+def _shapes(atlas: Atlas, codes: list[str]) -> dict[str, list]:
+    """MultiPolygons columns: per country, its parts; per part, its outer ring then holes."""
+    xs, ys = [], []
+    for country in atlas.geometry["countries"]:
+        if country["iso3"] in codes:
+            rings = [[_ring(r) for r in polygon] for polygon in country["polygons"]]
+            xs.append([[ring[:, 0] for ring in polygon] for polygon in rings])
+            ys.append([[ring[:, 1] for ring in polygon] for polygon in rings])
+    return {"xs": xs, "ys": ys}
+
+
+def color_limit(atlas: Atlas, metric: str, values: np.ndarray) -> float:
     """Symmetric around 0; one scale for every year, so an animation compares like with like."""
     pool = atlas.temperature["anomaly"].to_numpy() if metric == "year" else values
     pool = np.abs(pool[~np.isnan(pool)])
     return float(np.quantile(pool, 0.995)) if len(pool) else 1.0
 
 
-def choropleth(atlas: Atlas, metric: str, year: int) -> hv.Polygons:
-    """Every country, coloured by `metric`, grey with "no data" where it has no value."""
+@dataclass(frozen=True)
+class Colouring:
+    """Everything about the map that changes with the metric and the year."""
+
+    value: list[float]
+    label: list[str]
+    limit: float
+    unit: str
+    title: str
+
+
+def colouring(atlas: Atlas, metric: str, year: int) -> Colouring:
+    """Per map row, the value and hover text of `metric`; grey "no data" where there is none."""
     table = metric_table(atlas, metric, year)
-    rows = []
-    for iso3, rings in _parts(atlas):
-        known = iso3 in table.index
-        rows.append({
-            "x": rings[0][:, 0], "y": rings[0][:, 1], "holes": [rings[1:]],
-            "value": float(table.at[iso3, "value"]) if known else np.nan,
-            "label": str(table.at[iso3, "label"]) if known else NO_DATA,
-            "iso3": iso3, "name": atlas.country_name(iso3),
-        })
-    limit = _color_limit(atlas, metric, table["value"].to_numpy(dtype=float))
+    codes = map_countries(atlas)
+    values = table["value"].reindex(codes).astype(float)
+    labels = table["label"].reindex(codes).fillna(NO_DATA)
     title = metric_title(metric, year)
-    return hv.Polygons(rows, vdims=["value", "label", "iso3", "name"]).opts(
-        color="value", cmap=PALETTE, clim=(-limit, limit), colorbar=True, clabel=UNITS[metric],
-        clipping_colors={"NaN": NO_DATA_COLOR}, line_color="white", line_width=0.4,
-        tools=["hover"], hover_tooltips=[("Country", "@name"), (title, "@label")],
-        title=f"{title} ({UNITS[metric]}); grey: no data. Click a country.",
-        toolbar="above", **MAP_OPTS)
+    return Colouring(
+        value=[None if np.isnan(v) else v for v in values],  # None: JSON null, Bokeh's NaN colour
+        label=list(labels), limit=color_limit(atlas, metric, table["value"].to_numpy(float)),
+        unit=UNITS[metric], title=title)
 
 
-def highlight(atlas: Atlas, selection: list[str]) -> hv.Polygons:
-    """Thick outlines around the selected countries, drawn over the choropleth."""
-    rows = [{"x": rings[0][:, 0], "y": rings[0][:, 1], "holes": [rings[1:]], "iso3": iso3}
-            for iso3, rings in _parts(atlas) if iso3 in selection]
-    return hv.Polygons(rows, vdims=["iso3"]).opts(
-        fill_alpha=0, line_color="black", line_width=2.2, tools=[])
+@dataclass(frozen=True)
+class WorldMap:
+    """The figure and the models a state change updates."""
+
+    figure: figure
+    countries: ColumnDataSource
+    outlines: ColumnDataSource
+    mapper: LinearColorMapper
+    colour_bar: ColorBar
+
+
+def world_map(atlas: Atlas, metric: str, year: int, selection: list[str]) -> WorldMap:
+    """The choropleth with the selected countries outlined."""
+    codes = map_countries(atlas)
+    colours = colouring(atlas, metric, year)
+    countries = ColumnDataSource({**_shapes(atlas, codes), "iso3": codes,
+                                  "name": [atlas.country_name(c) for c in codes],
+                                  "value": colours.value, "label": colours.label})
+    outlines = ColumnDataSource({**_shapes(atlas, selection), "iso3": _outlined(atlas, selection)})
+    mapper = LinearColorMapper(palette=PALETTE, low=-colours.limit, high=colours.limit,
+                               nan_color=NO_DATA_COLOR)
+    fig = figure(title=colours.title, name=MAP_NAME, match_aspect=True, sizing_mode="scale_width",
+                 aspect_ratio=2.05, min_width=280, tools="pan,wheel_zoom,reset,save",
+                 toolbar_location="above", x_axis_location=None, y_axis_location=None)
+    fig.grid.visible = False
+    fig.outline_line_color = None
+    patches = fig.multi_polygons("xs", "ys", source=countries, line_color="white", line_width=0.4,
+                                 fill_color={"field": "value", "transform": mapper})
+    fig.multi_polygons("xs", "ys", source=outlines, fill_alpha=0, line_color="black",
+                       line_width=2.2)
+    fig.add_tools(HoverTool(renderers=[patches],
+                            tooltips=[("Country", "@name"), ("Value", "@label")]))
+    bar = ColorBar(color_mapper=mapper, title=colours.unit, width=12)
+    fig.add_layout(bar, "right")
+    return WorldMap(fig, countries, outlines, mapper, bar)
+
+
+def _outlined(atlas: Atlas, selection: list[str]) -> list[str]:
+    return [code for code in map_countries(atlas) if code in selection]
+
+
+def recolour(world: WorldMap, atlas: Atlas, metric: str, year: int) -> None:
+    """Show another metric or year: only the value and label columns and the scale change."""
+    colours = colouring(atlas, metric, year)
+    world.countries.data.update(value=colours.value, label=colours.label)
+    world.mapper.update(low=-colours.limit, high=colours.limit)
+    world.colour_bar.title = colours.unit
+    world.figure.title.text = colours.title
+
+
+def outline(world: WorldMap, atlas: Atlas, selection: list[str]) -> None:
+    """Outline exactly the selected countries."""
+    world.outlines.data = {**_shapes(atlas, selection), "iso3": _outlined(atlas, selection)}
 
 
 def _inside(ring: np.ndarray, x: float, y: float) -> bool:
