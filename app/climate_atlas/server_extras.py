@@ -222,17 +222,23 @@ def tile_source() -> WMTSTileSource:
     return WMTSTileSource(url=provider.build_url(), attribution=provider.html_attribution)
 
 
+def map_tag(key: tuple[str, str, tuple[float, float]]) -> str:
+    """The served map's tag for (detail, projection, centre), see `server_world_map`."""
+    detail, name, center = key
+    return f"server-map|{name}|{detail}|{center[0]:g},{center[1]:g}"
+
+
 def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple[float, float]],
                      tiles: bool) -> WorldMap:
     """The browser's choropleth (same colours, hover, outlines) in projection `key`, with the
-    map's frame, and tiles under it if asked. The figure's name says what it shows, for tests
-    to wait on: "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
+    map's frame, and tiles under it if asked. The figure keeps the browser map's name
+    (world_map.MAP_NAME); its one tag says what it shows, for tests to wait on:
+    "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
     "server-map|Mollweide|110m|0,0" or "server-map|Orthographic (globe)|50m|80,20"."""
-    detail, name, center = key
     geo = projected(*key)
     world = world_map(projected_atlas(atlas, geo), state.metric, state.year, state.selection)
     fig = world.figure
-    fig.name = f"server-map|{name}|{detail}|{center[0]:g},{center[1]:g}"
+    fig.tags = [map_tag(key)]
     # The globe is round: give it empty sides rather than a page-high map (match_aspect keeps
     # its shape).
     fig.aspect_ratio = max(geo.aspect, MIN_ASPECT)
