@@ -107,8 +107,47 @@ def _recv_exact(sock: socket.socket, n: int, buffered: bytearray) -> bytes:
     return out
 
 
-def _read_frame(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]:
-    """(opcode, payload) of one unmasked server frame."""
+def _read_message(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]:
+    """(opcode, payload) of one whole websocket message (fragments joined, pings skipped)."""
+    opcode, payload, fin = _read_frame(sock, buffered)
+    while opcode == 0x9:  # ping: the server may ask; answering is optional for a short probe
+        opcode, payload, fin = _read_frame(sock, buffered)
+    while not fin:
+        _op, more, fin = _read_frame(sock, buffered)
+        payload += more
+    return opcode, payload
+
+
+def _send_text(sock: socket.socket, text: str) -> None:
+    """One masked text frame, as a client must send."""
+    data = text.encode()
+    mask = os.urandom(4)
+    head = bytearray([0x81])
+    if len(data) < 126:
+        head.append(0x80 | len(data))
+    elif len(data) < 65536:
+        head += bytes([0x80 | 126]) + len(data).to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + len(data).to_bytes(8, "big")
+    sock.sendall(bytes(head) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
+def _read_bokeh_message(sock: socket.socket, buffered: bytearray) -> tuple[dict, dict]:
+    """Bokeh's wire message: header, metadata and content frames, then buffer pairs."""
+    parts = []
+    for _ in range(3):
+        opcode, payload = _read_message(sock, buffered)
+        if opcode != 0x1:
+            raise ProbeError(f"expected a text frame of a Bokeh message, got opcode {opcode}")
+        parts.append(json.loads(payload))
+    header, _metadata, content = parts
+    for _ in range(2 * int(header.get("num_buffers", 0))):
+        _read_message(sock, buffered)
+    return header, content
+
+
+def _read_frame(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes, bool]:
+    """(opcode, payload, fin) of one unmasked server frame."""
     b0, b1 = _recv_exact(sock, 2, buffered)
     length = b1 & 0x7F
     if length == 126:
@@ -117,18 +156,20 @@ def _read_frame(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]:
         length = int.from_bytes(_recv_exact(sock, 8, buffered), "big")
     if b1 & 0x80:
         _recv_exact(sock, 4, buffered)  # servers never mask, but skip a key if one came
-    return b0 & 0x0F, _recv_exact(sock, length, buffered)
+    return b0 & 0x0F, _recv_exact(sock, length, buffered), bool(b0 & 0x80)
 
 
 @dataclass
 class WsResult:
     status: int
     first_message: dict | None  # Bokeh's header frame of its first message (ACK expected)
+    document: dict | None = None  # the session's document, when asked for
 
 
 def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
-                      timeout: float = 10.0) -> WsResult:
-    """Upgrade to Bokeh's websocket from `origin` with `token`; read its first message header."""
+                      timeout: float = 30.0, pull_document: bool = False) -> WsResult:
+    """Upgrade to Bokeh's websocket from `origin` with `token`; read its first message header,
+    and with `pull_document` ask for the session's document as BokehJS does (PULL-DOC-REQ)."""
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET {path} HTTP/1.1\r\n"
@@ -154,14 +195,26 @@ def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
             return WsResult(status, None)
         buffered = bytearray(rest)
         try:
-            opcode, payload = _read_frame(sock, buffered)
+            opcode, payload = _read_message(sock, buffered)
         except (ProbeError, OSError):
             return WsResult(status, None)  # closed with no message: the token was refused
         if opcode == 0x8:
             return WsResult(status, None)
         if opcode != 0x1:
             raise ProbeError(f"first websocket frame has opcode {opcode}, expected text")
-        return WsResult(status, json.loads(payload))
+        header = json.loads(payload)
+        if not pull_document:
+            return WsResult(status, header)
+        for _ in range(2):  # the rest of the ACK: metadata, content
+            _read_message(sock, buffered)
+        for part in ({"msgid": "probe-1", "msgtype": "PULL-DOC-REQ"}, {}, {}):
+            _send_text(sock, json.dumps(part))
+        while True:
+            reply, content = _read_bokeh_message(sock, buffered)
+            if reply.get("msgtype") == "ERROR":
+                raise ProbeError(f"the server answered PULL-DOC-REQ with {content!r}")
+            if reply.get("msgtype") == "PULL-DOC-REPLY":
+                return WsResult(status, header, content.get("doc"))
 
 
 def check_ws_ack(host: str, port: int, app_path: str, origin: str, token: str) -> dict:
@@ -182,3 +235,11 @@ def check_ws_forbidden(host: str, port: int, app_path: str, origin: str, token: 
         raise ProbeError(f"websocket from foreign origin {origin!r} got HTTP {result.status}, "
                          "expected 403")
     return result.status
+
+
+def pull_document(host: str, port: int, app_path: str, origin: str, token: str) -> dict:
+    """The session's Bokeh document, fetched over the websocket as the page's BokehJS does."""
+    result = websocket_attempt(host, port, f"{app_path}/ws", origin, token, pull_document=True)
+    if result.status != 101 or result.document is None:
+        raise ProbeError(f"no document from {app_path}/ws (HTTP {result.status})")
+    return result.document

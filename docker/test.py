@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import socket
 import sys
 import time
@@ -99,7 +100,7 @@ def container_state(daemon: Daemon, name: str, field: str) -> str:
                          check=False).stdout.strip()
 
 
-def run_checks(run: Run) -> None:
+def run_checks(run: Run, context: Path) -> None:
     daemon = run.daemon
     size = int(daemon.docker("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
     run.facts["image size"] = f"{size / 1e6:.0f} MB"
@@ -161,7 +162,30 @@ def run_checks(run: Run) -> None:
             f"PID 1 is {' '.join(cmdline)}, not panel serve"
         return f"uid {uids[0]}, PID 1 = {' '.join(a for a in cmdline[:3] if a)}"
 
+    def server_extras_in_image() -> str:
+        # cartopy, the server-only geometry (found through CLIMATE_ATLAS_SERVER_DATA) and a
+        # projection of the 50m detail, as the non-root server user, with no network.
+        code = ("from climate_atlas import server_extras as sx; "
+                "g = sx.projected('50m', 'Robinson'); "
+                "print(sx.server_data_dir(), len(g.geometry['countries']), 'countries')")
+        result = daemon.docker("exec", app, "python", "-c", code, check=False, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip()
+
+    def map_controls_in_session() -> str:
+        # Pulled over the websocket like BokehJS does: the live session's own document.
+        token = probe.session_token(page["html"])
+        doc = json.dumps(probe.pull_document(HOST, port, APP_PATH, f"http://{origin_host}", token))
+        wanted = ("Map projection", "Tile basemap", "Detail 50m", "server-map|Equal Earth|110m")
+        missing = [text for text in wanted if text not in doc]
+        assert not missing, f"the session's document lacks {missing}"
+        return f"{len(doc) / 1e3:.0f} kB document with " + ", ".join(repr(w) for w in wanted[:3])
+
     run.check("GET / redirects to the app, 200", root_redirects)
+    run.check("server-only map features work in the image (cartopy, data/server, 50m)",
+              server_extras_in_image)
+    if page and "server_extras" in (context / "app/climate_atlas/layout.py").read_text():
+        run.check("the live session has the server-only map controls", map_controls_in_session)
     run.check("/liveness and /liveness?endpoint=/main answer 200", liveness)
     if page:
         run.check("websocket from the allowed origin with the page's token gets Bokeh's ACK",
@@ -217,7 +241,7 @@ def main() -> int:
         try:
             base = base_image.ensure_base_image(daemon)
             run.facts["build"] = f"{build_image(daemon, base, args.context):.1f} s"
-            run_checks(run)
+            run_checks(run, args.context)
         finally:
             run.cleanup()
             if args.keep_daemon and daemon.started:
