@@ -311,6 +311,6 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
         options.param.tiles, name="Tile basemap (switches the map to Web Mercator)")
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
-        options={"Outline 110m": "110m", "Detail 50m": "50m"}, button_type="default")
+        options={"Outline 110m": "110m", "Detail 50m": "50m"})
     return pn.Column(pn.Row(projection, pn.Column(tiles, detail)), pane,
                      sizing_mode="stretch_width")
