@@ -219,7 +219,9 @@ def tile_source() -> WMTSTileSource:
     if url:
         return WMTSTileSource(url=url, attribution="Basemap tiles: " + url.split("/{")[0])
     provider = xyz.OpenStreetMap.Mapnik
-    return WMTSTileSource(url=provider.build_url(), attribution=provider.html_attribution)
+    return WMTSTileSource(url=provider.build_url(x="{X}", y="{Y}", z="{Z}"),
+                          attribution=provider.html_attribution,
+                          max_zoom=provider.get("max_zoom", 19))
 
 
 def map_tag(key: tuple[str, str, tuple[float, float]]) -> str:
