@@ -6,7 +6,7 @@ import io
 
 import holoviews as hv
 import panel as pn
-from bokeh.events import Tap
+from bokeh.events import DoubleTap, Tap
 
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
@@ -52,12 +52,15 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
                       ["metric", "year"])
     state.param.watch(lambda *_: outline(world, atlas, state.selection), "selection")
 
-    def clicked(event: Tap) -> None:
+    def clicked(event: Tap | DoubleTap) -> None:
         iso3 = country_at(atlas, event.x, event.y)
         if iso3 is not None:
             state.pick(iso3)
 
+    # BokehJS reports a second click within its double-tap window as DoubleTap, not Tap; for a
+    # map of countries both mean "this one".
     world.figure.on_event(Tap, clicked)
+    world.figure.on_event(DoubleTap, clicked)
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
@@ -109,9 +112,7 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
     year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
                                            start=FIRST_YEAR, end=LAST_YEAR)
     play = _player(state)
-    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection,
-                                  state.param.click_adds))
-    return [_search(atlas, state), click, chips, metric,
+    return [_search(atlas, state), click, metric,
             pn.Row(year, play), indicator]
 
 
@@ -159,18 +160,23 @@ def _downloads(atlas: Atlas, state: AtlasState) -> pn.Column:
                styles={"flex-wrap": "wrap"}))
 
 
-def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
-    """Scatter of warming against the indicator; clicking a point selects its country."""
-    points = hv.DynamicMap(pn.bind(scatter_chart, atlas=atlas, code=state.param.indicator,
-                                   year=state.param.year))
-    picked = hv.streams.Selection1D(source=points)
+def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str, year: int) -> hv.Scatter:
+    """A fresh scatter per indicator and year (its axis may switch between log and linear), whose
+    clicked point selects that country."""
+    chart = scatter_chart(atlas, code, year)
+    codes = list(scatter_table(atlas, code, year)["iso3"])
 
     def select(index: list[int]) -> None:
         if index:
-            table = scatter_table(atlas, state.indicator, state.year)
-            state.pick(str(table["iso3"].iloc[index[0]]))
+            state.pick(codes[index[0]])
 
-    picked.add_subscriber(select)
+    hv.streams.Selection1D(source=chart).add_subscriber(select)
+    return chart
+
+
+def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
+    """Scatter of warming against the indicator, with its rank correlation and caveat."""
+    points = pn.bind(_clickable_scatter, atlas, state, state.param.indicator, state.param.year)
     return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator,
                                               state.param.year)),
                      pn.pane.HoloViews(points, sizing_mode="stretch_width", styles=CLIP))
@@ -219,8 +225,12 @@ def build_dashboard() -> pn.viewable.Viewable:
     ready.jscallback(value=READY_JS)
     notice = pn.pane.Alert(pn.bind(lambda text: text, state.param.notice), alert_type="warning",
                            visible=pn.bind(bool, state.param.notice))
+    # The chips sit beside the charts, not above the map: a selection that grows never moves the map
+    # under the pointer.
+    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection,
+                             state.param.click_adds))
     charts = pn.Column(
-        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)),
+        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)), chips,
         pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.selection), styles=CLIP),
         pn.pane.HoloViews(pn.bind(indicator_chart, atlas, state.param.indicator,
                                   state.param.selection), styles=CLIP),

@@ -43,7 +43,7 @@ import param
 import shapely
 import shapely.affinity
 import xyzservices.providers as xyz
-from bokeh.events import Tap
+from bokeh.events import DoubleTap, Tap
 from bokeh.models import WMTSTileSource
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
@@ -278,33 +278,41 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """
     options = MapOptions()
     current: dict[str, Any] = {}
-    pane = pn.pane.Bokeh(sizing_mode="stretch_width")
 
-    def draw(*_: object) -> None:
+    def build() -> WorldMap:
         key = options.key(state.country)
         world = server_world_map(atlas, state, key, options.tiles)
         drawn = projected_atlas(atlas, projected(*key))
 
-        def clicked(event: Tap) -> None:
+        def clicked(event: Tap | DoubleTap) -> None:
             iso3 = country_at(drawn, event.x, event.y)
             if iso3 is not None:
                 state.pick(iso3)
 
+        # A second click within BokehJS's double-tap window arrives as DoubleTap: same meaning.
         world.figure.on_event(Tap, clicked)
+        world.figure.on_event(DoubleTap, clicked)
         current.update(key=key, world=world, atlas=drawn)
-        pane.object = world.figure
+        return world
+
+    def pane() -> pn.pane.Bokeh:
+        # A new pane per figure: a pane whose object is swapped keeps the first one's height.
+        return pn.pane.Bokeh(build().figure, sizing_mode="stretch_width",
+                             styles={"overflow": "hidden"})
+
+    def redraw(*_: object) -> None:
+        view[1] = pane()
 
     def selected(*_: object) -> None:
         if options.key(state.country) != current["key"]:
-            draw()  # the globe turns to the new country
+            redraw()  # the globe turns to the new country
         else:
             outline(current["world"], current["atlas"], state.selection)
 
     state.param.watch(lambda *_: recolour(current["world"], current["atlas"], state.metric,
                                           state.year), ["metric", "year"])
     state.param.watch(selected, "selection")
-    options.param.watch(draw, ["projection", "tiles", "detail"])
-    draw()
+    options.param.watch(redraw, ["projection", "tiles", "detail"])
 
     projection = pn.widgets.Select.from_param(
         options.param.projection, name="Map projection", disabled=options.param.tiles,
@@ -314,5 +322,6 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"})
-    return pn.Column(pn.Row(projection, pn.Column(tiles, detail)), pane,
+    view = pn.Column(pn.Row(projection, pn.Column(tiles, detail)), pane(),
                      sizing_mode="stretch_width")
+    return view

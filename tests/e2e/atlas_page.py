@@ -26,6 +26,7 @@ _PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
     && (v.model.name === marker
         || v.model.title != null && String(v.model.title.text).includes(marker)));
   if (view == null) return null;
+  view.canvas_view.el.scrollIntoView({{block: 'center'}});  // a mouse click needs it on screen
   const canvas = view.canvas_view.el.getBoundingClientRect();
   return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
 }}"""

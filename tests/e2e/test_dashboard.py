@@ -25,7 +25,8 @@ def test_clicking_a_polygon_selects_its_country(atlas: AtlasPage) -> None:
 def test_changing_the_indicator_redraws_its_chart(atlas: AtlasPage) -> None:
     meta = atlas.atlas.indicator_meta
     current = atlas.page.get_by_label("World Bank indicator").input_value()
-    code = "NY.GDP.PCAP.PP.KD" if current != "NY.GDP.PCAP.PP.KD" else "AG.LND.FRST.ZS"
+    gdp = atlas.indicator_label("NY.GDP.PCAP.PP.KD")
+    code = "NY.GDP.PCAP.PP.KD" if current != gdp else "AG.LND.FRST.ZS"
     atlas.choose("World Bank indicator", atlas.indicator_label(code))
     atlas.wait_for_title(f"{meta.at[code, 'short_name']}:")
 
