@@ -104,48 +104,55 @@ def test_tile_url_from_the_environment(monkeypatch) -> None:
 def _widgets(column):
     projection = column.objects[0].objects[0]
     tiles, detail = column.objects[0].objects[1].objects
-    return projection, tiles, detail, column.objects[1]
+    return projection, tiles, detail
+
+
+def _figure(column):
+    """The map figure on show now (each redraw brings a new pane)."""
+    return column.objects[1].object
 
 
 def test_controls_redraw_the_map(atlas) -> None:
     state = new_state(atlas)
     column = sx.server_map(atlas, state)
-    projection, tiles, detail, pane = _widgets(column)
+    projection, tiles, detail = _widgets(column)
     assert (projection.name, projection.value, tiles.value, detail.value) == (
         "Map projection", "Equal Earth", False, "110m")  # tiles off by default
-    first = pane.object
+    first = _figure(column)
     assert first.name == MAP_NAME and first.tags == ["server-map|Equal Earth|110m|0,0"]
+    assert not any(isinstance(r, TileRenderer) for r in first.renderers)
 
     projection.value = "Mollweide"
-    assert pane.object is not first and pane.object.tags == ["server-map|Mollweide|110m|0,0"]
+    assert _figure(column) is not first
+    assert _figure(column).tags == ["server-map|Mollweide|110m|0,0"]
 
     tiles.value = True
     assert projection.disabled
-    assert pane.object.tags == [f"server-map|{sx.MERCATOR}|110m|0,0"]
-    assert any(isinstance(r, TileRenderer) for r in pane.object.renderers)
+    assert _figure(column).tags == [f"server-map|{sx.MERCATOR}|110m|0,0"]
+    assert any(isinstance(r, TileRenderer) for r in _figure(column).renderers)
     tiles.value = False
-    assert not projection.disabled and pane.object.tags == ["server-map|Mollweide|110m|0,0"]
+    assert not projection.disabled
+    assert _figure(column).tags == ["server-map|Mollweide|110m|0,0"]
 
 
 def test_metric_and_selection_update_the_figure_in_place(atlas) -> None:
     state = new_state(atlas)
     column = sx.server_map(atlas, state)
-    *_, pane = _widgets(column)
-    figure = pane.object
+    figure = _figure(column)
     title = figure.title.text
     state.metric = "trend"
     state.pick("BRA")
-    assert pane.object is figure and figure.title.text != title
+    assert _figure(column) is figure and figure.title.text != title
 
 
 def test_the_globe_turns_to_the_selected_country(atlas) -> None:
     state = new_state(atlas)
     column = sx.server_map(atlas, state)
-    projection, *_, pane = _widgets(column)
+    projection, *_ = _widgets(column)
     projection.value = sx.ORTHOGRAPHIC
     lon, lat = sx.globe_center(state.country)
-    assert pane.object.tags == [f"server-map|{sx.ORTHOGRAPHIC}|110m|{lon:g},{lat:g}"]
+    assert _figure(column).tags == [f"server-map|{sx.ORTHOGRAPHIC}|110m|{lon:g},{lat:g}"]
     state.pick("BRA")
     lon, lat = sx.globe_center("BRA")
-    assert pane.object.tags == [f"server-map|{sx.ORTHOGRAPHIC}|110m|{lon:g},{lat:g}"]
+    assert _figure(column).tags == [f"server-map|{sx.ORTHOGRAPHIC}|110m|{lon:g},{lat:g}"]
     assert "BRA" in sx.projected("110m", sx.ORTHOGRAPHIC, (lon, lat)).shapes
