@@ -16,7 +16,7 @@ from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, At
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.table import country_table
+from climate_atlas.views.table import country_table, on_screen_table, table_caption
 from climate_atlas.views.world_map import country_at, outline, recolour, world_map
 
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
@@ -182,12 +182,13 @@ def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
                      pn.pane.HoloViews(points, sizing_mode="stretch_width", styles=CLIP))
 
 
-def _table(atlas: Atlas, state: AtlasState) -> pn.widgets.Tabulator:
-    table = pn.widgets.Tabulator(
-        pn.bind(country_table, atlas, state.param.metric, state.param.year, state.param.indicator),
-        show_index=False, header_filters=True, pagination="local", page_size=15,
-        disabled=True, sizing_mode="stretch_width", layout="fit_columns")
-    return table
+def _table(atlas: Atlas, state: AtlasState) -> pn.Column:
+    args = (atlas, state.param.metric, state.param.year, state.param.indicator)
+    return pn.Column(
+        pn.pane.Markdown(pn.bind(table_caption, *args)),
+        pn.widgets.Tabulator(pn.bind(on_screen_table, *args), show_index=False,
+                             header_filters=True, pagination="local", page_size=15, disabled=True,
+                             sizing_mode="stretch_width", layout="fit_columns"))
 
 
 def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> None:

@@ -23,3 +23,19 @@ def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFra
         f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
     })
     return table.sort_values("country").reset_index(drop=True)
+
+
+def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+    """The same rows under fixed column names, so a new year or indicator only changes values.
+
+    (Tabulator 6.4 throws when its columns are replaced while it redraws, as during play; the
+    caption `table_caption` says what the two value columns hold.)
+    """
+    table = country_table(atlas, metric, year, code)
+    return table.set_axis(list(table.columns[:3]) + ["map metric", "indicator"], axis=1)
+
+
+def table_caption(atlas: Atlas, metric: str, year: int, code: str) -> str:
+    """What the table's two value columns are (the downloaded CSV names them in full)."""
+    headers = country_table(atlas, metric, year, code).columns
+    return f"**map metric**: {headers[3]}; **indicator**: {headers[4]}."
