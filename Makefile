@@ -11,7 +11,7 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run serve build test lint unit e2e data
+.PHONY: setup run serve build test lint unit e2e data docker-test
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -44,6 +44,7 @@ test: setup
 	@scripts/stage.sh build $(MAKE) --no-print-directory build
 	@scripts/stage.sh unit $(MAKE) --no-print-directory unit
 	@scripts/stage.sh e2e $(MAKE) --no-print-directory e2e
+	@scripts/stage.sh docker $(MAKE) --no-print-directory docker-test
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -53,3 +54,6 @@ unit:
 
 e2e:
 	$(PY) -m pytest tests/e2e -q
+
+docker-test:  # the image on a debootstrap base, checked from outside (needs root: apt-get, dockerd)
+	$(SUDO) $(PYTHON) docker/test.py

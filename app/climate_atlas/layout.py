@@ -13,6 +13,7 @@ from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.search import search_terms
 from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState, new_state
+from climate_atlas.target import target
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
@@ -64,6 +65,15 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
+
+
+def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
+    """The served map adds projections, tiles and 50m detail; the browser's map is plain."""
+    if target() == "server":
+        from climate_atlas.server_extras import server_map  # the app's one import of cartopy
+
+        return server_map(atlas, state)
+    return _map(atlas, state)
 
 
 def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
@@ -239,7 +249,7 @@ def build_dashboard() -> pn.viewable.Viewable:
         styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
-    main = pn.Column(*_controls(atlas, state), _map(atlas, state),
+    main = pn.Column(*_controls(atlas, state), _map_view(atlas, state),
                      styles={"flex": "3 1 300px"})
     _sync_url(atlas, state, ready)
     return pn.Column(

@@ -322,6 +322,6 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"})
-    view = pn.Column(pn.Row(projection, pn.Column(tiles, detail)), pane(),
+    view = pn.Column(projection, tiles, detail, pane(),
                      sizing_mode="stretch_width")
     return view

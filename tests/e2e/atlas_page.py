@@ -37,6 +37,12 @@ _MAP_COLUMN_JS = f"""column => {{ {_LIVE_DOC}
   return source ? Array.from(source.data[column], v => Number.isNaN(v) ? null : v) : null;
 }}"""
 
+# The map's tags: the served map says which projection, detail and centre it draws.
+_MAP_TAGS_JS = f"""name => {{ {_LIVE_DOC}
+  const map = [...doc.all_models].find(m => m.name === name && m.tags !== undefined);
+  return map ? map.tags.map(String) : null;
+}}"""
+
 _LEGEND_JS = f"""() => {{ {_LIVE_DOC}
   return [...doc.all_models].filter(m => m.type === 'LegendItem')
     .map(m => m.label && typeof m.label === 'object' ? m.label.value : m.label);
@@ -90,10 +96,34 @@ class AtlasPage:
         assert point is not None, f"no plot titled '...{marker}...' on the page"
         return point[0], point[1]
 
+    def _served_map(self):
+        """The projected map that `panel serve` draws (server_extras), or None for the plain one."""
+        tags = self.page.evaluate(_MAP_TAGS_JS, MAP_NAME) or []
+        tag = next((t for t in tags if t.startswith("server-map|")), None)
+        if tag is None:
+            return None
+        from climate_atlas import server_extras  # cartopy: only when the page draws that map
+
+        _, projection, detail, center = tag.split("|")
+        lon, lat = (float(v) for v in center.split(","))
+        return server_extras.projected(detail, projection, (lon, lat))
+
+    def drawn_countries(self) -> list[str]:
+        """The countries the map should draw, in the order of its data source."""
+        served = self._served_map()
+        geometry = served.geometry if served is not None else self.atlas.geometry
+        return [c["iso3"] for c in geometry["countries"]]
+
+    def country_point(self, iso3: str) -> tuple[float, float]:
+        """A point inside the country, in the coordinates of the map on the page."""
+        served = self._served_map()
+        if served is not None:
+            return served.point_in(iso3)
+        return tuple(next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"])
+
     def click_country(self, iso3: str) -> None:
         """Click inside the country's polygon, then wait until the heading names it."""
-        country = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)
-        self.page.mouse.click(*self.plot_point(*country["label"], MAP_NAME))
+        self.page.mouse.click(*self.plot_point(*self.country_point(iso3), MAP_NAME))
         self.page.get_by_text(f"({iso3})").first.wait_for(timeout=15_000)
 
     def choose(self, label: str, option: str) -> None:

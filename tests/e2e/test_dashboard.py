@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from climate_atlas.views.world_map import map_countries
 from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.conftest import NetworkLog, artifact
 
 
 def test_map_renders_every_country(atlas: AtlasPage) -> None:
     drawn = atlas.map_column("iso3")
-    assert drawn == map_countries(atlas.atlas)
+    assert drawn == atlas.drawn_countries()
     assert {"FRA", "NOR", "SSD", "PSE", "ESH"} <= set(drawn)
     atlas.page.screenshot(path=artifact(f"dashboard-{atlas.mode}.png"), full_page=True)
 
