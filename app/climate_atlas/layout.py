@@ -170,11 +170,11 @@ def _downloads(atlas: Atlas, state: AtlasState) -> pn.Column:
                styles={"flex-wrap": "wrap"}))
 
 
-def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str, year: int) -> hv.Scatter:
-    """A fresh scatter per indicator and year (its axis may switch between log and linear), whose
-    clicked point selects that country."""
-    chart = scatter_chart(atlas, code, year)
-    codes = list(scatter_table(atlas, code, year)["iso3"])
+def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str) -> hv.Scatter:
+    """A fresh scatter per indicator (its axis may switch between log and linear), whose clicked
+    point selects that country."""
+    chart = scatter_chart(atlas, code)
+    codes = list(scatter_table(atlas, code)["iso3"])
 
     def select(index: list[int]) -> None:
         if index:
@@ -186,9 +186,8 @@ def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str, year: int) ->
 
 def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
     """Scatter of warming against the indicator, with its rank correlation and caveat."""
-    points = pn.bind(_clickable_scatter, atlas, state, state.param.indicator, state.param.year)
-    return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator,
-                                              state.param.year)),
+    points = pn.bind(_clickable_scatter, atlas, state, state.param.indicator)
+    return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator)),
                      pn.pane.HoloViews(points, sizing_mode="stretch_width", styles=CLIP))
 
 

@@ -73,12 +73,12 @@ class AtlasPage:
     def heading(self) -> str:
         return self.page.get_by_text("Selected:").inner_text()
 
-    def wait_for_title(self, start: str, timeout_ms: float = 15_000) -> None:
+    def wait_for_title(self, start: str, timeout_ms: float = 30_000) -> None:
         """Wait until some chart's title starts with `start`."""
         self.page.wait_for_function(_TITLE_STARTS_JS, arg=start, timeout=timeout_ms)
 
     def wait_for_heading(self, iso3: str) -> None:
-        self.page.get_by_role("heading", name=f"({iso3})").wait_for(timeout=15_000)
+        self.page.get_by_role("heading", name=f"({iso3})").wait_for(timeout=30_000)
 
     def map_column(self, column: str) -> list:
         return self.page.evaluate(_MAP_COLUMN_JS, column)
@@ -86,7 +86,7 @@ class AtlasPage:
     def wait_for_highlight(self, codes: list[str]) -> None:
         """Wait until the map outlines exactly these countries."""
         self.page.wait_for_function(f"expected => ({_HIGHLIGHT_JS})() === expected",
-                                    arg=",".join(sorted(codes)), timeout=15_000)
+                                    arg=",".join(sorted(codes)), timeout=30_000)
 
     def legend(self) -> list[str]:
         return self.page.evaluate(_LEGEND_JS)
@@ -124,7 +124,11 @@ class AtlasPage:
     def click_country(self, iso3: str) -> None:
         """Click inside the country's polygon, then wait until the heading names it."""
         self.page.mouse.click(*self.plot_point(*self.country_point(iso3), MAP_NAME))
-        self.page.get_by_text(f"({iso3})").first.wait_for(timeout=15_000)
+        self.page.get_by_text(f"({iso3})").first.wait_for(timeout=30_000)
+
+    def year(self) -> int:
+        """The year the slider shows."""
+        return round(float(self.page.get_by_role("slider").first.get_attribute("aria-valuenow")))
 
     def choose(self, label: str, option: str) -> None:
         """Pick `option` (its visible text) in the select box labelled `label`."""

@@ -61,20 +61,21 @@ def test_compare_shows_a_legend_entry_per_country(atlas: AtlasPage) -> None:
 
 def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> None:
     atlas.choose("Map shows", "Anomaly in the chosen year")
-    atlas.wait_for_title("Anomaly in 2022")
+    start = atlas.year()
+    atlas.wait_for_title(f"Anomaly in {start}")
     before = atlas.map_column("value")
     handle = atlas.page.get_by_role("slider").first
     handle.focus()
-    for _ in range(30):
+    for _ in range(3):
         handle.press("ArrowLeft")
-    atlas.wait_for_title("Anomaly in 1992")
-    atlas.page.wait_for_function("() => true")
-    after = atlas.map_column("value")
-    assert after != before
+    atlas.wait_for_title(f"Anomaly in {start - 3}")
+    assert atlas.map_column("value") != before
     atlas.page.get_by_role("button", name="▶ Play the years").click()
-    atlas.wait_for_title("Anomaly in 1994", timeout_ms=20_000)
+    atlas.wait_for_title(f"Anomaly in {start - 2}")
     atlas.page.get_by_role("button", name="⏸ Pause").click()
+    atlas.page.get_by_role("button", name="▶ Play the years").wait_for()
     atlas.choose("Map shows", "Mean anomaly 2018-2022")
+    atlas.wait_for_title("Mean anomaly 2018-2022")
 
 
 def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
@@ -98,6 +99,8 @@ def test_series_download_matches_the_data(atlas: AtlasPage) -> None:
 
 
 def test_table_download_matches_the_data(atlas: AtlasPage) -> None:
+    atlas.choose("Map shows", "Mean anomaly 2018-2022")
+    atlas.wait_for_title("Mean anomaly 2018-2022")
     archive = _download(atlas, "Download the table")
     table = pd.read_csv(archive.open("climate-atlas-table.csv"), keep_default_na=False,
                         na_values=[""])
@@ -131,9 +134,8 @@ def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
     atlas.page.get_by_text("Warming vs indicator", exact=True).click()
     expect(atlas.page.get_by_text("Rank correlation (Spearman)")).to_be_visible()
     atlas.choose("World Bank indicator", atlas.indicator_label("NY.GDP.PCAP.PP.KD"))
-    year = int(atlas.page.get_by_role("slider").first.get_attribute("aria-valuenow").split(".")[0])
     atlas.wait_for_title("Warming trend against GDP per capita")
-    table = scatter_table(atlas.atlas, "NY.GDP.PCAP.PP.KD", year)
+    table = scatter_table(atlas.atlas, "NY.GDP.PCAP.PP.KD")
     values = table["value"]
     point = _isolated_point(table, values.min() > 0 and values.max() / values.min() > 100)
     atlas.page.mouse.click(*atlas.plot_point(point["value"], point["trend_per_decade"],

@@ -36,7 +36,7 @@ def _spearman_by_hand(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def test_rank_correlation_matches_an_independent_computation(atlas) -> None:
-    table = scatter_table(atlas, "EN.ATM.CO2E.PC", 2019)
+    table = scatter_table(atlas, "EN.ATM.CO2E.PC")
     rho, n = rank_correlation(table)
     assert n == len(table) > 100
     assert rho == pytest.approx(_spearman_by_hand(table["value"].to_numpy(),

@@ -15,17 +15,21 @@ from climate_atlas.data import Atlas
 CAVEAT = "Correlation is not cause: both can follow a third factor such as latitude or income."
 
 
-def latest_values(atlas: Atlas, code: str, year: int) -> pd.DataFrame:
-    """Per country, the indicator's latest published value up to `year`, and that value's year."""
-    rows = atlas.indicators[(atlas.indicators["code"] == code) & (atlas.indicators["year"] <= year)]
+def latest_values(atlas: Atlas, code: str) -> pd.DataFrame:
+    """Per country, the indicator's latest published value, and that value's year.
+
+    The trend it is set against covers 1993-2022, so the scatter does not follow the year slider:
+    moving the slider (or playing the years) then costs no scatter redraw.
+    """
+    rows = atlas.indicators[atlas.indicators["code"] == code]
     latest = rows.sort_values("year").groupby("iso3").tail(1).set_index("iso3")
     return latest[["value", "year"]]
 
 
-def scatter_table(atlas: Atlas, code: str, year: int) -> pd.DataFrame:
+def scatter_table(atlas: Atlas, code: str) -> pd.DataFrame:
     """Countries with both a warming trend and an indicator value: the points of the scatter."""
     trend = atlas.warming["trend_per_decade"].dropna()
-    table = latest_values(atlas, code, year).join(trend, how="inner")
+    table = latest_values(atlas, code).join(trend, how="inner")
     table["name"] = [atlas.country_name(c) for c in table.index]
     return table.rename_axis("iso3").reset_index()
 
@@ -45,8 +49,8 @@ def _log_fits(values: pd.Series) -> bool:
     return bool(len(values) and values.min() > 0 and values.max() / values.min() > 100)
 
 
-def scatter_summary(atlas: Atlas, code: str, year: int) -> str:
-    table = scatter_table(atlas, code, year)
+def scatter_summary(atlas: Atlas, code: str) -> str:
+    table = scatter_table(atlas, code)
     rho, n = rank_correlation(table)
     short = atlas.indicator_meta.at[code, "short_name"]
     strength = "no" if np.isnan(rho) else f"{rho:+.2f}"
@@ -54,11 +58,11 @@ def scatter_summary(atlas: Atlas, code: str, year: int) -> str:
             f"**{strength}**, n = {n} countries. {CAVEAT}")
 
 
-def scatter_chart(atlas: Atlas, code: str, year: int) -> hv.Scatter:
+def scatter_chart(atlas: Atlas, code: str) -> hv.Scatter:
     """One point per country; hover names it; the x axis is logarithmic where that fits."""
     meta = atlas.indicator_meta.loc[code]
-    table = scatter_table(atlas, code, year)
-    xlabel = f"{meta['short_name']} ({meta['unit']}), latest value up to {year}"
+    table = scatter_table(atlas, code)
+    xlabel = f"{meta['short_name']} ({meta['unit']}), latest published value"
     return hv.Scatter(table, kdims=[("value", xlabel)],
                       vdims=[("trend_per_decade", "Warming trend 1993-2022 (°C per decade)"),
                              "name", "iso3", "year"]).opts(
