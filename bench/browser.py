@@ -214,6 +214,10 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
         if interact and variant.app:
             out["latency"] = interactions(page)
         if variant.warm:
+            if variant.service_workers == "allow":  # the site's worker caches it for the next visit
+                page.wait_for_function("navigator.serviceWorker.controller !== null",
+                                       timeout=timeout_ms)
+                out["sw_install"] = {k: v for k, v in counter.snapshot().items() if k != "paths"}
             out["warm"] = _load(page, variant, counter, log, timeout_ms)
     finally:
         context.close()

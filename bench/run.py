@@ -11,6 +11,7 @@ same run. Nothing here is a test: no figure fails the run (`make test` has no ti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -33,8 +34,8 @@ CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-LABELS = {"ours": "(a) our build", "baseline": "(b) panel convert", "floor": "(c) floor",
-          "serve": "(d) panel serve"}
+LABELS = {"alt": "lever under test", "ours": "(a) our build", "baseline": "(b) panel convert",
+          "floor": "(c) floor", "serve": "(d) panel serve"}
 
 
 def stats(values: list) -> dict | None:
@@ -57,27 +58,32 @@ def _selfcheck_files() -> Path:
 
 
 def browser_bench(args) -> dict:
-    build = ROOT / "build"
+    build = args.ours
     if not (build / "index.html").exists():
         sys.exit("build/ is missing: run `make build` first")
     t0 = time.monotonic()
     desc = baseline.build()
     mounts = {"/ours/": build, "/floor/": BENCH / "floor", "/bench/": _selfcheck_files(),
-              **baseline.mounts(desc)}
+              **({"/alt/": args.alt} if args.alt else {}), **baseline.mounts(desc)}
     server, base, counter = httpd.start(mounts, {"/index.json": baseline.INDEX_TYPE})
     baseline.mirror_index(Path(desc["path"]) / "cdn", f"{base}/mirror")
     samples: dict = {}
     meta: dict = {"baseline": desc, "setup_seconds": round(time.monotonic() - t0, 1)}
-    with panel_serve() as served, sync_playwright() as pw:
+    serving = panel_serve() if "serve" in args.variants else contextlib.nullcontext()
+    with serving as served, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         meta["chromium"] = browser.version
         variants = {
-            "ours": Variant("ours", f"{base}/ours/", "static"),
+            # with its service worker, if the build has one: that is what a second visit uses
+            "ours": Variant("ours", f"{base}/ours/", "static", warm="ours" in args.warm,
+                            service_workers="allow" if (build / "sw.js").exists() else "block"),
             "baseline": Variant("baseline", f"{base}/baseline/main.html", "static", warm=False,
                                 route=baseline_route(f"{base}/mirror")),
             "floor": Variant("floor", f"{base}/floor/", "static", app=False,
                              warm="floor" in args.warm),
-            "serve": Variant("serve", served.url, "serve", warm="serve" in args.warm),
+            "serve": Variant("serve", served and served.url, "serve", warm="serve" in args.warm),
+            "alt": Variant("alt", f"{base}/alt/", "static", warm="alt" in args.warm,
+                           service_workers=args.alt_sw),
         }
         chosen = [variants[v] for v in args.variants]
         meta["selfcheck"] = {p: selfcheck(browser, base, p) for p in args.profiles}
@@ -237,6 +243,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="variants whose first loopback visit measures 20+20 interactions")
     parser.add_argument("--budget", type=float, default=1080,
                         help="seconds: start no new run that would end after this")
+    parser.add_argument("--ours", type=Path, default=ROOT / "build", help="the build to measure")
+    parser.add_argument("--alt", type=Path, help="A/B a lever: another build, variant 'alt'")
+    parser.add_argument("--alt-sw", default="block", help="'allow': alt may use its service worker")
     parser.add_argument("--seconds", type=float, default=120, help="server load test duration")
     parser.add_argument("--out", type=Path, help="write results here instead of bench/results.*")
     args = parser.parse_args(argv)
