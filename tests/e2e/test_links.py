@@ -1,0 +1,95 @@
+"""Shareable links restore the view, bad ones are dropped politely; the static site also works
+under a sub-path and says plainly when it cannot start."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.atlas_page import AtlasPage
+from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.servers import panel_serve, static_serve
+
+SUBPATH = "/atlas/"
+
+
+@pytest.fixture(scope="module", params=["static", "serve"])
+def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """The dashboard's URL: the static site under a sub-path, or `panel serve`."""
+    if request.param == "serve":
+        with panel_serve() as url:
+            yield "serve", url
+    else:
+        with static_serve(BUILD, SUBPATH) as url:
+            yield "static", url
+
+
+def _open(browser: Browser, base_url: tuple[str, str], query: str, log: NetworkLog) -> AtlasPage:
+    mode, url = base_url
+    context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    watch_console(page, log)
+    page.goto(url + query)
+    atlas = AtlasPage(page, mode)
+    atlas.wait_ready(BOOT_TIMEOUT_MS)
+    return atlas
+
+
+def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -> None:
+    log = NetworkLog()
+    atlas = _open(browser, base_url,
+                  "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1999&metric=year", log)
+    try:
+        if atlas.mode == "static":
+            assert SUBPATH in atlas.page.url
+        atlas.wait_for_heading("CIV")
+        atlas.wait_for_title("Temperature anomaly: Türkiye, Côte d'Ivoire")
+        atlas.wait_for_title("Forest area: Türkiye, Côte d'Ivoire")
+        atlas.wait_for_title("Anomaly in 1999")
+        assert atlas.year() == 1999
+        expect(atlas.page.locator(".alert")).to_be_hidden()
+        atlas.choose("World Bank indicator", atlas.indicator_label("SP.POP.TOTL"))
+        atlas.page.wait_for_function("() => location.search.includes('indicator=SP.POP.TOTL')")
+        assert "countries=TUR,CIV" in atlas.page.url
+        assert log.external == [] and log.console_errors == []
+    finally:
+        atlas.page.context.close()
+
+
+def test_a_bad_link_is_dropped_with_a_notice(browser: Browser, base_url: tuple[str, str]) -> None:
+    log = NetworkLog()
+    atlas = _open(browser, base_url, "?countries=QQQ,FRA&year=3000&indicator=NOPE", log)
+    try:
+        notice = atlas.page.locator(".alert")
+        expect(notice).to_contain_text("QQQ")
+        expect(notice).to_contain_text("3000")
+        expect(notice).to_contain_text("NOPE")
+        atlas.wait_for_heading("FRA")
+        atlas.click_country("BRA")
+        atlas.wait_for_title("Brazil: trend")
+        assert log.external == [] and log.console_errors == []
+    finally:
+        atlas.page.context.close()
+
+
+def test_a_broken_site_says_why(browser: Browser, tmp_path: Path) -> None:
+    """With a wheel missing, the page shows a readable error instead of spinning forever."""
+    broken = tmp_path / "site"
+    shutil.copytree(BUILD, broken)
+    next((broken / "pyodide").glob("numpy-*.whl")).unlink()
+    log = NetworkLog()
+    with static_serve(broken) as url:
+        context = new_context(browser, log)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("body[data-site-status='error']", state="attached",
+                               timeout=BOOT_TIMEOUT_MS)
+        expect(page.locator("#site-status")).to_contain_text("could not start")
+        expect(page.locator("#site-status")).to_contain_text("numpy")
+        assert page.locator("body.pn-loading").count() == 0, "the spinner is still running"
+        context.close()
+    assert log.external == []
