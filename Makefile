@@ -11,7 +11,7 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run serve build test lint unit e2e data docker-test
+.PHONY: setup run serve build test lint unit e2e data docker-test screenshots
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -57,3 +57,6 @@ e2e:
 
 docker-test:  # the image on a debootstrap base, checked from outside (needs root: apt-get, dockerd)
 	$(SUDO) $(PYTHON) docker/test.py
+
+screenshots: setup build  # the README's pictures, from the static site, with the e2e fixtures
+	$(PY) -m pytest tests/e2e/screenshots.py -q -k static
