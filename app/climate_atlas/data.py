@@ -79,12 +79,6 @@ def _read_json(name: str) -> dict[str, Any]:
         raise DataError(f"precomputed file {name!r} is not valid JSON: {exc}") from exc
 
 
-def _geometry_name() -> str:
-    """The pipeline may gzip the geometry to stay in budget; accept either name."""
-    names = {entry.name for entry in files(PACKAGE).iterdir()}
-    return "geometry.json.gz" if "geometry.json.gz" in names else "geometry.json"
-
-
 @lru_cache(maxsize=1)
 def load_atlas() -> Atlas:
     """Read every precomputed table once per process."""
@@ -98,6 +92,6 @@ def load_atlas() -> Atlas:
         world_indicators=_read_csv("world_indicators.csv"),
         indicator_meta=_read_csv("indicator_meta.csv").set_index("code"),
         seed=_read_csv("seed_tdiff.csv").set_index("iso3"),
-        geometry=_read_json(_geometry_name()),
+        geometry=_read_json("geometry.json"),
         manifest=_read_json("manifest.json"),
     )
