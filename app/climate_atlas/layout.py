@@ -6,7 +6,6 @@ import io
 
 import holoviews as hv
 import panel as pn
-from bokeh.events import DoubleTap, Tap
 
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
@@ -18,7 +17,7 @@ from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_
 from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.table import country_table, on_screen_table, table_caption
-from climate_atlas.views.world_map import country_at, outline, recolour, world_map
+from climate_atlas.views.world_map import on_country_click, outline, recolour, world_map
 
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
 # session once the URL's state is applied (the static site's pre-render never sets it).
@@ -53,15 +52,7 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
                       ["metric", "year"])
     state.param.watch(lambda *_: outline(world, atlas, state.selection), "selection")
 
-    def clicked(event: Tap | DoubleTap) -> None:
-        iso3 = country_at(atlas, event.x, event.y)
-        if iso3 is not None:
-            state.pick(iso3)
-
-    # BokehJS reports a second click within its double-tap window as DoubleTap, not Tap; for a
-    # map of countries both mean "this one".
-    world.figure.on_event(Tap, clicked)
-    world.figure.on_event(DoubleTap, clicked)
+    on_country_click(world, atlas, state.pick)
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))

@@ -43,13 +43,12 @@ import param
 import shapely
 import shapely.affinity
 import xyzservices.providers as xyz
-from bokeh.events import DoubleTap, Tap
 from bokeh.models import WMTSTileSource
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from climate_atlas.data import Atlas
 from climate_atlas.state import AtlasState
-from climate_atlas.views.world_map import WorldMap, country_at, outline, recolour, world_map
+from climate_atlas.views.world_map import WorldMap, on_country_click, outline, recolour, world_map
 
 SERVER_DATA_ENV = "CLIMATE_ATLAS_SERVER_DATA"
 TILE_URL_ENV = "CLIMATE_ATLAS_TILE_URL"
@@ -284,14 +283,7 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
         world = server_world_map(atlas, state, key, options.tiles)
         drawn = projected_atlas(atlas, projected(*key))
 
-        def clicked(event: Tap | DoubleTap) -> None:
-            iso3 = country_at(drawn, event.x, event.y)
-            if iso3 is not None:
-                state.pick(iso3)
-
-        # A second click within BokehJS's double-tap window arrives as DoubleTap: same meaning.
-        world.figure.on_event(Tap, clicked)
-        world.figure.on_event(DoubleTap, clicked)
+        on_country_click(world, drawn, state.pick)
         current.update(key=key, world=world, atlas=drawn)
         return world
 

@@ -9,10 +9,11 @@ the polygon under it, so every click counts, even on a country that is already s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from bokeh.events import DoubleTap, Tap
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
 from bokeh.palettes import RdBu11
 from bokeh.plotting import figure
@@ -138,6 +139,21 @@ def recolour(world: WorldMap, atlas: Atlas, metric: str, year: int) -> None:
 def outline(world: WorldMap, atlas: Atlas, selection: list[str]) -> None:
     """Outline exactly the selected countries."""
     world.outlines.data = {**_shapes(atlas, selection), "iso3": _outlined(atlas, selection)}
+
+
+def on_country_click(world: WorldMap, atlas: Atlas, pick: Callable[[str], None]) -> None:
+    """Call `pick(iso3)` when the user clicks inside a country's polygon.
+
+    BokehJS reports a second click within its double-tap window as DoubleTap, not Tap; on a map of
+    countries both mean "this one". `atlas` must hold the geometry the figure draws.
+    """
+    def clicked(event: Tap | DoubleTap) -> None:
+        iso3 = country_at(atlas, event.x, event.y)
+        if iso3 is not None:
+            pick(iso3)
+
+    world.figure.on_event(Tap, clicked)
+    world.figure.on_event(DoubleTap, clicked)
 
 
 def _inside(ring: np.ndarray, x: float, y: float) -> bool:
