@@ -293,7 +293,7 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
                              styles={"overflow": "hidden"})
 
     def redraw(*_: object) -> None:
-        view[1] = pane()
+        view[-1] = pane()
 
     def selected(*_: object) -> None:
         if options.key(state.country) != current["key"]:

@@ -102,14 +102,13 @@ def test_tile_url_from_the_environment(monkeypatch) -> None:
 
 
 def _widgets(column):
-    projection = column.objects[0].objects[0]
-    tiles, detail = column.objects[0].objects[1].objects
+    projection, tiles, detail = column.objects[:3]
     return projection, tiles, detail
 
 
 def _figure(column):
     """The map figure on show now (each redraw brings a new pane)."""
-    return column.objects[1].object
+    return column.objects[-1].object
 
 
 def test_controls_redraw_the_map(atlas) -> None:
