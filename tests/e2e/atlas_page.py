@@ -31,27 +31,33 @@ _PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
   return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
 }}"""
 
-# The choropleth's data source: one row per polygon part, with iso3, value and hover label.
+# Everything below reads the plots on screen now: a replaced plot's models linger in the document.
+# The choropleth's data source: one row per country, with iso3, value and hover label.
 _MAP_COLUMN_JS = f"""column => {{ {_LIVE_DOC}
-  const source = [...doc.all_models].find(m => m.data && m.data.iso3 && m.data.label);
-  return source ? Array.from(source.data[column], v => Number.isNaN(v) ? null : v) : null;
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.data_source
+    && v.model.data_source.data.iso3 && v.model.data_source.data.label);
+  return view ? Array.from(view.model.data_source.data[column],
+                           v => Number.isNaN(v) ? null : v) : null;
 }}"""
 
 # The map's tags: the served map says which projection, detail and centre it draws.
 _MAP_TAGS_JS = f"""name => {{ {_LIVE_DOC}
-  const map = [...doc.all_models].find(m => m.name === name && m.tags !== undefined);
-  return map ? map.tags.map(String) : null;
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.name === name);
+  return view ? view.model.tags.map(String) : null;
 }}"""
 
 _LEGEND_JS = f"""() => {{ {_LIVE_DOC}
-  return [...doc.all_models].filter(m => m.type === 'LegendItem')
+  return [...Bokeh.index.query(v => v.model.document === doc && v.model.type === 'Legend')]
+    .flatMap(v => v.model.items)
     .map(m => m.label && typeof m.label === 'object' ? m.label.value : m.label);
 }}"""
 
 # The outline layer over the map: which countries it draws.
 _HIGHLIGHT_JS = f"""() => {{ {_LIVE_DOC}
-  const source = [...doc.all_models].find(m => m.data && m.data.iso3 && !m.data.label && m.data.xs);
-  return source ? [...new Set(source.data.iso3)].sort().join(',') : null;
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.data_source
+    && v.model.data_source.data.iso3 && !v.model.data_source.data.label
+    && v.model.data_source.data.xs);
+  return view ? [...new Set(view.model.data_source.data.iso3)].sort().join(',') : null;
 }}"""
 
 
