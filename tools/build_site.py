@@ -68,6 +68,9 @@ PANEL_ASSETS = ("css", "assets", "bundled/theme", "bundled/reactiveesm", "bundle
 # distribution): otherwise the browser compiles ~2000 modules on every load (bench/: 1.4-1.6x faster
 # to interactive). Pyodide's compiled wheels stay byte-identical to its lock; our pure wheels, the app
 # and the standard library are compiled. Needs CPython 3.12, the browser's bytecode (magic below).
+# Opt-in (CLIMATE_ATLAS_BYTECODE=1): it adds ~5 MB per cold load (38.9 MB measured), over the
+# static site's 35 MB cap, so the default build ships sources.
+BYTECODE = os.environ.get("CLIMATE_ATLAS_BYTECODE") == "1"
 PY312_MAGIC = "cb0d0d0a"
 SITE_PACKAGES = "/lib/python3.12/site-packages"
 SERVER_ONLY = ("climate_atlas.server_extras", "geoviews", "cartopy", "shapely", "pyproj")
@@ -296,7 +299,8 @@ def app_wheel(root: Path, dest: Path) -> Path:
         return Path(shutil.copy(wheel, dest / wheel.name))
 
 
-def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path], python312: str) -> dict:
+def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path],
+               python312: str | None) -> dict:
     """Official lock + our wheels, pruned to the files shipped; every dependency must resolve.
     Then our wheels are byte-compiled (the lock's import names are read from their sources)."""
     from pyodide_lock import PyodideLockSpec
@@ -316,7 +320,7 @@ def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path], python
         assert sha256(pyodide_dir / p.file_name) == p.sha256, p.file_name
     assert not {"geoviews", "cartopy", "shapely", "pyproj"} & spec.packages.keys()
     for key, p in spec.packages.items():
-        if key not in FROM_PYODIDE:
+        if python312 and key not in FROM_PYODIDE:
             path = pyodide_dir / p.file_name
             shutil.copy(byte_compile(path, SITE_PACKAGES, python312), path)
             p.sha256 = sha256(path)
@@ -438,11 +442,12 @@ def main() -> None:
     pyodide_dir.mkdir(parents=True)
 
     runtime = fetch_runtime()
-    python312 = find_python312()
+    python312 = find_python312() if BYTECODE else None
     for name in RUNTIME_FILES:
         shutil.copy(runtime / name, pyodide_dir / name)
-    stdlib = pyodide_dir / "python_stdlib.zip"  # mounted at /lib/python312.zip in the browser
-    shutil.copy(byte_compile(stdlib, "/lib/python312.zip", python312), stdlib)
+    if python312:
+        stdlib = pyodide_dir / "python_stdlib.zip"  # mounted at /lib/python312.zip in the browser
+        shutil.copy(byte_compile(stdlib, "/lib/python312.zip", python312), stdlib)
     official = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
 
     app = app_wheel(root, pyodide_dir)
