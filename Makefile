@@ -11,7 +11,7 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run serve build test lint unit e2e data docker-test screenshots
+.PHONY: setup run serve build test lint unit e2e data docker-test screenshots bench
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -60,3 +60,6 @@ docker-test:  # the image on a debootstrap base, checked from outside (needs roo
 
 screenshots: setup build  # the README's pictures, from the static site, with the e2e fixtures
 	$(PY) -m pytest tests/e2e/screenshots.py -q -k static
+
+bench: setup build  # timings and bytes against plain `panel convert`, the Pyodide floor, panel serve
+	$(PY) -m bench all
