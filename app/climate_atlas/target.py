@@ -22,7 +22,3 @@ def target() -> Target:
         raise ValueError(f"{ENV_VAR} must be 'browser' or 'server', not {value!r}")
     return value  # type: ignore[return-value]
 
-
-def is_live() -> bool:
-    """True when this run serves a user, False for the static build's CPython pre-render."""
-    return sys.platform == "emscripten" or target() == "server"
