@@ -122,7 +122,6 @@ def build() -> dict:
     for name in build_site.RUNTIME_FILES:
         shutil.copy(runtime / name, pyo / name)
     official = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
-    ours = json.loads((ROOT / "build" / "pyodide" / "pyodide-lock.json").read_text())["packages"]
     app_wheel = next((ROOT / "build" / "pyodide").glob("climate_atlas-*.whl"))
     _convert(site, app_wheel)
 
@@ -131,13 +130,19 @@ def build() -> dict:
     for entry in official.values():
         if entry["file_name"] in have:
             shutil.copy(have[entry["file_name"]], pyo / entry["file_name"])
-    # Unslimmed pure wheels of the build venv, plus what our build leaves out
+    # Unslimmed pure wheels of the build venv for everything panel's metadata names (our build
+    # leaves some out: requests, tqdm...), plus panel-material-ui and pyodide-http
+    saved = build_site.NOT_SHIPPED
+    build_site.NOT_SHIPPED = {"nh3", "panel-material-ui"}  # no wasm wheel / fetched below
+    try:
+        pins, _ = build_site.browser_packages(app_wheel, official)
+    finally:
+        build_site.NOT_SHIPPED = saved
     extra = [_pip_download(PMUI, cache / "bench"), _pip_download("pyodide-http==0.2.1", cache / "bench")]
     pure = {build_site.canonicalize_name(build_site.parse_wheel_filename(p.name)[0]): p
-            for p in [*(cache / "wheels").glob("*.whl"), *extra]}
-    substituted = sorted(n for n in ours.keys() | {"pyodide-http"}
-                         if n in official and n != "bokeh" and official[n]["file_name"] not in have
-                         and n in pure)
+            for p in [*build_site.pure_wheels(pins), *extra]}
+    substituted = sorted(n for n in pure if n in official and n != "bokeh"
+                         and official[n]["file_name"] not in have)
     added = [Path(shutil.copy(pure[n], pyo / pure[n].name)) for n in substituted]
     added.append(_stub_wheel(pyo, "nh3", official["nh3"]["version"]))
     spec = PyodideLockSpec.from_json(runtime / "pyodide-lock.json")

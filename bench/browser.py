@@ -28,7 +28,7 @@ PROFILES = {
     "emulated": {"offline": False, "latency": 20, "downloadThroughput": 50e6 / 8,
                  "uploadThroughput": 50e6 / 8},
 }
-MAP_MARKER = "Click a country"
+MAP_NAME = "world-map"  # climate_atlas.views.world_map.MAP_NAME: the map's Bokeh figure name
 
 MARKS_JS = """(() => {
   const marks = {};
@@ -38,8 +38,7 @@ MARKS_JS = """(() => {
     if (document.body && document.body.dataset.atlasReady === 'true') mark('ready');
     if (!('map' in marks) && window.Bokeh && Bokeh.index && Bokeh.index.query_one) {
       try {
-        const v = Bokeh.index.query_one(v => v.frame != null && v.model.title != null
-          && String(v.model.title.text).includes(MARKER));
+        const v = Bokeh.index.query_one(v => v.frame != null && v.model.name === MARKER);
         if (v != null && v.has_finished()) mark('map');
       } catch (e) {}
     }
@@ -49,7 +48,7 @@ MARKS_JS = """(() => {
   new MutationObserver(() => {
     if (document.body && document.body.dataset.atlasReady === 'true') mark('ready');
   }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-atlas-ready']});
-})();""".replace("MARKER", json.dumps(MAP_MARKER))
+})();""".replace("MARKER", json.dumps(MAP_NAME))
 
 ARM_JS = """(prefix) => {
   // A chart is updated when a plot title starting with `prefix` is on screen: a view of the live
@@ -76,14 +75,7 @@ ARM_JS = """(prefix) => {
   return false;
 }"""
 
-POINT_JS = """([x, y, marker]) => {
-  const doc = Bokeh.documents[Bokeh.documents.length - 1];
-  const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
-    && v.model.title != null && String(v.model.title.text).includes(marker));
-  if (view == null) return null;
-  const canvas = view.canvas_view.el.getBoundingClientRect();
-  return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
-}"""
+
 
 
 @dataclass
@@ -188,7 +180,8 @@ def _load(page: Page, variant: Variant, counter, log: Visit, timeout_ms: float) 
     marks = page.evaluate("window.__bench.marks")
     page.wait_for_timeout(250)  # let late requests (fonts, icons) land in the count
     traffic = counter.snapshot() if variant.kind == "static" else _served_bytes(log)
-    traffic.pop("paths", None)
+    paths = traffic.pop("paths", {})
+    traffic["largest"] = sorted(paths.items(), key=lambda kv: -kv[1])[:4]  # to explain a change
     return {"tti": marks.get("ready") / 1000, "map": (marks.get("map") or 0) / 1000 or None,
             "wall": time.monotonic() - start, **traffic}
 
@@ -208,6 +201,8 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
     if PROFILES[profile]:
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text[:300]))
     try:
         out = {"cold": _load(page, variant, counter, log, timeout_ms)}
         out["memory"] = _memory(page, cdp, workers)
@@ -219,6 +214,10 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
                                        timeout=timeout_ms)
                 out["sw_install"] = {k: v for k, v in counter.snapshot().items() if k != "paths"}
             out["warm"] = _load(page, variant, counter, log, timeout_ms)
+    except Exception as exc:  # noqa: BLE001 - one failed visit is reported, the run goes on
+        status = page.evaluate("document.body && document.body.dataset.siteStatus")
+        out = {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0]}", "site_status": status,
+               "console_tail": console[-8:]}
     finally:
         context.close()
     out["external"] = sorted(set(log.external))
@@ -247,24 +246,29 @@ def _measure(page: Page, prefix: str, act) -> dict | None:
 
 
 def interactions(page: Page, n: int = 20) -> dict:
-    """n map clicks (each selects another country) and n indicator changes, one at a time."""
-    from climate_atlas.data import load_atlas
+    """n map clicks (each selects another country) and n indicator changes, one at a time.
+    Points on the map come from the e2e page helpers (either map: plain, or served and projected)."""
+    from tests.e2e.atlas_page import AtlasPage
 
-    atlas = load_atlas()
-    labels = {c["iso3"]: c["label"] for c in atlas.geometry["countries"]}
+    atlas = AtlasPage(page, "bench")
     clicks, changes = [], []
     for iso3 in CLICK_COUNTRIES[:n]:
-        point = page.evaluate(POINT_JS, [*labels[iso3], MAP_MARKER])
-        clicks.append(_measure(page, f"{atlas.country_name(iso3)}: trend",
+        try:
+            point = atlas.plot_point(*atlas.country_point(iso3), MAP_NAME)
+        except Exception:  # noqa: BLE001 - reported as a lost interaction
+            clicks.append(None)
+            continue
+        clicks.append(_measure(page, f"{atlas.atlas.country_name(iso3)}: trend",
                                lambda p=point: page.mouse.click(*p)))
         page.wait_for_timeout(100)
-    meta = atlas.indicator_meta
+    meta = atlas.atlas.indicator_meta
     codes = list(meta.index)
     select = page.get_by_label("World Bank indicator", exact=True)
+    labels = {c: f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})" for c in codes}
     for i in range(n):
-        current = select.input_value()
-        code = next(c for c in codes[i % len(codes):] + codes if c != current)
-        label = f"{meta.at[code, 'short_name']} ({meta.at[code, 'unit']})"
+        current = select.input_value()  # the option's text
+        code = next(c for c in codes[i % len(codes):] + codes if labels[c] != current)
+        label = labels[code]
         changes.append(_measure(page, f"{meta.at[code, 'short_name']}:",
                                 lambda label=label: select.select_option(label=label)))
         page.wait_for_timeout(100)

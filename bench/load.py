@@ -218,7 +218,7 @@ async def _scenario(served, sessions: int, seconds: float, ramp: float, steps: l
 
 
 def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2),
-        steps: tuple[float, ...] = (2, 5, 10, 20), step_seconds: float = 20) -> dict:
+        steps: tuple[float, ...] = (1, 2, 3, 5, 10), step_seconds: float = 20) -> dict:
     results: dict = {"sessions": sessions, "seconds": seconds, "runs": {}}
     for num_procs in procs:
         print(f"[bench-server] panel serve --num-procs {num_procs}: {sessions} sessions", flush=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -68,7 +70,12 @@ def browser_bench(args) -> dict:
     server, base, counter = httpd.start(mounts, {"/index.json": baseline.INDEX_TYPE})
     baseline.mirror_index(Path(desc["path"]) / "cdn", f"{base}/mirror")
     samples: dict = {}
-    meta: dict = {"baseline": desc, "setup_seconds": round(time.monotonic() - t0, 1)}
+    lock = build / "pyodide" / "pyodide-lock.json"
+    meta: dict = {"baseline": desc, "setup_seconds": round(time.monotonic() - t0, 1),
+                  "ours": {"lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16],
+                           "bytecode": any(zipfile.ZipFile(w).namelist()[0].endswith(".pyc")
+                                           for w in build.glob("pyodide/panel-*.whl")),
+                           "service_worker": (build / "sw.js").exists()}}
     serving = panel_serve() if "serve" in args.variants else contextlib.nullcontext()
     with serving as served, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -100,9 +107,13 @@ def browser_bench(args) -> dict:
                     interact = profile == args.profiles[0] and run == 0 and variant.name in args.interact
                     t = time.monotonic()
                     result = visit(browser, variant, profile, counter, interact=interact)
+                    samples.setdefault(variant.name, {}).setdefault(profile, []).append(result)
+                    if "failed" in result:
+                        print(f"[bench] {profile:8} run {run + 1}/{args.runs} {variant.name:8} "
+                              f"FAILED: {result['failed']} {result['console_tail']}", flush=True)
+                        continue
                     if variant.kind == "serve":
                         result["server_rss"] = served.rss()
-                    samples.setdefault(variant.name, {}).setdefault(profile, []).append(result)
                     print(f"[bench] {profile:8} run {run + 1}/{args.runs} {variant.name:8} "
                           f"cold {result['cold']['tti']:6.2f} s"
                           + (f"  warm {result['warm']['tti']:6.2f} s" if "warm" in result else "")
@@ -120,7 +131,8 @@ def browser_bench(args) -> dict:
 def summarize(samples: dict) -> dict:
     out: dict = {}
     for name, profiles in samples.items():
-        for profile, runs in profiles.items():
+        for profile, all_runs in profiles.items():
+            runs = [r for r in all_runs if "failed" not in r]
             fig = out.setdefault(name, {}).setdefault(profile, {})
             fig["tti_cold"] = stats([r["cold"]["tti"] for r in runs])
             fig["first_map"] = stats([r["cold"]["map"] for r in runs])
@@ -129,6 +141,7 @@ def summarize(samples: dict) -> dict:
             fig["requests_cold"] = stats([r["cold"]["requests"] for r in runs])
             fig["bytes_warm"] = stats([r["warm"]["bytes"] for r in runs if "warm" in r])
             fig["memory"] = stats([r["memory"]["total"] for r in runs])
+            fig["failed_visits"] = len(all_runs) - len(runs)
             if any("server_rss" in r for r in runs):
                 fig["server_rss"] = stats([r.get("server_rss") for r in runs])
             lat = [r["latency"] for r in runs if "latency" in r]
@@ -145,34 +158,44 @@ def _med(summary, name, profile, fig):
     return s["median"] if s else None
 
 
-def ratios(summary: dict) -> list[dict]:
-    def ratio(a, b):
-        return a / b if a is not None and b else None
+def _paired(samples: dict, a: str, b: str, profile: str, phase_a="cold", phase_b="cold"):
+    """Ratio a/b of time to interactive, run by run (both visits of a run are a minute apart, so
+    background load on the machine hits them alike): median, min and max of the per-run ratios."""
+    def tti(name, phase):
+        return [None if "failed" in r or phase not in r else r[phase]["tti"]
+                for r in samples.get(name, {}).get(profile, [])]
+    pairs = [x / y for x, y in zip(tti(a, phase_a), tti(b, phase_b), strict=False) if x and y]
+    return stats(pairs)
 
-    m = lambda *k: _med(summary, *k)  # noqa: E731
+
+def ratios(summary: dict, samples: dict) -> list[dict]:
+    def ratio(a, b):
+        return {"median": a / b} if a is not None and b else None
+
+    def value(fig):
+        return summary.get("ours", {}).get(fig[0], {}).get(fig[1])
+
     rows = [
-        ("cold TTI, loopback: ours / baseline", ratio(m("ours", "loopback", "tti_cold"),
-                                                     m("baseline", "loopback", "tti_cold")), 0.35),
-        ("cold TTI, loopback: ours / floor", ratio(m("ours", "loopback", "tti_cold"),
-                                                  m("floor", "loopback", "tti_cold")), 0.6),
-        ("cold TTI, 50 Mbit/s: ours / baseline", ratio(m("ours", "emulated", "tti_cold"),
-                                                      m("baseline", "emulated", "tti_cold")), 0.5),
-        ("cold TTI, 50 Mbit/s: ours / floor", ratio(m("ours", "emulated", "tti_cold"),
-                                                   m("floor", "emulated", "tti_cold")), None),
-        ("warm / cold TTI, 50 Mbit/s (ours)", ratio(m("ours", "emulated", "tti_warm"),
-                                                   m("ours", "emulated", "tti_cold")), 0.3),
-        ("warm / cold TTI, loopback (ours)", ratio(m("ours", "loopback", "tti_warm"),
-                                                  m("ours", "loopback", "tti_cold")), None),
-        ("bytes, cold: ours / baseline", ratio(m("ours", "loopback", "bytes_cold"),
-                                               m("baseline", "loopback", "bytes_cold")), 0.5),
-        ("first visible map, loopback (s, ours)", m("ours", "loopback", "first_map"), 1.0),
-        ("first visible map, 50 Mbit/s (s, ours)", m("ours", "emulated", "first_map"), 1.0),
-        ("click → chart (s, ours, median of 20)", m("ours", "loopback", "click_latency"), 0.15),
-        ("indicator → chart (s, ours, median of 20)", m("ours", "loopback", "indicator_latency"),
+        ("cold TTI, loopback: ours / baseline", _paired(samples, "ours", "baseline", "loopback"), 0.35),
+        ("cold TTI, loopback: ours / floor", _paired(samples, "ours", "floor", "loopback"), 0.6),
+        ("cold TTI, 50 Mbit/s: ours / baseline", _paired(samples, "ours", "baseline", "emulated"), 0.5),
+        ("cold TTI, 50 Mbit/s: ours / floor", _paired(samples, "ours", "floor", "emulated"), None),
+        ("warm / cold TTI, 50 Mbit/s (ours)",
+         _paired(samples, "ours", "ours", "emulated", "warm", "cold"), 0.3),
+        ("warm / cold TTI, loopback (ours)",
+         _paired(samples, "ours", "ours", "loopback", "warm", "cold"), None),
+        ("bytes, cold: ours / baseline",
+         ratio(_med(summary, "ours", "loopback", "bytes_cold"),
+               _med(summary, "baseline", "loopback", "bytes_cold")), 0.5),
+        ("first visible map, loopback (s, ours)", value(("loopback", "first_map")), 1.0),
+        ("first visible map, 50 Mbit/s (s, ours)", value(("emulated", "first_map")), 1.0),
+        ("click → chart (s, ours, median of 20)", value(("loopback", "click_latency")), 0.15),
+        ("indicator → chart (s, ours, median of 20)", value(("loopback", "indicator_latency")),
          0.15),
     ]
-    return [{"figure": f, "value": v, "target": t,
-             "met": None if v is None or t is None else v <= t} for f, v, t in rows]
+    return [{"figure": f, "value": v and v["median"], "min": v and v.get("min"),
+             "max": v and v.get("max"), "target": t,
+             "met": None if v is None or t is None else v["median"] <= t} for f, v, t in rows]
 
 
 FIGS = [("tti_cold", "cold time to interactive", "s"), ("first_map", "first visible map", "s"),
@@ -207,9 +230,12 @@ def markdown(results: dict) -> str:
             if any(c != "–" for c in cells):
                 lines.append(f"| {label}{f' ({unit})' if unit else ''} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["| target | measured | target | met |", "|---|---|---|---|"]
+    lines += ["Targets: time ratios are medians of per-run ratios (min–max), each run visiting "
+              "the variants within a minute of each other; latencies are medians of 20.", "",
+              "| figure | measured | target | met |", "|---|---|---|---|"]
     for r in results["ratios"]:
-        v = "–" if r["value"] is None else f"{r['value']:.2f}"
+        v = "–" if r["value"] is None else f"{r['value']:.2f}" + (
+            f" ({r['min']:.2f}–{r['max']:.2f})" if r.get("min") is not None else "")
         t = "–" if r["target"] is None else f"≤ {r['target']}"
         met = {True: "yes", False: "**no**", None: "–"}[r["met"]]
         lines.append(f"| {r['figure']} | {v} | {t} | {met} |")
@@ -260,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         part = browser_bench(args)
         results.update(part)
         results["summary"] = summarize(part["samples"])
-        results["ratios"] = ratios(results["summary"])
+        results["ratios"] = ratios(results["summary"], part["samples"])
         results["meta"].update({
             "runs": results["meta"].get("runs_done", args.runs), "cpus": os.cpu_count(),
             "loadavg": load_at_start,

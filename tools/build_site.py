@@ -258,16 +258,18 @@ def find_python312() -> str:
 def byte_compile(archive: Path, prefix: str, python312: str) -> Path:
     """A copy of a wheel or zip whose modules are sourceless .pyc, for `prefix` in the browser
     (cached by content; fixed timestamps, so the same input gives the same bytes)."""
-    out = CACHE / "pyc" / sha256(archive)[:16] / archive.name
+    out = CACHE / "pyc-nodebugranges" / sha256(archive)[:16] / archive.name
     if out.exists():
         return out
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         with zipfile.ZipFile(archive) as z:
             z.extractall(tmp)
-        # unchecked-hash: the .pyc is used as is (there is no source to compare against)
+        # unchecked-hash: the .pyc is used as is (there is no source to compare against);
+        # no column ranges (tracebacks keep line numbers): 20-25% smaller
         subprocess.run([python312, "-m", "compileall", "-q", "-j0", "-b", "--invalidation-mode",
-                        "unchecked-hash", "-s", tmp, "-p", prefix, tmp], stdout=subprocess.DEVNULL)
+                        "unchecked-hash", "-s", tmp, "-p", prefix, tmp], stdout=subprocess.DEVNULL,
+                       env={**os.environ, "PYTHONNODEBUGRANGES": "1"})
         for py in tmp.rglob("*.py"):
             if py.with_suffix(".pyc").exists():  # a file that does not compile keeps its source
                 py.unlink()
