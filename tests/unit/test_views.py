@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 
-import holoviews as hv
 import pytest
 
 from climate_atlas.data import load_atlas
 from climate_atlas.views.metrics import metric_table
-from climate_atlas.views.series import indicator_chart, indicator_source, temperature_chart
+from climate_atlas.views.series import (
+    indicator_chart,
+    indicator_source,
+    show_indicator,
+    show_temperature,
+    temperature_chart,
+)
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.world_map import country_at, map_countries, recolour, world_map
 
@@ -62,47 +67,72 @@ def test_insufficient_data_is_words_not_a_number(atlas) -> None:
     assert label == "insufficient data (12 years), IMF"
 
 
+def _labels(chart) -> list[str]:
+    return [item.label.value for item in chart.legend.items]
+
+
+def _slot_of(chart, name: str):
+    return next(slot for slot in chart.slots if slot.series_item.label.value == name)
+
+
 def test_temperature_chart_holds_the_countrys_series_and_trend(atlas) -> None:
     chart = temperature_chart(atlas, ["FRA"])
-    own = next(el for el in chart if isinstance(el, hv.Curve) and el.label == "France")
+    own = _slot_of(chart, "France")
     expected = atlas.temperature[atlas.temperature["iso3"] == "FRA"]
-    assert list(own.dimension_values("year")) == list(expected["year"])
-    assert list(own.dimension_values("anomaly")) == list(expected["anomaly"])
-    trend = next(el for el in chart if el.label == "France trend 1993-2022")
-    years = trend.dimension_values("year")
-    slope = (trend.dimension_values("anomaly")[1] - trend.dimension_values("anomaly")[0]) / (
-        years[1] - years[0])
+    assert list(own.series.data["year"]) == list(expected["year"])
+    assert list(own.series.data["value"]) == list(expected["anomaly"])
+    assert _labels(chart) == ["World", "France", "France trend 1993-2022"]
+    years, values = own.trend.data["year"], own.trend.data["value"]
+    slope = (values[1] - values[0]) / (years[1] - years[0])
     assert math.isclose(slope * 10, _raw_warming(atlas, "FRA", "trend_per_decade"))
-    title = chart.opts.get().kwargs["title"]
+    title = chart.figure.title.text
     assert title == f"France: trend {_raw_warming(atlas, 'FRA', 'trend_per_decade'):+.2f} °C/decade (IMF)"
 
 
 def test_world_reference_is_drawn(atlas) -> None:
     chart = temperature_chart(atlas, ["FRA"])
-    world = next(el for el in chart if el.label == "World")
-    assert len(world) == len(atlas.world_temperature)
+    assert len(chart.world.data["year"]) == len(atlas.world_temperature)
+    assert list(chart.world.data["value"]) == list(atlas.world_temperature)
 
 
 def test_indicator_chart_holds_the_published_values(atlas) -> None:
-    overlay = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["FRA"])
-    france = next(el for el in overlay if el.label == "France")
+    chart = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["FRA"])
     rows = atlas.indicators[(atlas.indicators["code"] == "EN.ATM.CO2E.PC")
                             & (atlas.indicators["iso3"] == "FRA")]
-    assert list(france.dimension_values("value")) == list(rows["value"])
-    assert overlay.opts.get().kwargs["ylabel"] == atlas.indicator_meta.at["EN.ATM.CO2E.PC", "unit"]
+    assert list(_slot_of(chart, "France").series.data["value"]) == list(rows["value"])
+    assert chart.figure.yaxis[0].axis_label == atlas.indicator_meta.at["EN.ATM.CO2E.PC", "unit"]
     assert "EN.ATM.CO2E.PC" in indicator_source(atlas, "EN.ATM.CO2E.PC")
 
 
 def test_missing_indicator_says_so(atlas) -> None:
-    overlay = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["CYN"])
-    assert len(next(el for el in overlay if el.label != "World")) == 0
-    assert "no World Bank data" in overlay.opts.get().kwargs["title"]
+    chart = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["CYN"])
+    assert len(_slot_of(chart, "Northern Cyprus").series.data["year"]) == 0
+    assert "no World Bank data" in chart.figure.title.text
 
 
 def test_comparison_overlays_each_country_and_the_world(atlas) -> None:
-    overlay = temperature_chart(atlas, ["FRA", "DEU", "TUR"])
-    labels = {el.label for el in overlay}
-    assert {"France", "Germany", "Türkiye", "World"} <= labels
+    chart = temperature_chart(atlas, ["FRA", "DEU", "TUR"])
+    assert {"France", "Germany", "Türkiye", "World"} <= set(_labels(chart))
+
+
+def test_a_new_selection_updates_the_same_chart(atlas) -> None:
+    """A click changes the data in place: same figure, the old country's slot reused or emptied."""
+    chart = temperature_chart(atlas, ["FRA", "DEU"])
+    figure, first = chart.figure, chart.slots[0].series
+    show_temperature(chart, atlas, ["TUR"])
+    assert chart.figure is figure and chart.slots[0].series is first
+    assert _labels(chart) == ["World", "Türkiye", "Türkiye trend 1993-2022"]
+    assert len(chart.slots[1].series.data["year"]) == 0
+    assert chart.figure.title.text.startswith("Türkiye: trend")
+
+
+def test_a_new_indicator_updates_the_same_chart(atlas) -> None:
+    chart = indicator_chart(atlas, "EN.ATM.CO2E.PC", ["FRA"])
+    show_indicator(chart, atlas, "NY.GDP.PCAP.PP.KD", ["FRA"])
+    world = atlas.world_indicators[atlas.world_indicators["code"] == "NY.GDP.PCAP.PP.KD"]
+    assert list(chart.world.data["value"]) == list(world["value"])
+    assert chart.figure.yaxis[0].axis_label == atlas.indicator_meta.at["NY.GDP.PCAP.PP.KD", "unit"]
+    assert chart.figure.title.text.startswith(atlas.indicator_meta.at["NY.GDP.PCAP.PP.KD", "short_name"])
 
 
 def test_a_point_inside_a_polygon_finds_its_country(atlas) -> None:

@@ -6,11 +6,15 @@ correlation, its n, and the caveat that a correlation says nothing about cause.
 
 from __future__ import annotations
 
-import holoviews as hv
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from climate_atlas.data import Atlas
+
+if TYPE_CHECKING:
+    import holoviews as hv
 
 CAVEAT = "Correlation is not cause: both can follow a third factor such as latitude or income."
 
@@ -59,7 +63,14 @@ def scatter_summary(atlas: Atlas, code: str) -> str:
 
 
 def scatter_chart(atlas: Atlas, code: str) -> hv.Scatter:
-    """One point per country; hover names it; the x axis is logarithmic where that fits."""
+    """One point per country; hover names it; the x axis is logarithmic where that fits.
+
+    HoloViews is imported here, when the scatter's tab is first opened, not with the page: its
+    imports cost about a second of a cold start in the browser.
+    """
+    import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401  registers the backend whose options are set below
+
     meta = atlas.indicator_meta.loc[code]
     table = scatter_table(atlas, code)
     xlabel = f"{meta['short_name']} ({meta['unit']}), latest published value"

@@ -1,14 +1,23 @@
 """Per-country charts: yearly temperature anomalies with trends, and one World Bank indicator.
 
 Several countries overlay in one chart with a legend, with the world series as a dashed grey
-reference, so comparing is a matter of selecting more countries.
+reference, so comparing is a matter of selecting more countries. Like the map, each chart is a
+plain Bokeh figure built once per session: a new selection or indicator replaces only the data of
+the colour slots that changed, the legend's item list and the title, so a click costs a few small
+model changes instead of a new figure.
 """
 
 from __future__ import annotations
 
-import holoviews as hv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, GlyphRenderer, HoverTool, Legend, LegendItem
+from bokeh.plotting import figure
 
 from climate_atlas.data import Atlas
 
@@ -16,17 +25,13 @@ TREND_START, TREND_END = 1993, 2022
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 WORLD_COLOR = "#888888"
-CHART_OPTS = {"responsive": True, "height": 300, "show_grid": True, "toolbar": "above",
-              "legend_position": "top_left"}
+CHART_HEIGHT = 300
+EMPTY: dict[str, list] = {"year": [], "value": [], "name": []}
 
 
-def _xy(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    return series.index.to_numpy(), series.to_numpy()
-
-
-def _world(series: pd.Series, ydim: str) -> hv.Curve:
-    return hv.Curve(_xy(series), "year", ydim, label="World").opts(
-        color=WORLD_COLOR, line_dash="dashed", line_width=1.5)
+def _columns(series: pd.Series, name: str) -> dict[str, object]:
+    return {"year": series.index.to_numpy(), "value": series.to_numpy(),
+            "name": [name] * len(series)}
 
 
 def trend_line(series: pd.Series, per_decade: float) -> pd.Series:
@@ -57,31 +62,6 @@ def temperature_title(atlas: Atlas, selection: list[str]) -> str:
     return f"{name}: trend {_trend_text(atlas, iso3)} ({source})"
 
 
-def _country_layers(atlas: Atlas, iso3: str, color: str) -> list[hv.Element]:
-    series = atlas.series(iso3)
-    name = atlas.country_name(iso3)
-    layers = [
-        hv.Curve(_xy(series), "year", "anomaly", label=name).opts(color=color, line_width=2),
-        hv.Scatter(_xy(series), "year", "anomaly", label=name).opts(
-            color=color, size=4, tools=["hover"]),
-    ]
-    if iso3 in atlas.warming.index and not np.isnan(atlas.warming.at[iso3, "trend_per_decade"]):
-        line = trend_line(series, float(atlas.warming.at[iso3, "trend_per_decade"]))
-        layers.append(hv.Curve(_xy(line), "year", "anomaly", label=f"{name} trend 1993-2022").opts(
-            color=color, line_width=2, line_dash="dotdash"))
-    return layers
-
-
-def temperature_chart(atlas: Atlas, selection: list[str]) -> hv.Overlay:
-    """Yearly anomalies against 1951-1980, each country's 1993-2022 trend, and the world."""
-    layers = [_world(atlas.world_temperature, "anomaly")]
-    for iso3, color in zip(selection, PALETTE, strict=False):
-        layers += _country_layers(atlas, iso3, color)
-    return hv.Overlay(layers).opts(
-        title=temperature_title(atlas, selection), ylabel="Anomaly (°C vs 1951-1980)",
-        xlabel="Year", **CHART_OPTS)
-
-
 def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
     """Indicator and countries, naming those for which the World Bank published nothing."""
     short = atlas.indicator_meta.at[code, "short_name"]
@@ -92,22 +72,142 @@ def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
     return f"{short}: {names}"
 
 
-def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> hv.Overlay:
-    """One World Bank indicator for the selected countries and the world, in its published unit."""
-    world = atlas.world_indicators[atlas.world_indicators["code"] == code].set_index("year")["value"]
-    layers = [_world(world, "value")]
-    for iso3, color in zip(selection, PALETTE, strict=False):
-        layers.append(hv.Curve(_xy(atlas.indicator_series(code, iso3)), "year", "value",
-                               label=atlas.country_name(iso3)).opts(
-            color=color, line_width=2, tools=["hover"]))
-    return hv.Overlay(layers).opts(
-        title=indicator_title(atlas, code, selection),
-        ylabel=str(atlas.indicator_meta.at[code, "unit"]), xlabel="Year", **CHART_OPTS)
-
-
 def indicator_source(atlas: Atlas, code: str) -> str:
     """The attribution line the World Bank asks for, with the original compiler."""
     meta = atlas.indicator_meta.loc[code]
     return (f"Source: World Bank, World Development Indicators ([{code}]({meta['source_url']}), "
             f"updated {meta['last_updated']}); original compiler: {meta['compiler']}; "
             f"licence {meta['licence']}.")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One palette colour: the renderers a selected country draws with, and its legend entries."""
+
+    series: ColumnDataSource
+    trend: ColumnDataSource
+    series_item: LegendItem
+    trend_item: LegendItem
+
+
+@dataclass
+class SeriesChart:
+    """A chart and the models an update touches. Slots are added as a selection first needs them
+    (most sessions use one or two of the eight colours); `shown` is what each slot holds now and
+    `world_shown` what the world line holds, so an update sends only what changed."""
+
+    figure: figure
+    world: ColumnDataSource
+    world_item: LegendItem
+    legend: Legend
+    hover: HoverTool
+    points: bool
+    slots: list[Slot] = field(default_factory=list)
+    shown: list[Any] = field(default_factory=list)
+    world_shown: Any = None
+
+
+def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) -> SeriesChart:
+    """The chart with the world's dashed line; countries get their slots from `_slot`."""
+    fig = figure(height=CHART_HEIGHT, sizing_mode="stretch_width", width=None,
+                 toolbar_location="above",
+                 tools="pan,wheel_zoom,box_zoom,reset,save", x_axis_label="Year",
+                 y_axis_label=ylabel)
+    world = ColumnDataSource(dict(EMPTY))
+    world_line = fig.line("year", "value", source=world, color=WORLD_COLOR, line_dash="dashed",
+                          line_width=1.5)
+    hover = HoverTool(renderers=[], tooltips=tooltips)
+    fig.add_tools(hover)
+    world_item = LegendItem(label=value("World"), renderers=[world_line])
+    legend = Legend(items=[world_item], location="top_left", click_policy="mute")
+    fig.add_layout(legend)
+    return SeriesChart(fig, world, world_item, legend, hover, points)
+
+
+def _slot(chart: SeriesChart, i: int) -> Slot:
+    """The i-th palette colour's renderers, made the first time a selection reaches it."""
+    while len(chart.slots) <= i:
+        color = PALETTE[len(chart.slots)]
+        series, trend = ColumnDataSource(dict(EMPTY)), ColumnDataSource(dict(EMPTY))
+        drawn: list[GlyphRenderer] = [chart.figure.line("year", "value", source=series, color=color,
+                                                        line_width=2)]
+        if chart.points:
+            drawn.append(chart.figure.scatter("year", "value", source=series, color=color, size=4))
+        trend_line_ = chart.figure.line("year", "value", source=trend, color=color, line_width=2,
+                                        line_dash="dotdash")
+        chart.hover.renderers = [*chart.hover.renderers, drawn[-1]]
+        chart.slots.append(Slot(series, trend, LegendItem(renderers=drawn),
+                                LegendItem(renderers=[trend_line_])))
+        chart.shown.append(None)
+    return chart.slots[i]
+
+
+def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any], None]) -> None:
+    """Refill only the slots whose content changed, then list the legend items in use."""
+    if wanted:
+        _slot(chart, len(wanted) - 1)
+    wanted = wanted + [None] * (len(chart.slots) - len(wanted))
+    items = [chart.world_item]
+    for i, (slot, key) in enumerate(zip(chart.slots, wanted, strict=True)):
+        if chart.shown[i] != key:
+            if key is None:
+                slot.series.data, slot.trend.data = dict(EMPTY), dict(EMPTY)
+            else:
+                fill_slot(slot, key)
+            chart.shown[i] = key
+        if key is not None:
+            items.append(slot.series_item)
+            if len(slot.trend.data["year"]):
+                items.append(slot.trend_item)
+    chart.legend.items = items
+
+
+def temperature_chart(atlas: Atlas, selection: list[str]) -> SeriesChart:
+    """Yearly anomalies against 1951-1980, each country's 1993-2022 trend, and the world."""
+    chart = _series_chart("Anomaly (°C vs 1951-1980)", points=True, tooltips=[
+        ("Country", "@name"), ("Year", "@year"), ("Anomaly", "@value{+0.00} °C")])
+    chart.world.data = _columns(atlas.world_temperature, "World")
+    show_temperature(chart, atlas, selection)
+    return chart
+
+
+def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str]) -> None:
+    """Point the temperature chart at another selection."""
+    def fill(slot: Slot, iso3: str) -> None:
+        series, name = atlas.series(iso3), atlas.country_name(iso3)
+        slot.series.data = _columns(series, name)
+        slot.series_item.label = value(name)
+        per_decade = (atlas.warming.at[iso3, "trend_per_decade"]
+                      if iso3 in atlas.warming.index else np.nan)
+        if np.isnan(per_decade):
+            slot.trend.data = dict(EMPTY)
+        else:
+            slot.trend.data = _columns(trend_line(series, float(per_decade)), name)
+            slot.trend_item.label = value(f"{name} trend {TREND_START}-{TREND_END}")
+
+    _fill(chart, list(selection), fill)
+    chart.figure.title.text = temperature_title(atlas, selection)
+
+
+def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChart:
+    """One World Bank indicator for the selected countries and the world, in its published unit."""
+    chart = _series_chart("", points=False, tooltips=[
+        ("Country", "@name"), ("Year", "@year"), ("Value", "@value{0,0.[00]}")])
+    show_indicator(chart, atlas, code, selection)
+    return chart
+
+
+def show_indicator(chart: SeriesChart, atlas: Atlas, code: str, selection: list[str]) -> None:
+    """Point the indicator chart at another indicator or selection."""
+    def fill(slot: Slot, key: tuple[str, str]) -> None:
+        name = atlas.country_name(key[1])
+        slot.series.data = _columns(atlas.indicator_series(*key), name)
+        slot.series_item.label = value(name)
+
+    if chart.world_shown != code:
+        world = atlas.world_indicators[atlas.world_indicators["code"] == code]
+        chart.world.data = _columns(world.set_index("year")["value"], "World")
+        chart.world_shown = code
+        chart.figure.yaxis.axis_label = str(atlas.indicator_meta.at[code, "unit"])
+    _fill(chart, [(code, iso3) for iso3 in selection], fill)
+    chart.figure.title.text = indicator_title(atlas, code, selection)
