@@ -435,12 +435,13 @@ def pack_runtime(out: Path, roots: list[str]) -> None:
         wheel = lock[name]
         digest = base64.b64encode(bytes.fromhex(wheel["sha256"])).decode()
         files[wheel["file_name"]] = {"file": wheel["file_name"], "integrity": f"sha256-{digest}"}
+    fetcher = (TOOLS / "runtime_fetch.js").read_text(encoding="utf-8")
+    (runtime / "runtime_fetch.js").write_text(
+        fetcher.replace("__RUNTIME_FILES__", json.dumps(files, indent=2)), encoding="utf-8")
     worker = out / "main.js"
     js = worker.read_text(encoding="utf-8")
-    fetcher = (TOOLS / "runtime_fetch.js").read_text(encoding="utf-8")
-    fetcher = fetcher.replace("__RUNTIME_FILES__", json.dumps(files, indent=2))
-    js = replace_once(js, 'importScripts("./pyodide/pyodide.js");\n',
-                      f'importScripts("./pyodide/pyodide.js");\n\n{fetcher}\n', "main.js")
+    js = replace_once(js, 'importScripts("./pyodide/pyodide.js");',
+                      'importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");', "main.js")
     js = replace_once(js, "self.pyodide = await loadPyodide();",
                       "await prepareRuntime();\n  self.pyodide = await loadPyodide();", "main.js")
     install = re.search(r'  await self\.pyodide\.loadPackage\("micropip"\);\n(.*?)'

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -37,6 +37,10 @@ class Atlas:
     seed: pd.DataFrame  # index iso3: seed_name, tempchange (the seed project's 1901-2012 table)
     geometry: dict[str, Any]  # pre-projected polygons, see pipeline/geometry.py
     manifest: dict[str, Any]  # provenance of every input and output
+    # Per-indicator rows and per-country series, filled on first use: comparing the long indicator
+    # table's codes on every click took most of a click's data time.
+    _by_code: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def country_name(self, iso3: str) -> str:
         """Display name, or the code itself for an entity the country table lacks."""
@@ -49,10 +53,21 @@ class Atlas:
         rows = self.temperature[self.temperature["iso3"] == iso3]
         return rows.set_index("year")["anomaly"]
 
+    def _indicator(self, code: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+        if code not in self._by_code:
+            rows = self.indicators[self.indicators["code"] == code]
+            self._by_code[code] = (rows, {iso3: group.set_index("year")["value"]
+                                          for iso3, group in rows.groupby("iso3")})
+        return self._by_code[code]
+
+    def indicator_rows(self, code: str) -> pd.DataFrame:
+        """Every published value of one indicator: iso3, year, value."""
+        return self._indicator(code)[0]
+
     def indicator_series(self, code: str, iso3: str) -> pd.Series:
         """Yearly values of one indicator for one country (empty when none were published)."""
-        rows = self.indicators[(self.indicators["code"] == code) & (self.indicators["iso3"] == iso3)]
-        return rows.set_index("year")["value"]
+        found = self._indicator(code)[1].get(iso3)
+        return found if found is not None else pd.Series(dtype=float, name="value").rename_axis("year")
 
 
 def _read_bytes(name: str) -> bytes:

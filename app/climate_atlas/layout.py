@@ -102,22 +102,36 @@ def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
     return box
 
 
-def _selected_chips(atlas: Atlas, state: AtlasState, selection: list[str],
-                    click_adds: bool) -> pn.Row:
-    """One button per selected country; pressing it removes that country from the comparison."""
-    def remover(iso3: str):
-        return lambda event: state.drop(iso3)
+def _selected_chips(atlas: Atlas, state: AtlasState) -> pn.Row:
+    """One button per selected country; pressing it removes that country from the comparison.
 
-    buttons = []
-    for iso3 in selection:
-        button = pn.widgets.Button(name=f"✕ {atlas.country_name(iso3)}", button_type="light",
-                                   description=f"Remove {atlas.country_name(iso3)}",
-                                   sizing_mode="fixed", height=32, disabled=len(selection) == 1)
-        button.on_click(remover(iso3))
-        buttons.append(button)
-    effect = "adds to" if click_adds else "replaces"
-    label = pn.pane.Markdown(f"**Selected** ({len(selection)} of at most {MAX_SELECTED}; "
-                             f"a map click {effect} this):", sizing_mode="fixed", margin=(8, 5))
+    A fixed set of MAX_SELECTED buttons, shown, hidden and relabelled in place: new buttons on every
+    click would make Panel walk the whole page's models (about half of a click's server time)."""
+    label = pn.pane.Markdown(sizing_mode="fixed", margin=(8, 5))
+    buttons = [pn.widgets.Button(button_type="light", sizing_mode="fixed", height=32, visible=False)
+               for _ in range(MAX_SELECTED)]
+
+    def remover(i: int):
+        return lambda event: state.drop(state.selection[i]) if i < len(state.selection) else None
+
+    def show(*_: object) -> None:
+        selection = state.selection
+        for i, button in enumerate(buttons):
+            if i < len(selection):
+                name = atlas.country_name(selection[i])
+                # no per-country `description`: it is a tooltip model, and a new model per click
+                # costs the same page walk
+                button.param.update(name=f"✕ {name}", disabled=len(selection) == 1, visible=True)
+            else:
+                button.visible = False
+        effect = "adds to" if state.click_adds else "replaces"
+        label.object = (f"**Selected** ({len(selection)} of at most {MAX_SELECTED}; "
+                        f"a map click {effect} this):")
+
+    for i, button in enumerate(buttons):
+        button.on_click(remover(i))
+    show()
+    state.param.watch(show, ["selection", "click_adds"])
     return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"})
 
 
@@ -260,8 +274,7 @@ def build_dashboard() -> pn.viewable.Viewable:
                            visible=pn.bind(bool, state.param.notice))
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
-    chips = pn.panel(pn.bind(_selected_chips, atlas, state, state.param.selection,
-                             state.param.click_adds))
+    chips = _selected_chips(atlas, state)
     charts = pn.Column(
         pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)), chips,
         *_series(atlas, state),

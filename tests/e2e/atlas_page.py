@@ -48,7 +48,7 @@ _MAP_TAGS_JS = f"""name => {{ {_LIVE_DOC}
 
 _LEGEND_JS = f"""() => {{ {_LIVE_DOC}
   return [...Bokeh.index.query(v => v.model.document === doc && v.model.type === 'Legend')]
-    .flatMap(v => v.model.items)
+    .flatMap(v => v.model.items).filter(m => m.visible)
     .map(m => m.label && typeof m.label === 'object' ? m.label.value : m.label);
 }}"""
 

@@ -5,6 +5,8 @@ proves with the network blocked that nothing listed in ALLOWED_URLS is ever requ
 """
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import importlib.metadata as md
 import json
@@ -153,7 +155,7 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
     icons = re.findall(r'<link rel="icon"[^>]*href="([^"]+)"', html)
     assert icons == ["./favicon.svg"] and (build / "favicon.svg").exists()
     assert 'id="site-status"' in html and "load-error" in html
-    assert 'importScripts("./pyodide/pyodide.js")' in worker
+    assert 'importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js")' in worker
     assert 'os.environ[\\"PANEL_CDN_ROOT\\"]' in worker or "PANEL_CDN_ROOT" in worker
     assert "jsnull" in worker and "CLIMATE_ATLAS_TARGET" in worker
     assert "type: 'load-error'" in worker
@@ -174,3 +176,19 @@ print(sorted(m for m in {list(build_site.SERVER_ONLY) + ["nh3"]!r} if m in sys.m
                          env={**os.environ, "PYTHONPATH": ""}, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_runtime_files_carry_integrity_hashes_that_match(build):
+    """Every file the worker fetches before Python runs is checked by the browser (SRI); a hash
+    that did not match what is shipped would stop every visit, so check them all here."""
+    loader = (build / "pyodide" / "runtime_fetch.js").read_text(encoding="utf-8")
+    assert "./pyodide/runtime_fetch.js" in (build / "main.js").read_text(encoding="utf-8")
+    files = json.loads(re.search(r"const RUNTIME_FILES = (\{.*?\n\});", loader, re.S).group(1))
+    assert {"pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip", "pyodide-lock.json"} <= files.keys()
+    assert any(name.endswith(".whl") for name in files), "the boot's wheels are not prefetched"
+    for name, entry in files.items():
+        data = (build / "pyodide" / entry["file"]).read_bytes()
+        algorithm, digest = entry["integrity"].split("-", 1)
+        assert base64.b64encode(hashlib.new(algorithm, data).digest()).decode() == digest, name
+    wasm = gzip.decompress((build / "pyodide" / files["pyodide.asm.wasm"]["file"]).read_bytes())
+    assert wasm[:4] == b"\0asm" and not (build / "pyodide" / "pyodide.asm.wasm").exists()

@@ -68,11 +68,12 @@ def test_insufficient_data_is_words_not_a_number(atlas) -> None:
 
 
 def _labels(chart) -> list[str]:
-    return [item.label.value for item in chart.legend.items]
+    return [item.label.value for item in chart.legend.items if item.visible]
 
 
 def _slot_of(chart, name: str):
-    return next(slot for slot in chart.slots if slot.series_item.label.value == name)
+    return next(slot for slot in chart.slots
+                if slot.series_item.visible and slot.series_item.label.value == name)
 
 
 def test_temperature_chart_holds_the_countrys_series_and_trend(atlas) -> None:

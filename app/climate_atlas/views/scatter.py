@@ -25,8 +25,7 @@ def latest_values(atlas: Atlas, code: str) -> pd.DataFrame:
     The trend it is set against covers 1993-2022, so the scatter does not follow the year slider:
     moving the slider (or playing the years) then costs no scatter redraw.
     """
-    rows = atlas.indicators[atlas.indicators["code"] == code]
-    latest = rows.sort_values("year").groupby("iso3").tail(1).set_index("iso3")
+    latest = atlas.indicator_rows(code).sort_values("year").groupby("iso3").tail(1).set_index("iso3")
     return latest[["value", "year"]]
 
 

@@ -9,6 +9,7 @@ model changes instead of a new figure.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,28 +127,37 @@ def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) ->
 
 def _slot(chart: SeriesChart, i: int) -> Slot:
     """The i-th palette colour's renderers, made the first time a selection reaches it."""
-    while len(chart.slots) <= i:
-        color = PALETTE[len(chart.slots)]
-        series, trend = ColumnDataSource(dict(EMPTY)), ColumnDataSource(dict(EMPTY))
-        drawn: list[GlyphRenderer] = [chart.figure.line("year", "value", source=series, color=color,
-                                                        line_width=2)]
-        if chart.points:
-            drawn.append(chart.figure.scatter("year", "value", source=series, color=color, size=4))
-        trend_line_ = chart.figure.line("year", "value", source=trend, color=color, line_width=2,
-                                        line_dash="dotdash")
-        chart.hover.renderers = [*chart.hover.renderers, drawn[-1]]
-        chart.slots.append(Slot(series, trend, LegendItem(renderers=drawn),
-                                LegendItem(renderers=[trend_line_])))
-        chart.shown.append(None)
+    document = chart.figure.document
+    # One walk over the page's models for all the new ones, not one per renderer, tool and legend
+    with document.models.freeze() if document is not None else contextlib.nullcontext():
+        while len(chart.slots) <= i:
+            chart.slots.append(_new_slot(chart, PALETTE[len(chart.slots)]))
+            chart.shown.append(None)
     return chart.slots[i]
 
 
+def _new_slot(chart: SeriesChart, color: str) -> Slot:
+    series, trend = ColumnDataSource(dict(EMPTY)), ColumnDataSource(dict(EMPTY))
+    drawn: list[GlyphRenderer] = [chart.figure.line("year", "value", source=series, color=color,
+                                                    line_width=2)]
+    if chart.points:
+        drawn.append(chart.figure.scatter("year", "value", source=series, color=color, size=4))
+    trend_line_ = chart.figure.line("year", "value", source=trend, color=color, line_width=2,
+                                    line_dash="dotdash")
+    chart.hover.renderers = [*chart.hover.renderers, drawn[-1]]
+    slot = Slot(series, trend, LegendItem(renderers=drawn), LegendItem(renderers=[trend_line_]))
+    chart.legend.items = [*chart.legend.items, slot.series_item, slot.trend_item]
+    return slot
+
+
 def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any], None]) -> None:
-    """Refill only the slots whose content changed, then list the legend items in use."""
+    """Refill only the slots whose content changed, and show only the legend entries in use.
+
+    Entries are hidden, never removed: a new list of legend items would make Bokeh walk every model
+    of the page (about half of a click's time)."""
     if wanted:
         _slot(chart, len(wanted) - 1)
     wanted = wanted + [None] * (len(chart.slots) - len(wanted))
-    items = [chart.world_item]
     for i, (slot, key) in enumerate(zip(chart.slots, wanted, strict=True)):
         if chart.shown[i] != key:
             if key is None:
@@ -155,11 +165,8 @@ def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any]
             else:
                 fill_slot(slot, key)
             chart.shown[i] = key
-        if key is not None:
-            items.append(slot.series_item)
-            if len(slot.trend.data["year"]):
-                items.append(slot.trend_item)
-    chart.legend.items = items
+        slot.series_item.visible = key is not None
+        slot.trend_item.visible = key is not None and len(slot.trend.data["year"]) > 0
 
 
 def temperature_chart(atlas: Atlas, selection: list[str]) -> SeriesChart:

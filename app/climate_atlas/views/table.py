@@ -12,8 +12,8 @@ def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFra
     """One row per country with data; column names carry units so a CSV stands on its own."""
     meta = atlas.indicator_meta.loc[code]
     metric_values = metric_table(atlas, metric, year)["value"]
-    indicator = atlas.indicators[(atlas.indicators["code"] == code)
-                                 & (atlas.indicators["year"] == year)].set_index("iso3")["value"]
+    rows = atlas.indicator_rows(code)
+    indicator = rows[rows["year"] == year].set_index("iso3")["value"]
     countries = atlas.countries
     table = pd.DataFrame({
         "country": countries["name"],
