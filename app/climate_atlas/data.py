@@ -9,14 +9,19 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 PACKAGE = "climate_atlas.precomputed"
+
+T = TypeVar("T")
+RECENT = 32  # derived tables kept per process (a few per metric, year and indicator)
 
 
 class DataError(RuntimeError):
@@ -41,6 +46,19 @@ class Atlas:
     # table's codes on every click took most of a click's data time.
     _by_code: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    _recent: OrderedDict[tuple, Any] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False)
+
+    def remember(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, kept for the last RECENT keys: one change asks for the same derived table from
+        several views (the table and its caption, the map and the table), each click pays once."""
+        if key in self._recent:
+            self._recent.move_to_end(key)
+        else:
+            self._recent[key] = make()
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return self._recent[key]
 
     def country_name(self, iso3: str) -> str:
         """Display name, or the code itself for an entity the country table lacks."""

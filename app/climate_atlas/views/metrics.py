@@ -70,7 +70,7 @@ def metric_table(atlas: Atlas, metric: str, year: int = 2022) -> pd.DataFrame:
     The source matters in the hover: FAOSTAT's series end in 2020, so their "2018-2022" is 2018-2020.
     """
     if metric == "year":
-        return _year_table(atlas, year)
+        return atlas.remember(("metric", metric, year), lambda: _year_table(atlas, year))
     if metric == "seed":
-        return _seed_table(atlas)
-    return _warming_table(atlas, metric)
+        return atlas.remember(("metric", metric), lambda: _seed_table(atlas))
+    return atlas.remember(("metric", metric), lambda: _warming_table(atlas, metric))

@@ -10,6 +10,11 @@ from climate_atlas.views.metrics import metric_table, metric_title
 
 def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
     """One row per country with data; column names carry units so a CSV stands on its own."""
+    return atlas.remember(("table", metric, year, code),
+                          lambda: _country_table(atlas, metric, year, code)).copy()
+
+
+def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
     meta = atlas.indicator_meta.loc[code]
     metric_values = metric_table(atlas, metric, year)["value"]
     rows = atlas.indicator_rows(code)
