@@ -127,6 +127,8 @@ def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) ->
 
 def _slot(chart: SeriesChart, i: int) -> Slot:
     """The i-th palette colour's renderers, made the first time a selection reaches it."""
+    if i < len(chart.slots):
+        return chart.slots[i]
     document = chart.figure.document
     # One walk over the page's models for all the new ones, not one per renderer, tool and legend
     with document.models.freeze() if document is not None else contextlib.nullcontext():
