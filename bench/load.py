@@ -238,7 +238,8 @@ async def _scenario(served, sessions: int, seconds: float, ramp: float, steps: l
 
 
 def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2),
-        steps: tuple[float, ...] = (0.5, 1, 2, 3, 5, 10), step_seconds: float = 20) -> dict:
+        steps: tuple[float, ...] = (0.5, 1, 2, 3, 5, 10, 15, 20, 30, 40),
+        step_seconds: float = 20) -> dict:
     results: dict = {"sessions": sessions, "seconds": seconds, "runs": {}}
     for num_procs in procs:
         print(f"[bench-server] panel serve --num-procs {num_procs}: {sessions} sessions", flush=True)
@@ -257,6 +258,8 @@ def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2
 def _rate_cell(r: dict, rate: float | None) -> str:
     if not r["steps"]:
         return "not measured"
+    if rate is not None and rate == r["steps"][-1]["rate_per_s"]:
+        return f"at least {rate}/s (the highest step tried)"
     if rate is not None:
         return f"{rate}/s"
     first = r["steps"][0]
