@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", default="ours", help="variants that also get a warm reload")
     parser.add_argument("--interact", default="ours,serve",
                         help="variants whose first loopback visit measures 20+20 interactions")
-    parser.add_argument("--budget", type=float, default=1080,
+    parser.add_argument("--budget", type=float, default=720,
                         help="seconds: start no new run that would end after this")
     parser.add_argument("--ours", type=Path, default=ROOT / "build", help="the build to measure")
     parser.add_argument("--alt", type=Path, help="A/B a lever: another build, variant 'alt'")
