@@ -11,6 +11,8 @@ Every byte the page loads ends up under `build/`:
 
 Downloads are cached under ~/.cache/climate-atlas (or $CLIMATE_ATLAS_CACHE), outside the clone.
 The site is built into `<out>.tmp` and renamed into place only when every check has passed.
+With CLIMATE_ATLAS_SNAPSHOT=1 it also writes a Python heap snapshot (pyodide/snapshot/) that the
+worker restores instead of loading the boot's wheels (tools/snapshot.py; off by default).
 """
 from __future__ import annotations
 
@@ -535,6 +537,9 @@ def main() -> None:
     improve_page(tmp)
     pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
+    if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
+        from snapshot import add_snapshot  # tools/snapshot.py (patches main.js to restore it)
+        add_snapshot(tmp, ON_DEMAND)
     add_service_worker(tmp)
 
     old = out.with_name(out.name + ".old")

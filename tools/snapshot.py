@@ -1,0 +1,247 @@
+"""Pyodide memory snapshot for the static site (DESIGN.md section 4, "Memory snapshot"). Opt-in:
+
+    CLIMATE_ATLAS_SNAPSHOT=1 python tools/build_site.py
+
+build_site.main() then calls add_snapshot(out, ON_DEMAND) on the finished build folder (after
+pack_runtime and the Panel assets, before the service worker, which then caches the snapshot too).
+Without the variable nothing here runs and the site is what build_site.py alone builds.
+
+1. make: serve `out` on 127.0.0.1, open a page in headless Chromium whose dedicated worker
+   (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
+   with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
+   on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
+   SNAPSHOT_IMPORTS and WARM_IMPORTS (modules only: no Panel document is built) and uploads the
+   heap, the files the packages added, and the side modules (.so) with the memory/table bases they
+   were loaded at.
+2. write out/pyodide/snapshot/: heap.bin.gz (the wasm memory), files.bin.gz (the files the packages
+   installed, minus the .pyc/.py of modules already imported, tests and stubs; its header also
+   holds how each .so was linked: bases, handles, GOT, extra table slots), meta.json (runtime
+   BUILD_ID, pyodide.asm.wasm sha256, table lengths, sizes) and modules.json (what the heap has
+   imported; for people, never fetched). gzip: the browser inflates it with DecompressionStream.
+   Written to snapshot.tmp/ and renamed into place.
+3. patch main.js: tools/snapshot_restore.js replaces `await prepareRuntime(); loadPyodide()`. It
+   requests the runtime files only (no wheels) and restores the snapshot; after a restore the
+   worker skips its loadPackage of the boot's wheels. On any failure it logs a console.warn and
+   boots as without a snapshot (prepareRuntime with the wheels, loadPyodide, loadPackage).
+   The restore refuses a meta.json whose BUILD_ID is not this build's, a heap or files archive
+   other than this build's (integrity hashes in main.js), a table length at boot or after linking
+   other than the snapshot's, and (Pyodide itself) a heap from another runtime.
+
+The build fails if the snapshot cannot be made.
+
+Pinned to Pyodide 0.27.7: it relies on private loadPyodide options and Emscripten's linker.
+Frozen at build time, the same for every visitor: module-level state computed at import (Panel's
+CDN constants: hence PANEL_CDN_ROOT="./panel/" while making it), the hash seed; the restore reseeds
+`random` and numpy's global RandomState.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
+# What the snapshot holds: Panel's worker module (panel, bokeh, param, pandas, numpy) and the app's
+# modules. Importing only: the worker still runs init_doc, the app's build and write_doc. Not
+# HoloViews: the app loads it with the scatter tab (ON_DEMAND in build_site.py).
+SNAPSHOT_IMPORTS = ("panel.io.pyodide", "climate_atlas.layout")
+# Also imported by the app's first build (sys.modules after ready, minus the snapshot's list in
+# pyodide/snapshot/modules.json): ~1 s less after a restore. Optional: one that no longer exists is
+# skipped with a note, so app changes cannot break the build here.
+WARM_IMPORTS = ("markdown", "markdown_it", "mdit_py_plugins", "linkify_it",
+                "narwhals._pandas_like.dataframe", "narwhals._pandas_like.namespace",
+                "narwhals._interchange.dataframe", "pandas.io.formats.style", "panel.io.location",
+                "panel.io.browser", "panel.models.tabulator", "xml.etree.ElementTree",
+                "climate_atlas.precomputed", "mdit_py_plugins.anchors", "mdit_py_plugins.deflist",
+                "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists", "narwhals.stable.v1",
+                "narwhals.stable.v2", "importlib.resources.readers", "bokeh.server",
+                "panel.entry_points")
+SNAPSHOT_DIR = "pyodide/snapshot"
+MAKE_TIMEOUT_S = 300
+
+
+def log(msg: str) -> None:
+    print(f"[snapshot] {msg}", flush=True)
+
+
+def _handler(root: Path, uploads: Path):
+    try:
+        from tools.serve_static import Handler
+    except ImportError:  # run as tools/build_site.py: tools/ itself is on sys.path
+        from serve_static import Handler
+
+    class UploadHandler(Handler):
+        def do_PUT(self):  # noqa: N802 - the worker uploads what it made
+            name = self.path.rsplit("/", 1)[-1]
+            if not self.path.startswith("/__snapshot_upload/") or not re.fullmatch(r"[\w.]+", name):
+                self.send_error(404)
+                return
+            length = int(self.headers["Content-Length"])
+            part = uploads / (name + ".part")
+            with open(part, "wb") as f:
+                remaining = length
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        raise ConnectionError("upload cut short")
+                    f.write(chunk)
+                    remaining -= len(chunk)
+            part.rename(uploads / name)  # complete files only: make() polls for done.json
+            self.send_response(204)
+            self.end_headers()
+
+    return functools.partial(UploadHandler, directory=str(root))
+
+
+def make(out: Path, uploads: Path, packages: list[str]) -> dict:
+    """Run tools/snapshot_make.js in a worker of headless Chromium; returns its summary.
+
+    Chromium runs as a plain process (no DevTools connection): the worker uploads ~100 MB, which
+    Playwright's driver would receive again as request data and cannot hold in one message."""
+    page_name, worker_name = "__snapshot_make.html", "__snapshot_make.js"
+    shutil.copy(TOOLS / "snapshot_make.js", out / worker_name)
+    query = (f"imports={','.join(SNAPSHOT_IMPORTS)}&optional={','.join(WARM_IMPORTS)}"
+             f"&packages={','.join(packages)}")
+    (out / page_name).write_text(
+        "<!doctype html><meta charset='utf-8'><script>\n"
+        f"const w = new Worker('./{worker_name}?{query}');\n"
+        "w.onerror = (e) => fetch('./__snapshot_upload/error.txt', {method: 'PUT', body: e.message});\n"
+        "</script>\n", encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(out, uploads))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{page_name}"
+    profile = uploads / "chromium-profile"
+    chromium_log = uploads / "chromium.log"
+    with open(chromium_log, "wb") as log_file:
+        proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             f"--user-data-dir={profile}", url],
+            stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + MAKE_TIMEOUT_S
+            while not any((uploads / n).exists() for n in ("done.json", "error.txt")):
+                if proc.poll() is not None:
+                    raise SystemExit(f"[snapshot] chromium exited ({proc.returncode}) before the "
+                                     f"snapshot was made:\n{chromium_log.read_text()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"[snapshot] no snapshot after {MAKE_TIMEOUT_S} s")
+                time.sleep(0.5)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            server.shutdown()
+            server.server_close()
+            (out / page_name).unlink()
+            (out / worker_name).unlink()
+    if (uploads / "error.txt").exists():
+        raise SystemExit(f"[snapshot] could not make the snapshot: {(uploads / 'error.txt').read_text()}"
+                         "\n(a build without CLIMATE_ATLAS_SNAPSHOT=1 has no snapshot)")
+    return json.loads((uploads / "done.json").read_text())
+
+
+def _gzip(src: Path, dest: Path) -> None:
+    with (open(src, "rb") as f_in, open(dest, "wb") as raw,
+          gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as f_out):
+        shutil.copyfileobj(f_in, f_out, 1 << 20)
+
+
+BOOT_LOAD = re.compile(r"^    await self\.pyodide\.loadPackage\((\[.*?\]), \{checkIntegrity: true\}\);$",
+                       re.M)
+
+
+def boot_packages(js: str) -> list[str]:
+    """The packages main.js loads at boot (build_site.pack_runtime wrote the call)."""
+    found = BOOT_LOAD.findall(js)
+    assert len(found) == 1, "main.js: expected exactly one loadPackage([...]) of the boot's wheels"
+    return json.loads(found[0])
+
+
+def _integrity(path: Path) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def add_snapshot(out: Path, on_demand: set[str]) -> None:
+    """Make the snapshot of `out` (a finished build), write it under out/pyodide/snapshot and patch
+    out/main.js to restore it. `on_demand`: packages the app loads later, which must stay out of
+    the heap. Raises SystemExit if anything fails."""
+    t0 = time.monotonic()
+    runtime = out / "pyodide"
+    build_id = re.search(r'BUILD_ID:"([0-9a-f]+)"', (runtime / "pyodide.js").read_text()).group(1)
+    with gzip.open(runtime / "pyodide.asm.wasm.gzip", "rb") as wasm:  # build_site.pack_runtime
+        wasm_sha = hashlib.sha256(wasm.read()).hexdigest()
+    packages = boot_packages((out / "main.js").read_text(encoding="utf-8"))
+    assert not on_demand & set(packages), f"on-demand packages loaded at boot: {on_demand}"
+    with tempfile.TemporaryDirectory(prefix="snapshot-") as tmp:
+        uploads = Path(tmp)
+        summary = make(out, uploads, packages)
+        meta = json.loads((uploads / "meta.json").read_text())
+        modules = json.loads((uploads / "modules.json").read_text())
+        leaked = sorted({m.split(".")[0] for m in modules} & on_demand)
+        if leaked:
+            raise SystemExit(f"[snapshot] the snapshot's imports pulled in on-demand packages: "
+                             f"{leaked} (SNAPSHOT_IMPORTS / WARM_IMPORTS in tools/snapshot.py)")
+        meta.update(buildId=build_id, wasmSha256=wasm_sha, format=1,
+                    heapGz="heap.bin.gz", filesGz="files.bin.gz")
+        # Atomic: everything goes to snapshot.tmp, renamed into place once complete.
+        dest = out / SNAPSHOT_DIR
+        staging = dest.with_name(dest.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        _gzip(uploads / "heap.bin", staging / "heap.bin.gz")
+        _gzip(uploads / "files.bin", staging / "files.bin.gz")
+        shutil.copy(uploads / "modules.json", staging / "modules.json")  # what the heap imported
+        meta["heapGzBytes"] = (staging / "heap.bin.gz").stat().st_size
+        meta["filesGzBytes"] = (staging / "files.bin.gz").stat().st_size
+        (staging / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        integrity = {name: _integrity(staging / name) for name in ("heap.bin.gz", "files.bin.gz")}
+        shutil.rmtree(dest, ignore_errors=True)
+        staging.rename(dest)
+    patch_worker(out, build_id, integrity)
+    log(f"{len(packages)} packages, {summary['libs']} side modules, "
+        f"{meta['extraTableSlots']} extra table slots, "
+        f"{meta['fileCount']} files ({meta['droppedSources']} imported modules' files left out); "
+        f"heap {meta['heapBytes'] / 1e6:.1f} MB -> {meta['heapGzBytes'] / 1e6:.1f} MB gz, "
+        f"files {meta['filesBytes'] / 1e6:.1f} MB -> {meta['filesGzBytes'] / 1e6:.1f} MB gz; "
+        f"imports took {meta['importSeconds']:.1f} s in the make worker; "
+        f"optional imports skipped: {meta['skippedImports'] or 'none'}; "
+        f"{time.monotonic() - t0:.0f} s in all")
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"main.js: expected exactly one {old!r} (build_site.py changed?)"
+    return text.replace(old, new)
+
+
+def patch_worker(out: Path, build_id: str, integrity: dict[str, str]) -> None:
+    """main.js: restore the snapshot first (tools/snapshot_restore.js, inlined: no extra request);
+    after a restore, skip the boot's loadPackage (the packages are in the heap)."""
+    worker = out / "main.js"
+    js = worker.read_text(encoding="utf-8")
+    restore = (TOOLS / "snapshot_restore.js").read_text(encoding="utf-8")
+    restore = _replace_once(restore, "__SNAPSHOT_BUILD_ID__", build_id)
+    restore = _replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity))
+    loader = 'importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");\n'
+    js = _replace_once(js, loader, loader + "\n" + restore + "\n")
+    js = _replace_once(js, "  await prepareRuntime();\n  self.pyodide = await loadPyodide();",
+                       "  self.pyodide = await loadPyodideFromSnapshot();  // tools/snapshot_restore.js")
+    js = _replace_once(js, "    await self.pyodide.loadPackage([",
+                       "    if (!self.pyodideRestored) await self.pyodide.loadPackage([")
+    worker.write_text(js, encoding="utf-8")

@@ -1,0 +1,183 @@
+// --- Memory snapshot restore (inlined into main.js by tools/snapshot.py; DESIGN.md section 4) -------
+// Boots Pyodide from the heap saved at build time (panel, bokeh, pandas, numpy and the app's modules
+// already imported) instead of boot + loadPackage + import. Any failure falls back to the normal
+// boot (prepareRuntime, loadPyodide, loadPackage, as without a snapshot), with a console.warn saying
+// why. Pinned to Pyodide 0.27.7: private loadPyodide options (_loadSnapshot, _snapshotDeserializer)
+// and Emscripten's dynamic linker internals.
+const SNAPSHOT_URL = "./pyodide/snapshot/";
+const SNAPSHOT_BUILD_ID = "__SNAPSHOT_BUILD_ID__";  // filled in by tools/snapshot.py
+const SNAPSHOT_INTEGRITY = __SNAPSHOT_INTEGRITY__;  // heap and files: a stale cached copy is refused
+// What a restore needs of runtime_fetch.js's files (pyodide.asm.js: prepareRuntime fetches it
+// itself). Not the boot's wheels: the heap has their modules, files.bin.gz their other files.
+const SNAPSHOT_RUNTIME = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+
+async function fetchGunzip(name, signal) {
+  const response = await fetch(SNAPSHOT_URL + name, {signal, integrity: SNAPSHOT_INTEGRITY[name]});
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+// files.bin: u32 header length, JSON {files: [[path, size], ...], link: how the .so were linked},
+// then the bytes of each file in order.
+function unpackFiles(bin) {
+  const headerLength = new DataView(bin.buffer, bin.byteOffset, 4).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bin.subarray(4, 4 + headerLength)));
+  const files = new Map();
+  let offset = 4 + headerLength;
+  for (const [path, size] of header.files) {
+    files.set(path, bin.subarray(offset, offset + size));
+    offset += size;
+  }
+  if (offset !== bin.length) throw new Error("files.bin is truncated");
+  return {files, link: header.link};
+}
+
+// Runs after Emscripten made the module and before Pyodide copies the heap back: the file system
+// and the side modules (.so) are JS-side state the heap does not hold.
+async function restoreRuntimeState(Module, meta, link, files, compiled) {
+  if (Module.wasmTable.length !== meta.bootTableLength) {
+    throw new Error(`table has ${Module.wasmTable.length} slots at boot, snapshot expects ` +
+                    `${meta.bootTableLength}`);
+  }
+  for (const [path, data] of files) {
+    Module.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    Module.FS.writeFile(path, data, {canOwn: true});
+  }
+  // Each .so at the memory and table bases it had, in the same order: a dso handle whose byte +8
+  // says "already allocated" and whose +12/+20 hold the bases. Scratch space at the top of memory
+  // (the heap copy overwrites it).
+  const handle = Module.HEAPU8.length - 64;
+  for (const [i, lib] of link.libs.entries()) {
+    Module.HEAPU8.fill(0, handle, handle + 64);
+    Module.HEAPU8[handle + 8] = 1;
+    Module.HEAPU32[(handle + 12) >> 2] = lib.memoryBase;
+    Module.HEAPU32[(handle + 20) >> 2] = lib.tableBase;
+    const localScope = lib.global ? null : {};
+    const exports = await Module.loadWebAssemblyModule(
+      compiled[i], {loadAsync: true, nodelete: true, allowUndefined: true, global: lib.global},
+      lib.path, localScope, handle);
+    if (lib.global) Module.mergeLibSymbols(exports, lib.path);
+    const dso = Module.newDSO(lib.path, undefined, exports);
+    dso.global = lib.global;
+    for (const name of lib.names) Module.LDSO.loadedLibsByName[name] = dso;
+    for (const h of lib.handles) Module.LDSO.loadedLibsByHandle[h] = dso;
+  }
+  // GOT entries and the table slots outside the .so ranges, exactly as they were.
+  for (const [sym, value] of link.got) {
+    if (!Module.GOT[sym]) Module.GOT[sym] = new WebAssembly.Global({value: "i32", mutable: true});
+    Module.GOT[sym].value = value;
+  }
+  Module.reportUndefinedSymbols();
+  if (Module.wasmTable.length < meta.tableLength) {
+    Module.wasmTable.grow(meta.tableLength - Module.wasmTable.length);
+  }
+  for (const [i, lib, sym] of link.slots) {
+    const f = Module.LDSO.loadedLibsByName[lib].exports[sym];
+    Module.wasmTable.set(i, f);
+    if (Module.wasmTableMirror) Module.wasmTableMirror[i] = undefined;
+  }
+  if (Module.wasmTable.length !== meta.tableLength) {
+    throw new Error(`table has ${Module.wasmTable.length} slots, snapshot had ${meta.tableLength}`);
+  }
+}
+
+async function restoreSnapshot() {
+  if (!self.DecompressionStream) throw new Error("no DecompressionStream in this browser");
+  const t0 = performance.now();
+  const abort = new AbortController();
+  const metaPromise = fetch(SNAPSHOT_URL + "meta.json", {signal: abort.signal})
+    .then((r) => { if (!r.ok) throw new Error(`meta.json: HTTP ${r.status}`); return r.json(); });
+  const filesPromise = fetchGunzip("files.bin.gz", abort.signal);
+  const heapPromise = fetchGunzip("heap.bin.gz", abort.signal);
+  // Nothing may be left unhandled if one of them fails first.
+  for (const p of [metaPromise, filesPromise, heapPromise]) p.catch(() => {});
+  try {
+    const meta = await metaPromise;
+    if (meta.format !== 1 || meta.buildId !== SNAPSHOT_BUILD_ID) {
+      throw new Error(`snapshot made for another runtime (${meta.buildId})`);
+    }
+    const tMeta = performance.now();
+    await prepareRuntime(SNAPSHOT_RUNTIME);  // runtime_fetch.js: checked, inflated, started now
+    self.snapshotRuntimePrepared = true;
+    // The runtime loadPyodide would load; ours is wrapped so the .so and files come back first.
+    if (typeof _createPyodideModule !== "function") importScripts("./pyodide/pyodide.asm.js");
+    // files.bin unpacked and its .so compiled while Pyodide compiles and instantiates its own module.
+    let tFiles, tCompiled, tModule, tLinked, tHeap;
+    const linking = filesPromise.then(async (bin) => {
+      const {files, link} = unpackFiles(bin);
+      tFiles = performance.now();
+      const compiled = await Promise.all(link.libs.map((lib) => {
+        if (!files.has(lib.path)) throw new Error(`${lib.path} is not in files.bin`);
+        return WebAssembly.compile(files.get(lib.path));
+      }));
+      tCompiled = performance.now();
+      return {files, link, compiled};
+    });
+    linking.catch(() => {});
+    const createModule = globalThis._createPyodideModule;
+    globalThis._createPyodideModule = async (settings) => {
+      const Module = await createModule(settings);
+      tModule = performance.now();
+      const {files, link, compiled} = await linking;
+      await restoreRuntimeState(Module, meta, link, files, compiled);
+      tLinked = performance.now();
+      await heapPromise;
+      tHeap = performance.now();
+      return Module;
+    };
+    let pyodide;
+    try {
+      pyodide = await loadPyodide({
+        _loadSnapshot: heapPromise,
+        // panel/io/pyodide.py holds a JS function made by run_js: it was saved as its source
+        _snapshotDeserializer: (obj) => (0, eval)(`(${obj.jsFunction})`),
+      });
+    } finally {
+      globalThis._createPyodideModule = createModule;
+    }
+    const {link} = await linking;
+    Object.assign(pyodide.loadedPackages, link.loadedPackages);
+    // New random state (the snapshot froze the build's), fresh import caches, and a quick check
+    // that compiled code (numpy, pandas: .so side modules) runs before we commit to this runtime.
+    pyodide.runPython(`
+import importlib, random, numpy, pandas
+importlib.invalidate_caches()
+random.seed()
+numpy.random.seed()
+assert int(pandas.DataFrame({"a": numpy.arange(4)})["a"].sum()) == 6
+`);
+    const s = (t) => ((t - t0) / 1000).toFixed(2);
+    console.log(`Restored the Python heap snapshot in ${s(performance.now())} s (meta ${s(tMeta)}, ` +
+                `module ${s(tModule)}, files ${s(tFiles)}, .so compiled ${s(tCompiled)}, ` +
+                `linked ${s(tLinked)}, heap fetched ${s(tHeap)})`);
+    return pyodide;
+  } catch (e) {
+    abort.abort();
+    throw e;
+  }
+}
+
+// Replaces main.js's `await prepareRuntime(); self.pyodide = await loadPyodide();`. Sets
+// self.pyodideRestored; when true, main.js skips its loadPackage (every boot package is in the heap).
+async function loadPyodideFromSnapshot() {
+  self.pyodideRestored = false;
+  self.snapshotRuntimePrepared = false;
+  try {
+    const pyodide = await restoreSnapshot();
+    self.pyodideRestored = true;
+    return pyodide;
+  } catch (e) {
+    console.warn(`Python heap snapshot not used, booting normally: ${e && e.message || e}`);
+  }
+  if (self.snapshotRuntimePrepared) {
+    // The runtime is already requested (and what the restore took is fetched again on demand):
+    // request the rest of what prepareRuntime() requests, the boot's wheels.
+    await prepareRuntime(Object.keys(RUNTIME_FILES)
+      .filter((name) => name !== "pyodide.asm.js" && !SNAPSHOT_RUNTIME.includes(name)));
+  } else {
+    await prepareRuntime();
+  }
+  return await loadPyodide();
+}
+// --- end of memory snapshot restore ----------------------------------------------------------------
