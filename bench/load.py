@@ -65,6 +65,9 @@ class Client:
         self.box_id = None
         self.waiting: tuple[str, asyncio.Future] | None = None
         self.msgid = 0
+        # The country this session shows: asking for it again changes nothing and gets no reply,
+        # which would be counted as a lost update.
+        self.showing: str | None = None
 
     async def connect(self) -> None:
         from bokeh.util.token import generate_jwt_token, generate_session_id
@@ -118,7 +121,12 @@ class Client:
             if self.waiting and not self.waiting[1].done():
                 self.waiting[1].set_exception(exc)
 
+    def pick(self, choices: list[tuple[str, str]], rng: random.Random) -> tuple[str, str]:
+        """A (term, expected title) for a country this session does not show now."""
+        return rng.choice([c for c in choices if c[0] != self.showing])
+
     async def change(self, term: str, expect: str) -> float:
+        self.showing = term
         future = asyncio.get_running_loop().create_future()
         self.waiting = (expect, future)
         sent = time.perf_counter()
@@ -152,11 +160,9 @@ def _choices() -> list[tuple[str, str]]:
 async def _session_loop(client: Client, choices, interval: float, until: float, tally: Tally,
                         rng: random.Random) -> None:
     await asyncio.sleep(rng.uniform(0, interval))
-    last = None
     while time.perf_counter() < until:
         tick = time.perf_counter()
-        term, expect = rng.choice([c for c in choices if c[0] != last])
-        last = term
+        term, expect = client.pick(choices, rng)
         try:
             tally.latencies.append(await client.change(term, expect))
         except Exception as exc:  # noqa: BLE001
@@ -168,7 +174,7 @@ async def _drain(client: Client, choices, rng: random.Random, limit: float = 90)
     """Wait until the server answers a change within a second again (its queue is empty)."""
     deadline = time.perf_counter() + limit
     while time.perf_counter() < deadline:
-        term, expect = rng.choice(choices)
+        term, expect = client.pick(choices, rng)
         try:
             if await client.change(term, expect) < 1.0:
                 return
@@ -183,7 +189,7 @@ async def _connect_all(ws_url: str, origin: str, n: int, ramp: float, tally: Tal
         client = Client(ws_url, origin)
         try:
             await asyncio.wait_for(client.connect(), 120)
-            term, expect = rng.choice(choices)
+            term, expect = client.pick(choices, rng)
             tally.latencies.append(await client.change(term, expect))
             return client
         except Exception as exc:  # noqa: BLE001
