@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,8 +48,9 @@ def panel_serve(num_procs: int = 1, extra: tuple[str, ...] = ()) -> Iterator[Ser
            "--address", "127.0.0.1", "--port", str(port),
            "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", str(num_procs), *extra]
     with tempfile.TemporaryFile() as log:
+        # its own process group: with --num-procs the forked workers must be stopped too
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/main", 90, alive=lambda: proc.poll() is None)
             yield Served(f"http://127.0.0.1:{port}/main", f"ws://127.0.0.1:{port}/main/ws", proc)
@@ -57,12 +59,14 @@ def panel_serve(num_procs: int = 1, extra: tuple[str, ...] = ()) -> Iterator[Ser
             sys.stderr.write(log.read().decode()[-3000:])
             raise
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            with contextlib.suppress(ProcessLookupError):  # workers that outlived the parent
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 __all__ = ["Path", "Served", "panel_serve"]
