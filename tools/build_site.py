@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gzip
 import hashlib
 import importlib.metadata as md
 import json
@@ -35,6 +34,7 @@ from urllib.parse import quote
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from site_files import gzip_file, replace_once, sri
 
 PANEL_VERSION = "1.9.4"  # the Panel internals patched in convert() are those of this release
 PYODIDE_VERSION = "0.27.7"  # 0.28+ is impossible here: no compiled numpy/pillow for its ABI
@@ -52,7 +52,7 @@ BROWSER_ROOTS = ("panel", "holoviews")
 # dependencies) through the lock when first opened (views/scatter.py); about 1 s of a cold start.
 ON_DEMAND = {"holoviews"}
 # Taken from Pyodide's own (compiled or patched) set, versions fixed by the official lock.
-FROM_PYODIDE = {"numpy", "pandas", "contourpy", "pillow", "micropip", "packaging",
+FROM_PYODIDE = {"numpy", "pandas", "contourpy", "pillow", "packaging",
                 "python-dateutil", "pytz", "six"}
 # Named by panel's metadata but not shipped: nh3 is compiled with no wasm wheel (so the app must not
 # use ReactiveHTML/FastListTemplate, whose sanitizer imports it: checked after the pre-render);
@@ -370,11 +370,6 @@ def convert(app: Path, out: Path, requirements: list[str]) -> None:
         "wasm wheel, so the browser would fail: use plain components")
 
 
-def replace_once(text: str, old: str, new: str, where: str) -> str:
-    assert text.count(old) == 1, f"{where}: expected exactly one {old!r} (Panel template changed?)"
-    return text.replace(old, new)
-
-
 def improve_page(out: Path) -> None:
     """viewport meta, our favicon, a status line naming the loading stage, readable load errors."""
     index, worker = out / "index.html", out / "main.js"
@@ -411,7 +406,7 @@ def boot_packages(lock: dict, roots: list[str]) -> list[str]:
     return sorted(wanted)
 
 
-def pack_runtime(out: Path, roots: list[str]) -> None:
+def pack_runtime(out: Path, roots: list[str]) -> list[str]:
     """Make the worker's downloads checked, smaller and parallel (tools/runtime_fetch.js):
     integrity hashes for the runtime files, gzip for the two large text-like ones, and every wheel
     the boot needs requested at once when the worker starts, instead of after Pyodide has booted.
@@ -424,13 +419,10 @@ def pack_runtime(out: Path, roots: list[str]) -> None:
         path = runtime / name
         if kind:
             packed = path.with_name(name + ".gzip")
-            with path.open("rb") as src, gzip.GzipFile(packed, "wb", 9, mtime=0) as dst:
-                shutil.copyfileobj(src, dst)
+            gzip_file(path, packed, 9)
             path.unlink()
             path = packed
-        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
-        files[name] = {"file": path.name, "integrity": f"sha384-{digest}",
-                       **({"type": kind} if kind else {})}
+        files[name] = {"file": path.name, "integrity": sri(path), **({"type": kind} if kind else {})}
     lock = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
     boot = boot_packages(lock, roots)
     for name in boot:
@@ -453,6 +445,7 @@ def pack_runtime(out: Path, roots: list[str]) -> None:
     js = js.replace(install.group(0), install.group(1) + "  try {\n    await self.pyodide.loadPackage("
                     f"{json.dumps(boot)}, {{checkIntegrity: true}});\n")
     worker.write_text(js, encoding="utf-8")
+    return boot
 
 
 def copy_panel_assets(out: Path) -> None:
@@ -535,11 +528,11 @@ def main() -> None:
     # Panel's install list (replaced by pack_runtime's loadPackage of the lock, so nothing leaves the site)
     convert(root / "app" / "main.py", tmp, [app_name])
     improve_page(tmp)
-    pack_runtime(tmp, [app_name, "panel", "bokeh"])
+    boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
     if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
         from snapshot import add_snapshot  # tools/snapshot.py (patches main.js to restore it)
-        add_snapshot(tmp, ON_DEMAND)
+        add_snapshot(tmp, boot, ON_DEMAND)
     add_service_worker(tmp)
 
     old = out.with_name(out.name + ".old")

@@ -36,7 +36,6 @@ CDN constants: hence PANEL_CDN_ROOT="./panel/" while making it), the hash seed; 
 """
 from __future__ import annotations
 
-import base64
 import functools
 import gzip
 import hashlib
@@ -50,6 +49,8 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+from site_files import gzip_file, replace_once, sri
 
 TOOLS = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
@@ -157,37 +158,16 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
     return json.loads((uploads / "done.json").read_text())
 
 
-def _gzip(src: Path, dest: Path) -> None:
-    with (open(src, "rb") as f_in, open(dest, "wb") as raw,
-          gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as f_out):
-        shutil.copyfileobj(f_in, f_out, 1 << 20)
-
-
-BOOT_LOAD = re.compile(r"^    await self\.pyodide\.loadPackage\((\[.*?\]), \{checkIntegrity: true\}\);$",
-                       re.M)
-
-
-def boot_packages(js: str) -> list[str]:
-    """The packages main.js loads at boot (build_site.pack_runtime wrote the call)."""
-    found = BOOT_LOAD.findall(js)
-    assert len(found) == 1, "main.js: expected exactly one loadPackage([...]) of the boot's wheels"
-    return json.loads(found[0])
-
-
-def _integrity(path: Path) -> str:
-    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
-
-
-def add_snapshot(out: Path, on_demand: set[str]) -> None:
+def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
     """Make the snapshot of `out` (a finished build), write it under out/pyodide/snapshot and patch
-    out/main.js to restore it. `on_demand`: packages the app loads later, which must stay out of
-    the heap. Raises SystemExit if anything fails."""
+    out/main.js to restore it. `packages`: what main.js loads at boot (build_site.pack_runtime);
+    `on_demand`: packages the app loads later, which must stay out of the heap. Raises SystemExit
+    if anything fails."""
     t0 = time.monotonic()
     runtime = out / "pyodide"
     build_id = re.search(r'BUILD_ID:"([0-9a-f]+)"', (runtime / "pyodide.js").read_text()).group(1)
     with gzip.open(runtime / "pyodide.asm.wasm.gzip", "rb") as wasm:  # build_site.pack_runtime
         wasm_sha = hashlib.sha256(wasm.read()).hexdigest()
-    packages = boot_packages((out / "main.js").read_text(encoding="utf-8"))
     assert not on_demand & set(packages), f"on-demand packages loaded at boot: {on_demand}"
     with tempfile.TemporaryDirectory(prefix="snapshot-") as tmp:
         uploads = Path(tmp)
@@ -205,13 +185,13 @@ def add_snapshot(out: Path, on_demand: set[str]) -> None:
         staging = dest.with_name(dest.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        _gzip(uploads / "heap.bin", staging / "heap.bin.gz")
-        _gzip(uploads / "files.bin", staging / "files.bin.gz")
+        gzip_file(uploads / "heap.bin", staging / "heap.bin.gz", 6)  # 6, not 9: 100 MB to pack
+        gzip_file(uploads / "files.bin", staging / "files.bin.gz", 6)
         shutil.copy(uploads / "modules.json", staging / "modules.json")  # what the heap imported
         meta["heapGzBytes"] = (staging / "heap.bin.gz").stat().st_size
         meta["filesGzBytes"] = (staging / "files.bin.gz").stat().st_size
         (staging / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        integrity = {name: _integrity(staging / name) for name in ("heap.bin.gz", "files.bin.gz")}
+        integrity = {name: sri(staging / name) for name in ("heap.bin.gz", "files.bin.gz")}
         shutil.rmtree(dest, ignore_errors=True)
         staging.rename(dest)
     patch_worker(out, build_id, integrity)
@@ -225,23 +205,21 @@ def add_snapshot(out: Path, on_demand: set[str]) -> None:
         f"{time.monotonic() - t0:.0f} s in all")
 
 
-def _replace_once(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"main.js: expected exactly one {old!r} (build_site.py changed?)"
-    return text.replace(old, new)
-
-
 def patch_worker(out: Path, build_id: str, integrity: dict[str, str]) -> None:
     """main.js: restore the snapshot first (tools/snapshot_restore.js, inlined: no extra request);
     after a restore, skip the boot's loadPackage (the packages are in the heap)."""
     worker = out / "main.js"
     js = worker.read_text(encoding="utf-8")
     restore = (TOOLS / "snapshot_restore.js").read_text(encoding="utf-8")
-    restore = _replace_once(restore, "__SNAPSHOT_BUILD_ID__", build_id)
-    restore = _replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity))
+    restore = replace_once(restore, "__SNAPSHOT_BUILD_ID__", build_id, "snapshot_restore.js")
+    restore = replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity),
+                           "snapshot_restore.js")
+    where = "main.js (as build_site.py patched it)"
     loader = 'importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");\n'
-    js = _replace_once(js, loader, loader + "\n" + restore + "\n")
-    js = _replace_once(js, "  await prepareRuntime();\n  self.pyodide = await loadPyodide();",
-                       "  self.pyodide = await loadPyodideFromSnapshot();  // tools/snapshot_restore.js")
-    js = _replace_once(js, "    await self.pyodide.loadPackage([",
-                       "    if (!self.pyodideRestored) await self.pyodide.loadPackage([")
+    js = replace_once(js, loader, loader + "\n" + restore + "\n", where)
+    js = replace_once(js, "  await prepareRuntime();\n  self.pyodide = await loadPyodide();",
+                      "  self.pyodide = await loadPyodideFromSnapshot();  // tools/snapshot_restore.js",
+                      where)
+    js = replace_once(js, "    await self.pyodide.loadPackage([",
+                      "    if (!self.pyodideRestored) await self.pyodide.loadPackage([", where)
     worker.write_text(js, encoding="utf-8")

@@ -23,7 +23,6 @@ def target() -> Target:
     return value  # type: ignore[return-value]
 
 
-
 async def load_on_demand(package: str) -> None:
     """Load a package the static site ships but does not load at boot (ON_DEMAND in
     tools/build_site.py), with its dependencies, from the site's own lock. Elsewhere it is installed."""

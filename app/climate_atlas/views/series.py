@@ -99,7 +99,6 @@ class SeriesChart:
 
     figure: figure
     world: ColumnDataSource
-    world_item: LegendItem
     legend: Legend
     hover: HoverTool
     points: bool
@@ -119,10 +118,10 @@ def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) ->
                           line_width=1.5)
     hover = HoverTool(renderers=[], tooltips=tooltips)
     fig.add_tools(hover)
-    world_item = LegendItem(label=value("World"), renderers=[world_line])
-    legend = Legend(items=[world_item], location="top_left", click_policy="mute")
+    legend = Legend(items=[LegendItem(label=value("World"), renderers=[world_line])],
+                    location="top_left", click_policy="mute")
     fig.add_layout(legend)
-    return SeriesChart(fig, world, world_item, legend, hover, points)
+    return SeriesChart(fig, world, legend, hover, points)
 
 
 def _slot(chart: SeriesChart, i: int) -> Slot:
