@@ -32,6 +32,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
+from csp import add_content_security_policy
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from site_files import gzip_file, replace_once, sri
@@ -378,6 +379,14 @@ def improve_page(out: Path) -> None:
     html = replace_once(html, '<meta charset="utf-8">', '<meta charset="utf-8">\n    '
                         '<meta name="viewport" content="width=device-width, initial-scale=1">\n    '
                         '<link rel="icon" type="image/svg+xml" href="./favicon.svg">', "index.html")
+    # es-module-shims serves Panel's ReactiveESM components, which the atlas does not use; it
+    # feature-detects by running inline and blob scripts that a strict Content-Security-Policy
+    # (tools/csp.py) refuses, and it costs a request.
+    html = replace_once(html, '<script type="esms-options">{"shimMode": true}</script>', "",
+                        "index.html")
+    html = replace_once(html, '<script type="text/javascript" src="./panel/1.9.4/dist/bundled/'
+                        'reactiveesm/es-module-shims@^1.10.0/dist/es-module-shims.min.js"></script>',
+                        "", "index.html")
     status = (TOOLS / "site_status.html").read_text(encoding="utf-8")
     head, body_end, tail = html.rpartition("</body>")  # the inlined bundles also contain "</body>"
     html = head + status + body_end + tail
@@ -533,6 +542,7 @@ def main() -> None:
     if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
         from snapshot import add_snapshot  # tools/snapshot.py (patches main.js to restore it)
         add_snapshot(tmp, boot, ON_DEMAND)
+    add_content_security_policy(tmp)  # after every edit of index.html (it hashes the inline scripts)
     add_service_worker(tmp)
 
     old = out.with_name(out.name + ".old")

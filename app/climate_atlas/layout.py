@@ -12,6 +12,7 @@ from climate_atlas.links import parse_query, to_query
 from climate_atlas.search import search_terms
 from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState, new_state
 from climate_atlas.target import load_on_demand, target
+from climate_atlas.views.plain_text import plain_text_pane
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
     indicator_chart,
@@ -251,7 +252,7 @@ def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> 
         if applied or location is None or not location.href:
             return
         applied.append(True)
-        values, notices = parse_query(location.search or "", atlas)
+        values, notices = parse_query(location.search or "", atlas)  # total: never raises
         state.param.update(**values)
         state.notice = " ".join(notices)
         state.param.watch(lambda *_: setattr(location, "search", to_query(state)),
@@ -270,8 +271,8 @@ def build_dashboard() -> pn.viewable.Viewable:
     state = new_state(atlas)
     ready = pn.widgets.StaticText(value="", visible=False)
     ready.jscallback(value=READY_JS)
-    notice = pn.pane.Alert(pn.bind(lambda text: text, state.param.notice), alert_type="warning",
-                           visible=pn.bind(bool, state.param.notice))
+    notice = plain_text_pane(state.param.notice, pn.pane.Alert, alert_type="warning",
+                             visible=pn.bind(bool, state.param.notice))
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
     chips = _selected_chips(atlas, state)

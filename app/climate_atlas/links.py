@@ -2,50 +2,105 @@
 
 Pure functions on plain strings, so the same rules hold under `panel serve` and in the browser, where
 Panel's own location sync differs (panel #8103, #7231), and so they can be unit-tested.
+
+Reading a link is total: any query string gives the state values it holds validly and a notice for
+everything else, and never raises, because one bad value must not lose the rest of a shared link.
+The rules for a key given more than once: `countries` lists merge, in order; a single-valued key
+(`indicator`, `year`, `metric`) keeps its first valid value and the notice names the ones ignored.
+Notices are plain text that quotes what the link said; the pane that shows them escapes it
+(`views.plain_text`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from climate_atlas.data import Atlas
 from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState
 
-KEYS = ("countries", "indicator", "year", "metric")
+SHOWN_CHARS = 40  # a value quoted in a notice is cut to this length
+SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the rest
+
+
+def shown(values: list[str]) -> str:
+    """Values as a notice quotes them: each cut to SHOWN_CHARS and quoted with control characters
+    made visible (repr), at most SHOWN_VALUES of them, then how many more."""
+    quoted = [repr(v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for v in values]
+    rest = len(quoted) - SHOWN_VALUES
+    return ", ".join(quoted[:SHOWN_VALUES]) + (f" and {rest} more" if rest > 0 else "")
+
+
+def _group(query: str) -> dict[str, list[str]]:
+    """Each key's values in the order the link gives them; keys are matched case-sensitively."""
+    grouped: dict[str, list[str]] = {}
+    try:
+        pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True, errors="replace")
+    except ValueError:  # parse_qsl's only documented failure (too many fields); never expected here
+        pairs = []
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _countries(values: list[str], atlas: Atlas, notices: list[str]) -> list[str] | None:
+    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+    known = list(dict.fromkeys(c for c in codes if c in atlas.countries.index))
+    unknown = list(dict.fromkeys(c for c in codes if c not in atlas.countries.index))
+    if unknown:
+        notices.append(f"Unknown country code {shown(unknown)} was ignored.")
+    if len(known) > MAX_SELECTED:
+        notices.append(f"Only the first {MAX_SELECTED} countries are compared.")
+    return known[:MAX_SELECTED] or None
+
+
+def _year(value: str) -> int | None:
+    value = value.strip()
+    # ASCII digits only (str.isdigit() also accepts '²', which int() rejects), and short (int()
+    # refuses more than 4300 digits)
+    if len(value) <= 4 and value.isascii() and value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
+        return int(value)
+    return None
+
+
+def _single(key: str, values: list[str], read: Callable[[str], object | None], invalid: str,
+            notices: list[str]) -> object | None:
+    """The first valid value of a single-valued key; a notice for the invalid and the extra ones."""
+    valid = [(v, read(v)) for v in values]
+    bad = [v for v, parsed in valid if parsed is None]
+    good = [(v, parsed) for v, parsed in valid if parsed is not None]
+    if bad:
+        notices.append(invalid.format(values=shown(bad)))
+    if len(good) > 1:
+        notices.append(f"The link gives {key} more than once: kept {shown([good[0][0]])}, "
+                       f"ignored {shown([v for v, _ in good[1:]])}.")
+    return good[0][1] if good else None
 
 
 def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]:
-    """State values found valid in `query`, and one notice per value that was dropped."""
-    params: Mapping[str, str] = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    """State values found valid in `query` (keys of AtlasState: selection, indicator, year, metric)
+    and one plain-text notice per kind of value that was dropped. Never raises."""
+    grouped = _group(query)
     values: dict[str, object] = {}
     notices: list[str] = []
-    if "countries" in params:
-        codes = [c.strip().upper() for c in params["countries"].split(",") if c.strip()]
-        known = [c for c in codes if c in atlas.countries.index]
-        unknown = [c for c in codes if c not in atlas.countries.index]
-        if unknown:
-            notices.append(f"Unknown country code {', '.join(unknown)} was ignored.")
-        if len(known) > MAX_SELECTED:
-            notices.append(f"Only the first {MAX_SELECTED} countries are compared.")
-        if known:
-            values["selection"] = list(dict.fromkeys(known))[:MAX_SELECTED]
-    if "indicator" in params:
-        if params["indicator"] in atlas.indicator_meta.index:
-            values["indicator"] = params["indicator"]
-        else:
-            notices.append(f"Unknown indicator {params['indicator']!r} was ignored.")
-    if "year" in params:
-        year = params["year"]
-        if year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR:
-            values["year"] = int(year)
-        else:
-            notices.append(f"Year {year!r} is outside {FIRST_YEAR}-{LAST_YEAR} and was ignored.")
-    if "metric" in params:
-        if params["metric"] in METRICS.values():
-            values["metric"] = params["metric"]
-        else:
-            notices.append(f"Unknown map metric {params['metric']!r} was ignored.")
+    if "countries" in grouped and (selection := _countries(grouped.pop("countries"), atlas,
+                                                           notices)):
+        values["selection"] = selection
+    readers: dict[str, tuple[str, Callable[[str], object | None], str]] = {
+        "indicator": ("indicator",
+                      lambda v: v if v in atlas.indicator_meta.index else None,
+                      "Unknown indicator {values} was ignored."),
+        "year": ("year", _year,
+                 f"Year {{values}} is not a year in {FIRST_YEAR}-{LAST_YEAR} and was ignored."),
+        "metric": ("metric", lambda v: v if v in METRICS.values() else None,
+                   "Unknown map metric {values} was ignored."),
+    }
+    for key, (field, read, invalid) in readers.items():
+        if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
+                                                notices)) is not None:
+            values[field] = value
+    if grouped:
+        notices.append(f"Unknown link setting {shown(list(grouped))} was ignored.")
     return values, notices
 
 

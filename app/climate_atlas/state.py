@@ -28,7 +28,8 @@ class AtlasState(param.Parameterized):
     metric = param.Selector(default="mean", objects=list(METRICS.values()))
     year = param.Integer(default=LAST_YEAR, bounds=(FIRST_YEAR, LAST_YEAR))
     click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
-    notice = param.String(default="", doc="polite words about input that was dropped")
+    notice = param.String(default="", doc="polite words about input that was dropped: plain "
+                          "text that may quote a link or a file, shown only through plain_text_pane")
 
     def pick(self, iso3: str, add: bool | None = None) -> None:
         """Select a country: replace the selection, or add it (keeping at most MAX_SELECTED)."""

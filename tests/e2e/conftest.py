@@ -58,10 +58,20 @@ def _block_external(context: BrowserContext, log: NetworkLog) -> None:
     context.route("**/*", route)
 
 
+# The static site carries a Content-Security-Policy (tools/csp.py). Chromium reports a violation as
+# a console error only for some kinds; this reports every kind, with what was blocked and where, so
+# the console-error checks below fail on any of them.
+_CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e) => console.error(
+  `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'} at ` +
+  `${e.sourceFile}:${e.lineNumber} ${e.sample}`));"""
+
+
 def new_context(browser: Browser, log: NetworkLog, **options: object) -> BrowserContext:
-    """A context that blocks and records external requests and service workers."""
+    """A context that blocks and records external requests and service workers, and reports
+    Content-Security-Policy violations as console errors."""
     context = browser.new_context(service_workers="block", **options)
     _block_external(context, log)
+    context.add_init_script(_CSP_VIOLATIONS_JS)
     return context
 
 

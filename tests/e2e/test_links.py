@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -93,3 +94,58 @@ def test_a_broken_site_says_why(browser: Browser, tmp_path: Path) -> None:
         assert page.locator("body.pn-loading").count() == 0, "the spinner is still running"
         context.close()
     assert log.external == []
+
+
+# Markup in every key a link can carry, each value at most 40 characters (a notice quotes that
+# much); a run of script would set body[data-xss].
+HOSTILE = [
+    ("countries", "FRA"),
+    ("countries", "<b>bold</b>"),
+    ("countries", "<img src=x onerror=alert(1)>"),
+    ("indicator", "<img src=x onerror=alert(2)>"),
+    ("indicator", "<script>alert(3)</script>"),
+    ("year", "<svg onload=alert(4)>"),
+    ("year", "**1999**"),
+    ("metric", "[x](javascript:alert(5))"),
+    ("metric", "<iframe srcdoc=x></iframe>"),
+    ("<img src=x onerror=alert(6)>", "1"),
+]
+
+
+def test_markup_in_a_link_is_shown_as_text(browser: Browser, base_url: tuple[str, str]) -> None:
+    log = NetworkLog()
+    atlas = _open(browser, base_url, "?" + urlencode(HOSTILE), log)
+    try:
+        page = atlas.page
+        notice = page.locator(".alert")
+        atlas.wait_for_heading("FRA")
+        for key, value in HOSTILE[1:]:
+            expect(notice).to_contain_text(value.upper() if key == "countries" else value)
+        for tag in ("b", "img", "svg", "script", "iframe", "a", "strong", "em"):
+            assert notice.locator(tag).count() == 0, f"<{tag}> from the link became markup"
+        assert page.locator("img[src='x'], iframe[srcdoc]").count() == 0
+        assert log.external == [] and log.console_errors == []
+    finally:
+        atlas.page.context.close()
+
+
+def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
+                                                  base_url: tuple[str, str]) -> None:
+    """'²' passes str.isdigit() and int() rejects it; repeated countries merge; a repeated year
+    keeps its first valid value; the address bar follows later changes."""
+    log = NetworkLog()
+    atlas = _open(browser, base_url,
+                  "?countries=TUR&countries=CIV&year=%C2%B2&year=1999&year=2000", log)
+    try:
+        atlas.wait_for_heading("CIV")
+        atlas.wait_for_title("Temperature anomaly: Türkiye, Côte d'Ivoire")
+        assert atlas.year() == 1999
+        notice = atlas.page.locator(".alert")
+        expect(notice).to_contain_text("'²'")
+        expect(notice).to_contain_text("ignored '2000'")
+        atlas.click_country("BRA")
+        atlas.page.wait_for_function("() => location.search.includes('countries=BRA')")
+        assert "year=1999" in atlas.page.url
+        assert log.external == [] and log.console_errors == []
+    finally:
+        atlas.page.context.close()

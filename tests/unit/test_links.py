@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from climate_atlas.data import load_atlas
 from climate_atlas.links import parse_query, to_query
@@ -50,3 +54,81 @@ def test_round_trip(atlas) -> None:
     assert notices == []
     assert values == {"selection": ["TUR", "CIV"], "indicator": "SP.POP.TOTL", "year": 2000,
                       "metric": "year"}
+
+
+def test_a_unicode_digit_year_drops_only_the_year(atlas) -> None:
+    """'²' passes str.isdigit() and int() rejects it: the countries must survive."""
+    values, notices = parse_query("?countries=FRA&year=%C2%B2", atlas)
+    assert values == {"selection": ["FRA"]}
+    assert len(notices) == 1 and "'²'" in notices[0] and "Year" in notices[0]
+
+
+def test_a_year_of_many_digits_is_a_notice_not_an_error(atlas) -> None:
+    values, notices = parse_query("countries=FRA&year=" + "1" * 5000, atlas)
+    assert values == {"selection": ["FRA"]} and "Year" in notices[0]
+
+
+def test_repeated_countries_merge_in_order(atlas) -> None:
+    values, notices = parse_query("countries=TUR&countries=CIV,tur", atlas)
+    assert values == {"selection": ["TUR", "CIV"]}
+    assert notices == []
+
+
+@pytest.mark.parametrize(("query", "kept", "ignored"), [
+    ("year=1990&year=2000", {"year": 1990}, "'2000'"),
+    ("year=abc&year=2000&year=2001", {"year": 2000}, "'2001'"),
+    ("metric=trend&metric=year", {"metric": "trend"}, "'year'"),
+    ("indicator=SP.POP.TOTL&indicator=AG.LND.FRST.ZS", {"indicator": "SP.POP.TOTL"},
+     "'AG.LND.FRST.ZS'"),
+])
+def test_a_repeated_single_key_keeps_its_first_valid_value(atlas, query, kept, ignored) -> None:
+    values, notices = parse_query(query, atlas)
+    assert values == kept
+    assert any("more than once" in n and ignored in n for n in notices), notices
+
+
+def test_unknown_keys_are_named(atlas) -> None:
+    values, notices = parse_query("countries=FRA&country=DEU", atlas)
+    assert values == {"selection": ["FRA"]}
+    assert notices == ["Unknown link setting 'country' was ignored."]
+
+
+def test_a_notice_cuts_long_values_and_counts_the_rest(atlas) -> None:
+    codes = [f"Q{i:02d}" for i in range(12)] + ["X" * 500]
+    _, notices = parse_query("countries=" + ",".join(codes), atlas)
+    assert len(notices) == 1 and "and 8 more" in notices[0]
+    assert len(notices[0]) < 200
+
+
+# Query strings a shared link might carry: our keys, other keys, and hostile values.
+_KEYS = st.sampled_from(["countries", "indicator", "year", "metric", "Year", "", "x", "countries "])
+_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["FRA", "fra,DEU", "IND,,", "1999", "²", "٢٠٠٠", "1e3", "-1", "trend", "year",
+                     "SP.POP.TOTL", "<b>x</b>", "%", "%zz", "%C2", "%00", "\x00\r\n", ""]),
+    st.text(alphabet="0123456789%,&=;+", max_size=30),
+    st.text(min_size=1000, max_size=5000).map(lambda s: s * 3),
+)
+_QUERIES = st.one_of(
+    st.lists(st.tuples(_KEYS, _VALUES), max_size=12).map(
+        lambda pairs: "&".join(f"{quote(k)}={quote(v, safe=',%')}" for k, v in pairs)),
+    st.text(max_size=200),  # anything at all, percent-encoding junk included
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=_QUERIES, valid=st.sampled_from(["countries=FRA", "year=1999", "metric=trend"]))
+def test_any_query_gives_a_state_and_keeps_the_valid_parts(atlas, query, valid) -> None:
+    """Parsing is total, every kept value is valid for the state, and a valid part survives junk
+    before or after it."""
+    for link in (f"{query}&{valid}", f"{valid}&{query}", query):
+        values, notices = parse_query(link, atlas)
+        state = new_state(atlas)
+        state.param.update(**values)  # raises if a kept value is not valid for the state
+        assert all(isinstance(n, str) and len(n) < 1000 for n in notices)
+        assert len(notices) <= 8
+    values, _ = parse_query(f"{valid}&{query}", atlas)
+    field, expected = {"countries=FRA": ("selection", "FRA"), "year=1999": ("year", 1999),
+                       "metric=trend": ("metric", "trend")}[valid]
+    kept = values[field][0] if field == "selection" else values[field]
+    assert kept == expected

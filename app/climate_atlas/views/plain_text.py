@@ -1,0 +1,43 @@
+"""The one way text that a visitor, a link or an uploaded file controls enters a pane.
+
+Panel's Markdown and Alert panes render their object as Markdown with raw HTML allowed, so a link
+value such as `<img src=x onerror=...>` would run script and `**x**` would turn bold. Such text is
+plain text by contract (see `AtlasState.notice`), and only `plain_text_pane` shows it: the text is
+HTML-escaped, Markdown punctuation is backslash-escaped, control characters are made visible, and the
+pane's Markdown renderer is told to allow no HTML and to make no links, so an escape missed here would
+still not become markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Any
+
+import panel as pn
+
+# markdown-it options of the pane: raw HTML is escaped, bare URLs are not turned into links
+LOCKED_RENDERER = {"html": False, "linkify": False, "typographer": False}
+# every ASCII punctuation mark CommonMark lets a backslash escape, except & < > (html.escape turns
+# them into entities, which a backslash would break)
+_MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
+
+
+def _visible(char: str) -> str:
+    """A control or format character (newline, NUL, bidi override ...) as its escape, e.g. \\x0a."""
+    return f"\\u{ord(char):04x}" if unicodedata.category(char) in {"Cc", "Cf"} else char
+
+
+def markdown_literal(text: str) -> str:
+    """Markdown source that displays `text` exactly, as one paragraph of plain characters."""
+    visible = "".join(_visible(c) for c in text)
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", visible), quote=False)
+
+
+def plain_text_pane(text: Any, pane: type[pn.pane.Markdown] = pn.pane.Markdown,
+                    **params: Any) -> pn.pane.Markdown:
+    """A Markdown pane (or subclass such as Alert) showing `text` (a string or a param reference
+    to one) literally."""
+    shown = pn.bind(markdown_literal, text) if not isinstance(text, str) else markdown_literal(text)
+    return pane(shown, renderer="markdown-it", renderer_options=LOCKED_RENDERER, **params)
