@@ -1,13 +1,16 @@
 """Reading raw files strictly and writing outputs deterministically.
 
 Every raw-file problem becomes one `RawDataError` naming the file, the line and the problem, so
-`python -m pipeline` can print one line and stop before anything is written. Outputs are bytes built
-in memory, then written to a temp file in the same folder and renamed, so a reader never sees half a
-file and two runs give identical bytes.
+`python -m pipeline` can print one line and stop before anything is written. Every CSV, raw or
+reviewed, is decoded by `decode`, so an encoding or byte-order-mark problem is reported as itself,
+with its fix, and never as a missing column or a field count.
+Outputs are bytes built in memory, then written to a temp file in the same folder and renamed, so
+a reader never sees half a file and two runs give identical bytes.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -18,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,108 @@ class RawDataError(Exception):
     def __init__(self, path: str, line: int | None, problem: str) -> None:
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
+
+
+Encoding = Literal["utf-8", "ascii", "cp1252"]
+ENCODING_NAMES: dict[str, str] = {"utf-8": "UTF-8", "ascii": "ASCII", "cp1252": "cp1252 (Windows-1252)"}
+UTF8_COMPATIBLE = ("utf-8", "ascii")
+# UTF-32 LE before UTF-16 LE: the first's byte-order mark starts with the second's.
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def line_at(data: bytes, offset: int) -> int:
+    """1-based line of the byte at offset, counting CRLF, LF and CR endings as csv.reader does."""
+    return len(data[: offset + 1].splitlines())
+
+
+def hex_bytes(data: bytes) -> str:
+    """Bytes as the field writes them in messages, e.g. 'EF BB BF'."""
+    return data.hex(" ").upper()
+
+
+def valid(data: bytes, encoding: str) -> bool:
+    """Whether data decodes strictly in encoding."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode(path: str, data: bytes, encoding: Encoding) -> str:
+    """A whole file's text in its expected encoding, or a `RawDataError` naming the cause and fix.
+
+    A file re-saved by a spreadsheet or an editor otherwise fails far from the cause (a BOM glued to
+    the first column name reads as "key column missing"), so the bytes are checked first, in order:
+
+    - A UTF-16 or UTF-32 byte-order mark, or any NUL byte (UTF-16 without a BOM is full of them; no
+      text file here has one), means the file is in a wide encoding: re-save it as the expected one.
+    - A UTF-8 BOM (EF BB BF) is accepted and dropped where the expected encoding is UTF-8 or ASCII:
+      there it only confirms the encoding (Excel and Notepad add it; the IMF and WDI files have it).
+      Where the expected encoding is cp1252 it is an error, never decoded: as cp1252 it would become
+      "ï»¿" glued to the first column name, and it marks a re-save as UTF-8, which turns "°" into "Â°".
+    - A cp1252 file whose non-ASCII bytes are all valid UTF-8 is UTF-8: real cp1252 text ("°" is a
+      lone 0xB0) practically never is, and decoding it as cp1252 would garble every such character.
+    - A byte invalid in the expected encoding is named with its byte offset and line, and the
+      encoding the file looks like when it decodes in another one.
+    """
+    expected = ENCODING_NAMES[encoding]
+    resave = f"re-save it as {expected}"
+    for bom, wide in WIDE_BOMS:
+        if data.startswith(bom):
+            cause = f"the file is {wide} (byte-order mark {hex_bytes(bom)})"
+            raise RawDataError(path, 1, f"{cause}; expected {expected}: {resave}")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise RawDataError(
+            path,
+            line_at(data, nul),
+            f"NUL byte at byte offset {nul}: the file looks like UTF-16 without a byte-order mark; "
+            f"expected {expected}: {resave}",
+        )
+    start = 0
+    if data.startswith(codecs.BOM_UTF8):
+        if encoding not in UTF8_COMPATIBLE:
+            raise RawDataError(path, 1, utf8_bom_problem(data[len(codecs.BOM_UTF8) :], expected))
+        start = len(codecs.BOM_UTF8)
+    elif encoding not in UTF8_COMPATIBLE and not data.isascii() and valid(data, "utf-8"):
+        text = data.decode("utf-8")
+        offset = next(i for i, char in enumerate(text) if not char.isascii())  # = its byte offset
+        raise RawDataError(
+            path,
+            line_at(data, offset),
+            f"the file is UTF-8 ({text[offset]!r} at byte offset {offset} is a UTF-8 sequence); "
+            f"expected {expected}: {resave}",
+        )
+    try:
+        return data[start:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        others = [name for name in ("utf-8", "cp1252") if name != encoding and valid(data[start:], name)]
+        hint = f"; the file looks like {ENCODING_NAMES[others[0]]}" if others else ""
+        raise RawDataError(
+            path,
+            line_at(data, offset),
+            f"byte 0x{data[offset]:02X} at byte offset {offset} is not valid {expected}{hint}: {resave}",
+        ) from None
+
+
+def utf8_bom_problem(rest: bytes, expected: str) -> str:
+    """What a UTF-8 BOM means in a file expected in a single-byte encoding, and its fix."""
+    if not rest.isascii() and valid(rest, "utf-8"):
+        return (
+            f"the file is UTF-8 with a byte-order mark (EF BB BF); expected {expected}: "
+            f"re-save it as {expected}, without a byte-order mark"
+        )
+    return (
+        f"the file starts with a UTF-8 byte-order mark (EF BB BF); expected {expected}: "
+        "remove the byte-order mark"
+    )
 
 
 @dataclass
@@ -51,16 +157,9 @@ class RawDir:
         """Relative paths matching a pattern, sorted so that runs are deterministic."""
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(pattern))
 
-    def read_text(self, rel: str, encoding: str) -> str:
-        """Decode a file, turning a decoding failure into an error that names the line."""
-        data = self.read_bytes(rel)
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise RawDataError(
-                rel, line, f"not valid {encoding} (byte 0x{data[exc.start]:02x}); wrong encoding?"
-            ) from None
+    def read_text(self, rel: str, encoding: Encoding) -> str:
+        """A file's text, decoded by `decode`'s rules."""
+        return decode(rel, self.read_bytes(rel), encoding)
 
 
 @dataclass

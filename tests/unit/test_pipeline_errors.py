@@ -1,14 +1,18 @@
 """Malformed raw files stop the pipeline with one clear line and leave old outputs intact;
-good files that differ only in width or line endings are accepted.
+good files that differ only in width, line endings or a UTF-8 byte-order mark are accepted.
 
-Each case copies the raw tree (symlinks, one file replaced by a broken copy) into a temp folder.
+Each case copies the raw tree (symlinks, one file replaced by a broken copy) into a temp folder;
+a reviewed table is broken in a copy of pipeline/reference/ that the run is pointed at.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import hashlib
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import reference
 from pipeline.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +35,10 @@ FOREST = "worldbank/API_AG.LND.FRST.ZS_DS2_en_csv_v2_5994693.csv"  # CRLF, ends 
 GDP = "worldbank/API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_86973.csv"  # LF, ends 2024
 SEED = "seed-dashboard/tdiff4.csv"
 CENTROIDS = "seed-dashboard/country_centroids_az8.csv"
+NE_STEM = "naturalearth/ne_110m_admin_0_countries/ne_110m_admin_0_countries"
+REFERENCE = ROOT / "pipeline" / "reference"
+FAO_AREAS = "pipeline/reference/fao_areas.csv"
+INDICATOR_TABLE = "pipeline/reference/indicators.csv"
 
 
 def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
@@ -47,6 +56,17 @@ def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
     return root
 
 
+def reference_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
+    """A copy of the reviewed tables, with the named ones (repository paths) replaced by changed copies."""
+    folder = tmp / "reference"
+    folder.mkdir()
+    for source in sorted(REFERENCE.glob("*.csv")):
+        rel = source.relative_to(ROOT).as_posix()
+        data = source.read_bytes()
+        (folder / source.name).write_bytes(changes[rel](data) if rel in changes else data)
+    return folder
+
+
 def previous_outputs(tmp: Path) -> tuple[Path, Path]:
     """Output folders holding the committed outputs, standing in for a previous run."""
     out, server = tmp / "out", tmp / "server"
@@ -62,10 +82,6 @@ def snapshot(*folders: Path) -> dict[str, bytes]:
 def line_of(data: bytes, marker: bytes) -> int:
     """1-based number of the first line containing marker."""
     return data[: data.index(marker)].count(b"\n") + 1
-
-
-def first_non_ascii_line(text: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if not line.isascii())
 
 
 def appended_line(data: bytes) -> int:
@@ -92,10 +108,6 @@ def duplicate_line(marker: bytes) -> Callable[[bytes], bytes]:
     return change
 
 
-def reencode(source: str, target: str) -> Callable[[bytes], bytes]:
-    return lambda data: data.decode(source).encode(target)
-
-
 IMF_BYTES = (RAW / IMF).read_bytes()
 POP_BYTES = (RAW / POP).read_bytes()
 FAO_BYTES = (RAW / FAO).read_bytes()
@@ -116,12 +128,6 @@ CASES = {
         replace(b",-0.113,-0.164,", b",n/a,-0.164,"),
         f"{IMF}, line 2: column 'F1961': 'n/a' is not a number",
     ),
-    "imf-wrong-encoding": (
-        IMF,
-        reencode("utf-8-sig", "cp1252"),
-        f"{IMF}, line {first_non_ascii_line(IMF_BYTES.decode('utf-8-sig'))}: not valid utf-8-sig",
-    ),
-    "fao-wrong-encoding": (FAO, reencode("cp1252", "utf-8"), f"{FAO}, line 2: Unit 'Â°C', expected '°C'"),
     "fao-duplicate-key": (
         FAO,
         duplicate_line(b"2,Afghanistan,7020,Meteorological year,7271,"),
@@ -147,11 +153,6 @@ CASES = {
         replace(b'"54608"', b'"54,608"'),
         f"{POP}, line 6: column '1960': '54,608' is not a number",
     ),
-    "wdi-wrong-encoding": (
-        POP,
-        reencode("utf-8-sig", "utf-16"),
-        f"{POP}, line 1: not valid utf-8-sig (byte 0xff)",
-    ),
     "wdi-year-gap": (POP, replace(b'"1970"', b'"1907"'), f"{POP}, line 5: year columns are not contiguous"),
     "wdi-unreviewed-indicator-name": (
         POP,
@@ -171,18 +172,30 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_malformed_input_fails_clearly_and_keeps_old_outputs(case: str, tmp_path, capsys) -> None:
-    rel, change, expected = CASES[case]
-    raw = raw_copy(tmp_path, {rel: change})
-    out, server = previous_outputs(tmp_path)
+def failing_run(tmp: Path, capsys, monkeypatch, changes: dict[str, Callable[[bytes], bytes]]) -> str:
+    """Run on changed copies over a copy of the committed outputs; return the one error line.
+
+    The run must fail with status 1 and one line, and leave the previous outputs byte-identical.
+    """
+    raw = raw_copy(tmp, changes)
+    monkeypatch.setattr(reference, "HERE", reference_copy(tmp, changes))
+    out, server = previous_outputs(tmp)
     before = snapshot(out, server)
     rc = main(["--raw", str(raw), "--out", str(out), "--server-out", str(server)])
     err = capsys.readouterr().err
     assert rc == 1
-    assert err.startswith(f"pipeline: error: {expected}"), err
     assert err.count("\n") == 1, err
     assert snapshot(out, server) == before
+    return err
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_malformed_input_fails_clearly_and_keeps_old_outputs(
+    case: str, tmp_path, capsys, monkeypatch
+) -> None:
+    rel, change, expected = CASES[case]
+    err = failing_run(tmp_path, capsys, monkeypatch, {rel: change})
+    assert err.startswith(f"pipeline: error: {expected}"), err
 
 
 def test_command_prints_one_line_without_traceback(tmp_path) -> None:
@@ -197,6 +210,127 @@ def test_command_prints_one_line_without_traceback(tmp_path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [f"pipeline: error: {IMF}, line 1: key column 'ISO3' is missing"]
+
+
+# Decoding faults: each file re-saved as a spreadsheet or an editor would, in the wrong encoding,
+# with or without a byte-order mark. The message must name the cause and the fix, never a symptom
+# further on (a key column missing, a field count, a unit).
+EXPECTED_ENCODING = {
+    IMF: "UTF-8",
+    POP: "UTF-8",
+    FOREST: "UTF-8",
+    SEED: "UTF-8",
+    CENTROIDS: "UTF-8",
+    FAO_AREAS: "UTF-8",
+    INDICATOR_TABLE: "UTF-8",
+    FAO: "cp1252 (Windows-1252)",
+}
+# What the pipeline said before it checked the bytes.
+MISLEADING = (
+    "key column",
+    "fields, the header has",
+    "first columns are",
+    "utf-8-sig",
+    "(byte 0x",
+    "wrong encoding?",
+    "Unit '",
+)
+Fault = Callable[[str, bytes], tuple[bytes, str]]
+
+
+def original(rel: str) -> bytes:
+    """A file as published (raw) or as committed (reviewed table)."""
+    return (ROOT / rel if rel.startswith("pipeline/") else RAW / rel).read_bytes()
+
+
+def text_of(rel: str, data: bytes) -> str:
+    """A file's text, without its byte-order mark."""
+    return data.decode("cp1252" if rel == FAO else "utf-8-sig")
+
+
+def line_of_offset(data: bytes, offset: int) -> int:
+    """1-based line of the byte at offset."""
+    return data[:offset].count(b"\n") + 1
+
+
+def wide(codec: str, name: str, bom: str) -> Fault:
+    """Re-saved as UTF-16 or UTF-32 with a byte-order mark."""
+
+    def fault(rel: str, data: bytes) -> tuple[bytes, str]:
+        expected = EXPECTED_ENCODING[rel]
+        problem = f"the file is {name} (byte-order mark {bom}); expected {expected}: re-save it as {expected}"
+        return ("\ufeff" + text_of(rel, data)).encode(codec), f"line 1: {problem}"
+
+    return fault
+
+
+def utf16_without_bom(rel: str, data: bytes) -> tuple[bytes, str]:
+    expected = EXPECTED_ENCODING[rel]
+    return text_of(rel, data).encode("utf-16-le"), (
+        "line 1: NUL byte at byte offset 1: the file looks like UTF-16 without a byte-order mark; "
+        f"expected {expected}: re-save it as {expected}"
+    )
+
+
+def as_cp1252(rel: str, data: bytes) -> tuple[bytes, str]:
+    """A UTF-8 file re-saved as cp1252."""
+    new = text_of(rel, data).encode("cp1252")
+    offset = next(i for i, byte in enumerate(new) if byte > 0x7F)
+    return new, (
+        f"line {line_of_offset(new, offset)}: byte 0x{new[offset]:02X} at byte offset {offset} is not "
+        "valid UTF-8; the file looks like cp1252 (Windows-1252): re-save it as UTF-8"
+    )
+
+
+def as_utf8(rel: str, data: bytes) -> tuple[bytes, str]:
+    """The cp1252 file re-saved as UTF-8 without a byte-order mark."""
+    new = text_of(rel, data).encode("utf-8")
+    offset = next(i for i, byte in enumerate(new) if byte > 0x7F)
+    char = new[offset:].decode("utf-8")[0]
+    return new, (
+        f"line {line_of_offset(new, offset)}: the file is UTF-8 ({char!r} at byte offset {offset} is a "
+        "UTF-8 sequence); expected cp1252 (Windows-1252): re-save it as cp1252 (Windows-1252)"
+    )
+
+
+def as_utf8_with_bom(rel: str, data: bytes) -> tuple[bytes, str]:
+    """The cp1252 file re-saved as UTF-8 with a byte-order mark (the FAOSTAT case of the issue)."""
+    return codecs.BOM_UTF8 + text_of(rel, data).encode("utf-8"), (
+        "line 1: the file is UTF-8 with a byte-order mark (EF BB BF); expected cp1252 (Windows-1252): "
+        "re-save it as cp1252 (Windows-1252), without a byte-order mark"
+    )
+
+
+def bom_added(rel: str, data: bytes) -> tuple[bytes, str]:
+    """A UTF-8 byte-order mark put in front of the unchanged cp1252 bytes."""
+    return codecs.BOM_UTF8 + data, (
+        "line 1: the file starts with a UTF-8 byte-order mark (EF BB BF); expected cp1252 (Windows-1252): "
+        "remove the byte-order mark"
+    )
+
+
+FAULTS: dict[str, tuple[Fault, list[str]]] = {
+    "utf-16": (wide("utf-16-le", "UTF-16", "FF FE"), [IMF, FAO, POP, CENTROIDS, FAO_AREAS]),
+    "utf-16-be": (wide("utf-16-be", "UTF-16", "FE FF"), [FOREST, INDICATOR_TABLE]),
+    "utf-32": (wide("utf-32-le", "UTF-32", "FF FE 00 00"), [IMF]),
+    "utf-16-without-bom": (utf16_without_bom, [IMF, FAO, SEED]),
+    # The WDI files and tdiff4.csv are ASCII, and cp1252 cannot encode the centroids file's mojibake.
+    "cp1252-in-utf-8-file": (as_cp1252, [IMF, FAO_AREAS]),
+    "utf-8-in-cp1252-file": (as_utf8, [FAO]),
+    "utf-8-with-bom-in-cp1252-file": (as_utf8_with_bom, [FAO]),
+    "bom-before-cp1252": (bom_added, [FAO]),
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "rel"), [(fault, rel) for fault, (_, files) in FAULTS.items() for rel in files]
+)
+def test_decoding_faults_name_the_cause_and_fix(fault: str, rel: str, tmp_path, capsys, monkeypatch) -> None:
+    change, _ = FAULTS[fault]
+    changed, problem = change(rel, original(rel))
+    err = failing_run(tmp_path, capsys, monkeypatch, {rel: lambda _: changed})
+    assert err == f"pipeline: error: {rel}, {problem}\n"
+    assert not [words for words in MISLEADING if words in err], err
 
 
 def switch_line_endings(data: bytes) -> bytes:
@@ -236,3 +370,38 @@ def test_width_and_line_endings_are_accepted(tmp_path) -> None:
         r for r in indicator_rows(COMMITTED) if not (r[0] == "NY.GDP.PCAP.PP.KD" and int(r[2]) > 2021)
     ]
     assert indicator_rows(out) == expected
+
+
+def add_bom(data: bytes) -> bytes:
+    return codecs.BOM_UTF8 + data
+
+
+# Every file read as UTF-8 or ASCII that does not already start with a byte-order mark.
+BOM_ACCEPTED = [
+    SEED,
+    CENTROIDS,
+    "iso-codes/codes.json",
+    "world-atlas/countries-110m.json",
+    NE_STEM + ".prj",
+    NE_STEM + ".cpg",
+    NE_STEM + ".VERSION.txt",
+]
+
+
+def test_utf8_bom_is_accepted_where_utf8_is_expected(tmp_path, monkeypatch) -> None:
+    """A UTF-8 byte-order mark only confirms UTF-8 (or ASCII), so it changes no output: the manifest
+    differs only in the hashes of the files that were given one."""
+    raw = raw_copy(tmp_path, dict.fromkeys(BOM_ACCEPTED, add_bom))
+    tables = [p.relative_to(ROOT).as_posix() for p in REFERENCE.glob("*.csv")]
+    monkeypatch.setattr(reference, "HERE", reference_copy(tmp_path, dict.fromkeys(tables, add_bom)))
+    out, server = tmp_path / "out", tmp_path / "server"
+    assert main(["--raw", str(raw), "--out", str(out), "--server-out", str(server)]) == 0
+    for folder, committed in ((out, COMMITTED), (server, COMMITTED_SERVER)):
+        for path in sorted(folder.iterdir()):
+            if path.name != "manifest.json":
+                assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+    expected = json.loads((COMMITTED / "manifest.json").read_text(encoding="utf-8"))
+    for entry in expected["inputs"]:
+        if entry["path"] in BOM_ACCEPTED:
+            entry["sha256"] = hashlib.sha256((raw / entry["path"]).read_bytes()).hexdigest()
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8")) == expected
