@@ -2,8 +2,8 @@
 
 Every raw-file problem becomes one `RawDataError` naming the file, the line and the problem, so
 `python -m pipeline` can print one line and stop before anything is written. Every CSV, raw or
-reviewed, is decoded by `decode`, so an encoding or byte-order-mark problem is reported as itself,
-with its fix, and never as a missing column or a field count.
+reviewed, is read through `decode` and `parse_csv`, so an encoding, byte-order-mark or separator
+problem is reported as itself, with its fix, and never as a missing column or a field count.
 Outputs are bytes built in memory, then written to a temp file in the same folder and renamed, so
 a reader never sees half a file and two runs give identical bytes.
 """
@@ -45,6 +45,8 @@ WIDE_BOMS = (
     (codecs.BOM_UTF16_LE, "UTF-16"),
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
+SEPARATOR = ","
+OTHER_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
 
 
 def line_at(data: bytes, offset: int) -> int:
@@ -214,8 +216,12 @@ class Table:
 
 
 def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
-    """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width.
+
+    The separator is always ','; a file that uses another is named by `check_separator` at its
+    header, before its rows can fail with a field count that hides the cause.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR)
     header: list[str] | None = None
     header_line = 0
     rows: list[list[str]] = []
@@ -226,6 +232,7 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
                 continue
             if header is None:
                 header, header_line = record, reader.line_num
+                check_separator(path, header_line, header)
             elif len(record) != len(header):
                 raise RawDataError(
                     path, reader.line_num, f"{len(record)} fields, the header has {len(header)}"
@@ -238,6 +245,26 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
     if header is None:
         raise RawDataError(path, preamble_lines + 1, "no header row")
     return Table(path, header, rows, lines, header_line)
+
+
+def check_separator(path: str, line: int, header: list[str]) -> None:
+    """Fail when the header is one field holding another separator: the file uses that one.
+
+    Every table read here has several columns, so a one-field header is never right; the separator
+    named is the other one that the header holds most often (';' from a European-locale
+    spreadsheet, tab from a TSV export, '|').
+    """
+    if len(header) != 1:
+        return
+    counts = {sep: header[0].count(sep) for sep in OTHER_SEPARATORS}
+    used = max(counts, key=counts.__getitem__)
+    if counts[used]:
+        raise RawDataError(
+            path,
+            line,
+            f"the file uses {OTHER_SEPARATORS[used]} as separator; expected {SEPARATOR!r}: "
+            f"re-save it with {SEPARATOR!r} as separator",
+        )
 
 
 def year_columns(table: Table, prefix: str) -> list[str]:

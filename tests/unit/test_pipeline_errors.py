@@ -212,9 +212,9 @@ def test_command_prints_one_line_without_traceback(tmp_path) -> None:
     assert done.stderr.splitlines() == [f"pipeline: error: {IMF}, line 1: key column 'ISO3' is missing"]
 
 
-# Decoding faults: each file re-saved as a spreadsheet or an editor would, in the wrong encoding,
-# with or without a byte-order mark. The message must name the cause and the fix, never a symptom
-# further on (a key column missing, a field count, a unit).
+# Decoding and dialect faults: each file re-saved as a spreadsheet or an editor would, in the wrong
+# encoding, with or without a byte-order mark, or with another separator. The message must name the
+# cause and the fix, never a symptom further on (a key column missing, a field count, a unit).
 EXPECTED_ENCODING = {
     IMF: "UTF-8",
     POP: "UTF-8",
@@ -225,7 +225,7 @@ EXPECTED_ENCODING = {
     INDICATOR_TABLE: "UTF-8",
     FAO: "cp1252 (Windows-1252)",
 }
-# What the pipeline said before it checked the bytes.
+# What the pipeline said before it checked the bytes and the separator.
 MISLEADING = (
     "key column",
     "fields, the header has",
@@ -246,6 +246,19 @@ def original(rel: str) -> bytes:
 def text_of(rel: str, data: bytes) -> str:
     """A file's text, without its byte-order mark."""
     return data.decode("cp1252" if rel == FAO else "utf-8-sig")
+
+
+def encoded(rel: str, data: bytes, text: str) -> bytes:
+    """Text back in the file's own encoding, keeping the byte-order mark the original had."""
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    return bom + text.encode("cp1252" if rel == FAO else "utf-8")
+
+
+def header_line(rel: str, text: str) -> int:
+    """Line of the header: after the WDI preamble, or after a reviewed table's '#' comments."""
+    if rel.startswith("worldbank/"):
+        return 5
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if not line.startswith("#"))
 
 
 def line_of_offset(data: bytes, offset: int) -> int:
@@ -309,6 +322,25 @@ def bom_added(rel: str, data: bytes) -> tuple[bytes, str]:
     )
 
 
+def separated(separator: str, named: str) -> Fault:
+    """Re-saved by a spreadsheet with another separator; encoding, line endings and a reviewed
+    table's leading '#' comments kept."""
+
+    def fault(rel: str, data: bytes) -> tuple[bytes, str]:
+        text = text_of(rel, data)
+        lines = text.splitlines(keepends=True)
+        comments = next(n for n, line in enumerate(lines) if not line.startswith("#"))
+        body = io.StringIO()
+        ending = "\r\n" if "\r\n" in text else "\n"
+        records = csv.reader(io.StringIO("".join(lines[comments:]), newline=""))
+        csv.writer(body, delimiter=separator, lineterminator=ending).writerows(records)
+        problem = f"the file uses {named} as separator; expected ',': re-save it with ',' as separator"
+        changed = encoded(rel, data, "".join(lines[:comments]) + body.getvalue())
+        return changed, f"line {header_line(rel, text)}: {problem}"
+
+    return fault
+
+
 FAULTS: dict[str, tuple[Fault, list[str]]] = {
     "utf-16": (wide("utf-16-le", "UTF-16", "FF FE"), [IMF, FAO, POP, CENTROIDS, FAO_AREAS]),
     "utf-16-be": (wide("utf-16-be", "UTF-16", "FE FF"), [FOREST, INDICATOR_TABLE]),
@@ -319,13 +351,18 @@ FAULTS: dict[str, tuple[Fault, list[str]]] = {
     "utf-8-in-cp1252-file": (as_utf8, [FAO]),
     "utf-8-with-bom-in-cp1252-file": (as_utf8_with_bom, [FAO]),
     "bom-before-cp1252": (bom_added, [FAO]),
+    "semicolon": (separated(";", "';'"), [IMF, FAO, POP, SEED, INDICATOR_TABLE]),
+    "tab": (separated("\t", "tab"), [FAO, FOREST, FAO_AREAS]),
+    "pipe": (separated("|", "'|'"), [IMF, CENTROIDS]),
 }
 
 
 @pytest.mark.parametrize(
     ("fault", "rel"), [(fault, rel) for fault, (_, files) in FAULTS.items() for rel in files]
 )
-def test_decoding_faults_name_the_cause_and_fix(fault: str, rel: str, tmp_path, capsys, monkeypatch) -> None:
+def test_decoding_and_dialect_faults_name_the_cause_and_fix(
+    fault: str, rel: str, tmp_path, capsys, monkeypatch
+) -> None:
     change, _ = FAULTS[fault]
     changed, problem = change(rel, original(rel))
     err = failing_run(tmp_path, capsys, monkeypatch, {rel: lambda _: changed})
