@@ -219,7 +219,9 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
     """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width.
 
     The separator is always ','; a file that uses another is named by `check_separator` at its
-    header, before its rows can fail with a field count that hides the cause.
+    header, before its rows can fail with a field count that hides the cause. Line endings may be
+    CRLF, LF or CR, even mixed in one file: csv.reader ends a record at any of them, and
+    `reader.line_num` counts each as one line, so they need no check.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR)
     header: list[str] | None = None

@@ -33,6 +33,7 @@ FAO = "faostat/Environment_Temperature_change_E_All_Data_NOFLAG.csv"
 POP = "worldbank/API_SP.POP.TOTL_DS2_en_csv_v2_6011311.csv"  # LF, ends 2022
 FOREST = "worldbank/API_AG.LND.FRST.ZS_DS2_en_csv_v2_5994693.csv"  # CRLF, ends 2022
 GDP = "worldbank/API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_86973.csv"  # LF, ends 2024
+CO2 = "worldbank/API_EN.ATM.CO2E.PC_DS2_en_csv_v2_5358914.csv"  # LF
 SEED = "seed-dashboard/tdiff4.csv"
 CENTROIDS = "seed-dashboard/country_centroids_az8.csv"
 NE_STEM = "naturalearth/ne_110m_admin_0_countries/ne_110m_admin_0_countries"
@@ -376,6 +377,12 @@ def switch_line_endings(data: bytes) -> bytes:
     return data.replace(b"\n", b"\r\n")
 
 
+def mix_line_endings(data: bytes) -> bytes:
+    """Every other line ending CRLF, the rest LF, as after an edit in an editor that writes the other."""
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    return b"".join(line + (b"\r\n" if i % 2 else b"\n") for i, line in enumerate(lines[:-1])) + lines[-1]
+
+
 def cut_to(last_year: int) -> Callable[[bytes], bytes]:
     """Drop the year columns after last_year, keeping the preamble and the trailing empty column."""
 
@@ -399,8 +406,16 @@ def indicator_rows(folder: Path) -> list[list[str]]:
 
 
 def test_width_and_line_endings_are_accepted(tmp_path) -> None:
-    raw = raw_copy(tmp_path, {POP: switch_line_endings, FOREST: switch_line_endings, GDP: cut_to(2021)})
+    changes = {
+        POP: switch_line_endings,
+        FOREST: switch_line_endings,
+        CO2: mix_line_endings,
+        GDP: cut_to(2021),
+    }
+    raw = raw_copy(tmp_path, changes)
     assert b"\r\n" in (raw / POP).read_bytes() and b"\r\n" not in (raw / FOREST).read_bytes()
+    mixed = (raw / CO2).read_bytes()
+    assert 0 < mixed.count(b"\r\n") < mixed.count(b"\n")
     out, server = tmp_path / "out", tmp_path / "server"
     assert main(["--raw", str(raw), "--out", str(out), "--server-out", str(server)]) == 0
     expected = [
