@@ -104,7 +104,7 @@ def build(raw: RawDir) -> Indicators:
     iso = {code.alpha3 for code in iso_codes(raw)} | NON_ISO_ECONOMIES
     parts, dates, releases, economies = [], {}, {}, {}
     for path in raw.glob(WORLDBANK_GLOB):
-        text = raw.read_text(path, "utf-8-sig")
+        text = raw.read_text(path, "utf-8")
         code, codes, rows = read_file(path, text, reviewed)
         if code in dates:
             raise RawDataError(path, None, f"a second file for indicator {code}")

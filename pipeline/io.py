@@ -1,13 +1,16 @@
 """Reading raw files strictly and writing outputs deterministically.
 
 Every raw-file problem becomes one `RawDataError` naming the file, the line and the problem, so
-`python -m pipeline` can print one line and stop before anything is written. Outputs are bytes built
-in memory, then written to a temp file in the same folder and renamed, so a reader never sees half a
-file and two runs give identical bytes.
+`python -m pipeline` can print one line and stop before anything is written. Every CSV, raw or
+reviewed, is read through `decode` and `parse_csv`, so an encoding, byte-order-mark or separator
+problem is reported as itself, with its fix, and never as a missing column or a field count.
+Outputs are bytes built in memory, then written to a temp file in the same folder and renamed, so
+a reader never sees half a file and two runs give identical bytes.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -18,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,110 @@ class RawDataError(Exception):
     def __init__(self, path: str, line: int | None, problem: str) -> None:
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
+
+
+Encoding = Literal["utf-8", "ascii", "cp1252"]
+ENCODING_NAMES: dict[str, str] = {"utf-8": "UTF-8", "ascii": "ASCII", "cp1252": "cp1252 (Windows-1252)"}
+UTF8_COMPATIBLE = ("utf-8", "ascii")
+# UTF-32 LE before UTF-16 LE: the first's byte-order mark starts with the second's.
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+SEPARATOR = ","
+OTHER_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def line_at(data: bytes, offset: int) -> int:
+    """1-based line of the byte at offset, counting CRLF, LF and CR endings as csv.reader does."""
+    return len(data[: offset + 1].splitlines())
+
+
+def hex_bytes(data: bytes) -> str:
+    """Bytes as the field writes them in messages, e.g. 'EF BB BF'."""
+    return data.hex(" ").upper()
+
+
+def valid(data: bytes, encoding: str) -> bool:
+    """Whether data decodes strictly in encoding."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode(path: str, data: bytes, encoding: Encoding) -> str:
+    """A whole file's text in its expected encoding, or a `RawDataError` naming the cause and fix.
+
+    A file re-saved by a spreadsheet or an editor otherwise fails far from the cause (a BOM glued to
+    the first column name reads as "key column missing"), so the bytes are checked first, in order:
+
+    - A UTF-16 or UTF-32 byte-order mark, or any NUL byte (UTF-16 without a BOM is full of them; no
+      text file here has one), means the file is in a wide encoding: re-save it as the expected one.
+    - A UTF-8 BOM (EF BB BF) is accepted and dropped where the expected encoding is UTF-8 or ASCII:
+      there it only confirms the encoding (Excel and Notepad add it; the IMF and WDI files have it).
+      Where the expected encoding is cp1252 it is an error, never decoded: as cp1252 it would become
+      "ï»¿" glued to the first column name, and it marks a re-save as UTF-8, which turns "°" into "Â°".
+    - A cp1252 file whose non-ASCII bytes are all valid UTF-8 is UTF-8: real cp1252 text ("°" is a
+      lone 0xB0) practically never is, and decoding it as cp1252 would garble every such character.
+    - A byte invalid in the expected encoding is named with its byte offset and line, and the
+      encoding the file looks like when it decodes in another one.
+    """
+    expected = ENCODING_NAMES[encoding]
+    resave = f"re-save it as {expected}"
+    for bom, wide in WIDE_BOMS:
+        if data.startswith(bom):
+            cause = f"the file is {wide} (byte-order mark {hex_bytes(bom)})"
+            raise RawDataError(path, 1, f"{cause}; expected {expected}: {resave}")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise RawDataError(
+            path,
+            line_at(data, nul),
+            f"NUL byte at byte offset {nul}: the file looks like UTF-16 without a byte-order mark; "
+            f"expected {expected}: {resave}",
+        )
+    start = 0
+    if data.startswith(codecs.BOM_UTF8):
+        if encoding not in UTF8_COMPATIBLE:
+            raise RawDataError(path, 1, utf8_bom_problem(data[len(codecs.BOM_UTF8) :], expected))
+        start = len(codecs.BOM_UTF8)
+    elif encoding not in UTF8_COMPATIBLE and not data.isascii() and valid(data, "utf-8"):
+        text = data.decode("utf-8")
+        offset = next(i for i, char in enumerate(text) if not char.isascii())  # = its byte offset
+        raise RawDataError(
+            path,
+            line_at(data, offset),
+            f"the file is UTF-8 ({text[offset]!r} at byte offset {offset} is a UTF-8 sequence); "
+            f"expected {expected}: {resave}",
+        )
+    try:
+        return data[start:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        others = [name for name in ("utf-8", "cp1252") if name != encoding and valid(data[start:], name)]
+        hint = f"; the file looks like {ENCODING_NAMES[others[0]]}" if others else ""
+        raise RawDataError(
+            path,
+            line_at(data, offset),
+            f"byte 0x{data[offset]:02X} at byte offset {offset} is not valid {expected}{hint}: {resave}",
+        ) from None
+
+
+def utf8_bom_problem(rest: bytes, expected: str) -> str:
+    """What a UTF-8 BOM means in a file expected in a single-byte encoding, and its fix."""
+    if not rest.isascii() and valid(rest, "utf-8"):
+        return (
+            f"the file is UTF-8 with a byte-order mark (EF BB BF); expected {expected}: "
+            f"re-save it as {expected}, without a byte-order mark"
+        )
+    return (
+        f"the file starts with a UTF-8 byte-order mark (EF BB BF); expected {expected}: "
+        "remove the byte-order mark"
+    )
 
 
 @dataclass
@@ -51,16 +159,9 @@ class RawDir:
         """Relative paths matching a pattern, sorted so that runs are deterministic."""
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(pattern))
 
-    def read_text(self, rel: str, encoding: str) -> str:
-        """Decode a file, turning a decoding failure into an error that names the line."""
-        data = self.read_bytes(rel)
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise RawDataError(
-                rel, line, f"not valid {encoding} (byte 0x{data[exc.start]:02x}); wrong encoding?"
-            ) from None
+    def read_text(self, rel: str, encoding: Encoding) -> str:
+        """A file's text, decoded by `decode`'s rules."""
+        return decode(rel, self.read_bytes(rel), encoding)
 
 
 @dataclass
@@ -115,8 +216,14 @@ class Table:
 
 
 def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
-    """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Parse CSV whose header follows `preamble_lines` lines; rows must match the header width.
+
+    The separator is always ','; a file that uses another is named by `check_separator` at its
+    header, before its rows can fail with a field count that hides the cause. Line endings may be
+    CRLF, LF or CR, even mixed in one file: csv.reader ends a record at any of them, and
+    `reader.line_num` counts each as one line, so they need no check.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR)
     header: list[str] | None = None
     header_line = 0
     rows: list[list[str]] = []
@@ -127,6 +234,7 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
                 continue
             if header is None:
                 header, header_line = record, reader.line_num
+                check_separator(path, header_line, header)
             elif len(record) != len(header):
                 raise RawDataError(
                     path, reader.line_num, f"{len(record)} fields, the header has {len(header)}"
@@ -139,6 +247,26 @@ def parse_csv(path: str, text: str, preamble_lines: int = 0) -> Table:
     if header is None:
         raise RawDataError(path, preamble_lines + 1, "no header row")
     return Table(path, header, rows, lines, header_line)
+
+
+def check_separator(path: str, line: int, header: list[str]) -> None:
+    """Fail when the header is one field holding another separator: the file uses that one.
+
+    Every table read here has several columns, so a one-field header is never right; the separator
+    named is the other one that the header holds most often (';' from a European-locale
+    spreadsheet, tab from a TSV export, '|').
+    """
+    if len(header) != 1:
+        return
+    counts = {sep: header[0].count(sep) for sep in OTHER_SEPARATORS}
+    used = max(counts, key=counts.__getitem__)
+    if counts[used]:
+        raise RawDataError(
+            path,
+            line,
+            f"the file uses {OTHER_SEPARATORS[used]} as separator; expected {SEPARATOR!r}: "
+            f"re-save it with {SEPARATOR!r} as separator",
+        )
 
 
 def year_columns(table: Table, prefix: str) -> list[str]:

@@ -52,7 +52,7 @@ def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[st
 
 def read_imf(raw: RawDir) -> pd.DataFrame:
     """IMF file -> long rows keyed by ISO3 (WLD included)."""
-    table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8-sig"))
+    table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8"))
     table.require(["ISO3", "Unit"])
     years = year_columns(table, "F")
     frame = table.frame()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io import RawDataError, parse_csv
+from pipeline.io import RawDataError, decode, parse_csv
 
 HERE = Path(__file__).parent
 
@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 def load(name: str, columns: list[str], key: str) -> pd.DataFrame:
     """Read one reviewed table as strings, checking its columns and that `key` is unique."""
     rel = f"pipeline/reference/{name}"
-    text = (HERE / name).read_text(encoding="utf-8")
+    text = decode(rel, (HERE / name).read_bytes(), "utf-8")
     # Blank out comment lines rather than drop them, so error messages keep the file's line numbers.
     body = "".join("\n" if line.startswith("#") else line for line in text.splitlines(keepends=True))
     table = parse_csv(rel, body)
