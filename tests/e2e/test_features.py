@@ -120,6 +120,42 @@ def test_table_is_sortable_and_filterable(atlas: AtlasPage) -> None:
     assert rows and all("Nor" in row for row in rows)
 
 
+def _shown_iso3(atlas: AtlasPage) -> list[str]:
+    return atlas.page.locator('.tabulator-row .tabulator-cell[tabulator-field="iso3"]') \
+        .all_inner_texts()
+
+
+def test_table_download_holds_the_rows_as_filtered_and_sorted(atlas: AtlasPage) -> None:
+    """The filters and sort order on screen decide the download, on every page of the table."""
+    table = atlas.page.locator(".tabulator")
+    country = table.locator('.tabulator-col[tabulator-field="country"] input')
+    country.fill("")
+    region = table.locator('.tabulator-col[tabulator-field="region"] input')
+    region.fill("Western Africa")
+    countries = atlas.atlas.countries
+    expected = countries[countries["region"] == "Western Africa"]
+    expect(table.locator(".tabulator-row")).to_have_count(15)  # the first of two pages
+    title = table.locator('.tabulator-col[tabulator-field="map metric"] .tabulator-col-title')
+    title.click()
+    title.click()  # descending
+    expect(table.locator('.tabulator-col[tabulator-field="map metric"]')) \
+        .to_have_attribute("aria-sort", "descending")
+    first_page = _shown_iso3(atlas)
+    archive = _download(atlas, "Download the table as shown")
+    shown = pd.read_csv(archive.open("climate-atlas-table.csv"), keep_default_na=False,
+                        na_values=[""])
+    try:
+        assert len(shown) == len(expected) == 17
+        assert set(shown["iso3"]) == set(expected.index)
+        assert list(shown["iso3"][:15]) == first_page
+        metric = shown[next(c for c in shown.columns if c.startswith("Mean anomaly"))]
+        assert metric.dropna().is_monotonic_decreasing
+    finally:
+        region.fill("")
+        title.click()  # Tabulator's third click removes the sort
+    expect(table.locator(".tabulator-row")).to_have_count(15)
+
+
 def _isolated_point(table: pd.DataFrame, logx: bool) -> pd.Series:
     """The scatter point farthest from its nearest neighbour, so a click hits only it."""
     x = np.log10(table["value"]) if logx else table["value"]

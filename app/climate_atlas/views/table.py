@@ -40,6 +40,13 @@ def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataF
     return table.set_axis(list(table.columns[:3]) + ["map metric", "indicator"], axis=1)
 
 
+def with_full_names(atlas: Atlas, metric: str, year: int, code: str,
+                    shown: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `on_screen_table` (for example the widget's filtered, sorted view) under the full
+    column names of `country_table`, which carry the metric, year and units a CSV needs."""
+    return shown.set_axis(list(country_table(atlas, metric, year, code).columns), axis=1)
+
+
 def table_caption(atlas: Atlas, metric: str, year: int, code: str) -> str:
     """What the table's two value columns are (the downloaded CSV names them in full)."""
     headers = country_table(atlas, metric, year, code).columns
