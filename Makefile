@@ -11,7 +11,7 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run serve build test lint unit e2e data docker-test screenshots bench
+.PHONY: FORCE setup run serve build test lint unit e2e data docker-test screenshots bench
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -28,8 +28,19 @@ $(CHROMIUM):
 data: $(VENV)/.installed
 	$(PY) -m pipeline
 
-build: $(VENV)/.installed
+# build/ is remade only when something it is made from changed (or a build option is set), so a
+# second `make run` on an unchanged tree serves at once. Its inputs: the app, its data, the build
+# code and the pins; build_site.py replaces build/ atomically, so index.html is its last-made file.
+BUILD_INPUTS := $(shell find app data/precomputed tools -type f -not -path '*/__pycache__/*' \
+	-not -name '*.pyc') requirements.txt requirements-dev.txt pyproject.toml
+BUILD_OPTIONS := $(CLIMATE_ATLAS_BYTECODE)$(CLIMATE_ATLAS_SNAPSHOT)$(CLIMATE_ATLAS_PY312)
+
+build: build/index.html
+
+build/index.html: $(VENV)/.installed $(BUILD_INPUTS) $(if $(BUILD_OPTIONS),FORCE)
 	$(PY) tools/build_site.py
+
+FORCE:
 
 run: build
 	$(PY) tools/serve_static.py --port $(PORT)
