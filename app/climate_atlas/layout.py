@@ -22,7 +22,7 @@ from climate_atlas.views.series import (
     temperature_chart,
 )
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.table import on_screen_table, table_caption, with_full_names
+from climate_atlas.views.table import as_shown, on_screen_table, table_caption, with_full_names
 from climate_atlas.views.world_map import on_country_click, outline, recolour, world_map
 
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
@@ -220,8 +220,9 @@ def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
                                  disabled=True, sizing_mode="stretch_width", layout="fit_columns")
 
     def table_zip() -> io.BytesIO:
-        shown = with_full_names(atlas, state.metric, state.year, state.indicator,
-                                table.current_view)
+        # current_view: the header filters applied (and Panel's sort, undone by sort_index)
+        rows = as_shown(table.current_view.sort_index(), table.sorters)
+        shown = with_full_names(atlas, state.metric, state.year, state.indicator, rows)
         return io.BytesIO(table_download(atlas, shown, state.indicator, state.metric))
 
     def series_zip() -> io.BytesIO:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
+
 import pandas as pd
 
 from climate_atlas.data import Atlas
@@ -27,7 +30,9 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFr
         metric_title(metric, year): metric_values.reindex(countries.index),
         f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
     })
-    return table.sort_values("country").reset_index(drop=True)
+    # the order the browser's own sort by name gives, so sorting by country changes nothing
+    return table.sort_values("country", key=lambda names: names.map(_collation_key),
+                             kind="mergesort").reset_index(drop=True)
 
 
 def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
@@ -38,6 +43,45 @@ def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataF
     """
     table = country_table(atlas, metric, year, code)
     return table.set_axis(list(table.columns[:3]) + ["map metric", "indicator"], axis=1)
+
+
+# ICU's root collation (what the browser's localeCompare uses) puts punctuation before digits and
+# digits before letters, in this order; the rest of its order follows the code points closely enough
+# for country names and region names.
+_ICU_PUNCTUATION = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def _collation_key(text: str) -> tuple[tuple[int, ...], str]:
+    """Orders text as Tabulator's string sorter does on screen, `a.toLowerCase().localeCompare(
+    b.toLowerCase())`: letters first regardless of accents ("Côte d'Ivoire" before "Croatia"),
+    then accents, with punctuation before digits before letters."""
+    lower = text.lower()
+    base = "".join(c for c in unicodedata.normalize("NFKD", lower) if not unicodedata.combining(c))
+    primary = tuple(_ICU_PUNCTUATION.index(c) if c in _ICU_PUNCTUATION
+                    else 100 + ord(c) if c.isdigit() else 1000 + ord(c) for c in base)
+    return primary, lower
+
+
+def _screen_order(column: pd.Series) -> pd.Series:
+    """A sort key per value, as Tabulator compares them: text by `_collation_key`, and an empty
+    value as the smallest of all (first when ascending, last when descending)."""
+    if column.dtype.kind in "OSU":
+        return column.map(lambda v: _collation_key(v) if isinstance(v, str) and v else ((), ""))
+    return column.map(lambda v: -math.inf if pd.isna(v) else v)
+
+
+def as_shown(rows: pd.DataFrame, sorters: list[dict[str, str]]) -> pd.DataFrame:
+    """`rows` (a table's filtered rows, in its data order) in the order the table shows them.
+
+    `sorters` is the Tabulator widget's: [{"field": column, "dir": "asc" | "desc"}, ...], the first
+    deciding; ties keep the data order, as on screen. Panel's own `current_view` sorts text by code
+    point and empty values last, which differs from the browser for accented names and empty
+    cells, so a download would not match the screen."""
+    positions = list(range(len(rows)))
+    for sorter in reversed(sorters):  # stable sorts, the least significant first
+        keys = _screen_order(rows[sorter["field"]]).tolist()
+        positions.sort(key=keys.__getitem__, reverse=sorter["dir"] == "desc")
+    return rows.iloc[positions]
 
 
 def with_full_names(atlas: Atlas, metric: str, year: int, code: str,
