@@ -470,7 +470,9 @@ def copy_panel_assets(out: Path) -> None:
 def add_service_worker(out: Path) -> None:
     """sw.js (tools/sw.js) caches every file of this build once the dashboard is ready: later visits
     load with no network, offline too. Its version is a hash of the build, so a rebuild replaces it."""
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    # _headers is read by the host, never served (tools/csp.py)
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and p.name != "_headers")
     version = hashlib.sha256("".join(f + sha256(out / f) for f in files).encode()).hexdigest()[:16]
     # As the page requests them ('^' percent-encoded); "./" is the folder URL the page is opened at
     urls = ["./"] + ["./" + quote(f, safe="/@:+,;=!$&'()*~") for f in files]
