@@ -6,6 +6,7 @@ import io
 
 import panel as pn
 
+from climate_atlas.a11y import NAME_SLIDER_HANDLES_JS, make_accessible
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
@@ -48,7 +49,7 @@ def _country_heading(atlas: Atlas, selection: list[str]) -> str:
         note = "No temperature series in the IMF or FAOSTAT data for this country."
     others = ", ".join(atlas.country_name(c) for c in selection[:-1])
     compared = f"  \nCompared with: {others}" if others else ""
-    return f"### Selected: {row['name']} ({iso3})\n{note}{compared}"
+    return f"## Selected: {row['name']} ({iso3})\n{note}{compared}"
 
 
 def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
@@ -273,7 +274,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     atlas = load_atlas()
     state = new_state(atlas)
     ready = pn.widgets.StaticText(value="", visible=False)
-    ready.jscallback(value=READY_JS)
+    ready.jscallback(value=NAME_SLIDER_HANDLES_JS + READY_JS)
     notice = plain_text_pane(state.param.notice, pn.pane.Alert, alert_type="warning",
                              visible=pn.bind(bool, state.param.notice))
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
@@ -289,7 +290,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     main = pn.Column(*_controls(atlas, state), _map_view(atlas, state),
                      styles={"flex": "3 1 300px"})
     _sync_url(atlas, state, ready)
-    return pn.Column(
+    return make_accessible(pn.Column(
         pn.pane.Markdown(INTRO), notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}),
         pn.Tabs(("Table", _table_tab(atlas, state)),
                 ("Warming vs indicator", _analysis(atlas, state)),
@@ -298,4 +299,4 @@ def build_dashboard() -> pn.viewable.Viewable:
                 # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
                 # resource settings and points its stylesheets at the CDN.
                 dynamic=target() == "browser"),
-        ready, sizing_mode="stretch_width")
+        ready, sizing_mode="stretch_width"))

@@ -57,6 +57,7 @@ LEFT_OFF = {"ATA"}  # Antarctica: off the map, as in the browser (and Mercator c
 
 ORTHOGRAPHIC = "Orthographic (globe)"
 MERCATOR = "Web Mercator (tiles)"
+TILES_LABEL = "Tile basemap (switches the map to Web Mercator)"
 PROJECTIONS = ("Equal Earth", "Robinson", "Mollweide", ORTHOGRAPHIC, "Plate Carrée")
 GRATICULE_STEP = 30  # degrees
 MIN_ASPECT = 1.6  # width / height of the map at least, so the globe view stays on screen
@@ -268,6 +269,19 @@ class MapOptions(param.Parameterized):
         return self.detail, name, globe_center(country) if name == ORTHOGRAPHIC else (0.0, 0.0)
 
 
+def _tiles_checkbox(options: MapOptions) -> pn.widgets.CheckBoxGroup:
+    """The tiles on/off box, kept in step with `options.tiles` both ways.
+
+    A one-box CheckBoxGroup, not pn.widgets.Checkbox: Bokeh 3.9's Checkbox draws its text in a div
+    beside the input, so the box has no accessible name (axe: label); the group wraps each box and
+    its text in a <label>."""
+    box = pn.widgets.CheckBoxGroup(options=[TILES_LABEL], value=[TILES_LABEL] if options.tiles else [])
+    box.param.watch(lambda event: setattr(options, "tiles", bool(event.new)), "value")
+    options.param.watch(lambda event: setattr(box, "value", [TILES_LABEL] if event.new else []),
+                        "tiles")
+    return box
+
+
 def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """Projection, tiles and detail controls over the projected map (replaces the plain map).
 
@@ -309,8 +323,7 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     projection = pn.widgets.Select.from_param(
         options.param.projection, name="Map projection", disabled=options.param.tiles,
         description="The globe view turns to the selected country.")
-    tiles = pn.widgets.Checkbox.from_param(
-        options.param.tiles, name="Tile basemap (switches the map to Web Mercator)")
+    tiles = _tiles_checkbox(options)
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"})

@@ -136,6 +136,10 @@ class AtlasPage:
         """The year the slider shows."""
         return round(float(self.page.get_by_role("slider").first.get_attribute("aria-valuenow")))
 
+    def open_tab(self, name: str) -> None:
+        """Click the tab labelled `name` (Table, Warming vs indicator or Sources)."""
+        self.page.get_by_text(name, exact=True).click()
+
     def choose(self, label: str, option: str) -> None:
         """Pick `option` (its visible text) in the select box labelled `label`."""
         self.page.get_by_label(label, exact=True).select_option(label=option)

@@ -100,13 +100,20 @@ def network() -> NetworkLog:
 
 
 @pytest.fixture(scope="module")
-def atlas(browser: Browser, site: tuple[str, str], network: NetworkLog) -> Iterator[AtlasPage]:
+def atlas_query() -> str:
+    """The query string the module's page opens with: none, unless a module overrides this."""
+    return ""
+
+
+@pytest.fixture(scope="module")
+def atlas(browser: Browser, site: tuple[str, str], network: NetworkLog,
+          atlas_query: str) -> Iterator[AtlasPage]:
     """The dashboard, booted once per module and mode, ready for interaction."""
     mode, url = site
     context = new_context(browser, network, viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     watch_console(page, network)
-    page.goto(url)
+    page.goto(url + atlas_query)
     atlas_page = AtlasPage(page, mode)
     atlas_page.wait_ready(BOOT_TIMEOUT_MS)
     yield atlas_page

@@ -31,14 +31,14 @@ def test_map_and_charts(atlas: AtlasPage) -> None:
 
 
 def test_table(atlas: AtlasPage) -> None:
-    atlas.page.get_by_text("Table", exact=True).click()
+    atlas.open_tab("Table")
     table = atlas.page.locator(".tabulator")
     table.scroll_into_view_if_needed()
     assert _shot(atlas, "table", clip=_below(atlas, ".tabulator")).stat().st_size > 0
 
 
 def test_warming_vs_indicator(atlas: AtlasPage) -> None:
-    atlas.page.get_by_text("Warming vs indicator", exact=True).click()
+    atlas.open_tab("Warming vs indicator")
     atlas.wait_for_title("Warming trend against")
     summary = atlas.page.get_by_text("Rank correlation (Spearman)")
     summary.scroll_into_view_if_needed()

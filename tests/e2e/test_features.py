@@ -177,7 +177,7 @@ def _isolated_point(table: pd.DataFrame, logx: bool) -> pd.Series:
 
 
 def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
-    atlas.page.get_by_text("Warming vs indicator", exact=True).click()
+    atlas.open_tab("Warming vs indicator")
     expect(atlas.page.get_by_text("Rank correlation (Spearman)")).to_be_visible()
     atlas.choose("World Bank indicator", atlas.indicator_label("NY.GDP.PCAP.PP.KD"))
     atlas.wait_for_title("Warming trend against GDP per capita")
@@ -187,7 +187,7 @@ def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
     atlas.page.mouse.click(*atlas.plot_point(point["value"], point["trend_per_decade"],
                                              SCATTER_TITLE_MARKER))
     atlas.wait_for_heading(point["iso3"])
-    atlas.page.get_by_text("Table", exact=True).click()
+    atlas.open_tab("Table")
 
 
 def test_keyboard_alone_finds_a_country_and_changes_indicator_and_year(atlas: AtlasPage) -> None:

@@ -297,9 +297,8 @@ def _click_some_country(atlas: ServedMapPage, key: tuple) -> str:
 
 
 def _tiles_box(atlas: ServedMapPage) -> Locator:
-    """The tile basemap's checkbox: the page's only one. (Bokeh draws its text in a div beside
-    the input, not a <label>, so the box has no accessible name to find it by.)"""
-    return atlas.page.get_by_role("checkbox")
+    """The tile basemap's checkbox, found by its accessible name (its <label>)."""
+    return atlas.page.get_by_role("checkbox", name=server_extras.TILES_LABEL, exact=True)
 
 
 def _set_tiles(atlas: ServedMapPage, on: bool) -> None:

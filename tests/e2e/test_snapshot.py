@@ -65,7 +65,7 @@ def test_the_worker_restores_the_snapshot_and_loads_holoviews_on_demand(
             assert any(RESTORED in m for m in v.messages), v.messages
             assert not any(NOT_USED in m for m in v.messages), v.messages
             assert v.wheels() == [], "wheels fetched at boot although the heap has them"
-            v.page.get_by_text("Warming vs indicator", exact=True).click()
+            v.atlas.open_tab("Warming vs indicator")
             v.atlas.wait_for_title(SCATTER_TITLE_MARKER, timeout_ms=60_000)
             assert any(w.startswith("holoviews-") for w in v.wheels()), v.wheels()
             assert v.log.external == [] and v.log.console_errors == []

@@ -116,7 +116,7 @@ def test_controls_redraw_the_map(atlas) -> None:
     column = sx.server_map(atlas, state)
     projection, tiles, detail = _widgets(column)
     assert (projection.name, projection.value, tiles.value, detail.value) == (
-        "Map projection", "Equal Earth", False, "110m")  # tiles off by default
+        "Map projection", "Equal Earth", [], "110m")  # tiles off by default
     first = _figure(column)
     assert first.name == MAP_NAME and first.tags == ["server-map|Equal Earth|110m|0,0"]
     assert not any(isinstance(r, TileRenderer) for r in first.renderers)
@@ -125,11 +125,11 @@ def test_controls_redraw_the_map(atlas) -> None:
     assert _figure(column) is not first
     assert _figure(column).tags == ["server-map|Mollweide|110m|0,0"]
 
-    tiles.value = True
+    tiles.value = [sx.TILES_LABEL]
     assert projection.disabled
     assert _figure(column).tags == [f"server-map|{sx.MERCATOR}|110m|0,0"]
     assert any(isinstance(r, TileRenderer) for r in _figure(column).renderers)
-    tiles.value = False
+    tiles.value = []
     assert not projection.disabled
     assert _figure(column).tags == ["server-map|Mollweide|110m|0,0"]
 

@@ -1,0 +1,76 @@
+"""What the page needs beyond Panel 1.9.4's and Bokeh 3.9.2's defaults to pass an axe-core audit
+(tests/e2e/test_accessibility.py): colours with enough contrast, named form fields, 24 px targets,
+and no focusable content in a hidden tab.
+
+Everything here is applied to the finished page (`make_accessible`), not at each widget's call
+site, so a pane or table added later gets the same fixes without anyone remembering them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+
+# Panel's theme redefines its colour variables in every shadow root (`:host` in default.css), so an
+# override has to sit in each pane's own stylesheets; a page-wide stylesheet never reaches them.
+# Inline code: Panel's #82aaff on white is 2.3:1; this blue is 7.9:1 (WCAG AA wants 4.5:1).
+CODE_CSS = ":host { --code-text-color: #1e4f9c; }"
+# The warning Alert's text: Panel's #997404 on #fff3cd is 3.9:1; Bootstrap 5.3's own
+# warning-text-emphasis colour is 7.2:1.
+WARNING_CSS = ":host { --warning-text-color: #664d03; }"
+# Tabulator's page-number buttons are 19 x 21 CSS px; WCAG 2.2 (2.5.8) wants targets of 24 x 24.
+PAGER_CSS = ".tabulator-page { min-width: 24px; min-height: 24px; }"
+# Panel hides an inactive tab with `visibility: hidden` and aria-hidden, but panes inside it set
+# `visibility: visible` on their own content, so its links and inputs stay focusable while unseen
+# (axe: aria-hidden-focus). Taking the hidden tab out of the layout hides it from every user alike.
+HIDDEN_TAB_CSS = ":host > [aria-hidden='true'] { display: none !important; }"
+
+# Bokeh's slider handle (noUiSlider's div with role="slider") has no accessible name (axe:
+# aria-input-field-name). noUiSlider could set one (its handleAttributes option, see
+# leongersen/noUiSlider#1223) but Bokeh does not pass it through, nor any ARIA attribute
+# (bokeh/bokeh#12259). So once the live view is built, each handle is named after its slider's
+# title: a screen reader announces "Year, slider" before the value. Runs as a jscallback of the
+# page's readiness marker: `cb_obj` is that marker, in the live document.
+NAME_SLIDER_HANDLES_JS = """
+for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
+                                          && v.slider_el != null)) {
+  for (const handle of view.slider_el.querySelectorAll('[role="slider"]')) {
+    handle.setAttribute('aria-label', String(view.model.title));
+  }
+}
+"""
+
+
+def named_header_filters(frame: pd.DataFrame) -> dict[str, dict]:
+    """The header filters `header_filters=True` gives each column, each with an aria-label.
+
+    Tabulator's filter boxes have no label (tabulator-tables/tabulator#4673); its editors take
+    `elementAttributes`. The editor and step are Panel's for the column's dtype, so filtering
+    behaves as before: numbers compare equal, text matches a part.
+    """
+    filters: dict[str, dict] = {}
+    for column, dtype in frame.dtypes.items():
+        spec: dict = {"type": "input"}
+        if dtype.kind in "if":
+            spec = {"type": "number", "step": 1 if dtype.kind == "i" else 0.01}
+        filters[str(column)] = {**spec, "elementAttributes": {"aria-label": f"Filter {column}"}}
+    return filters
+
+
+def _add_stylesheet(viewable: pn.viewable.Viewable, css: str) -> None:
+    viewable.stylesheets = [*viewable.stylesheets, css]
+
+
+def make_accessible(page: pn.viewable.Viewable) -> pn.viewable.Viewable:
+    """Apply this module's fixes to every pane, table and tab set of the built page."""
+    for pane in page.select(pn.pane.Markdown):
+        _add_stylesheet(pane, CODE_CSS)
+    for alert in page.select(pn.pane.Alert):
+        _add_stylesheet(alert, WARNING_CSS)
+    for table in page.select(pn.widgets.Tabulator):
+        _add_stylesheet(table, PAGER_CSS)
+        if table.header_filters is True:
+            table.header_filters = named_header_filters(table.value)
+    for tabs in page.select(pn.Tabs):
+        _add_stylesheet(tabs, HIDDEN_TAB_CSS)
+    return page
