@@ -2,13 +2,15 @@
 // with no network at all (offline, and no revalidation round trips on a slow link).
 // VERSION is a hash of every file of the build, so a new build installs a new cache and drops the old.
 const VERSION = '__VERSION__';
-const FILES = __FILES__;  // every file of the build, relative to this script
+const FILES = __FILES__;  // every file of the build, relative to this script -> its integrity (SRI)
 const CACHE = `climate-atlas-${VERSION}`;
 
 self.addEventListener('install', (event) => {
   // The page registers this worker once the dashboard is ready, so these requests are mostly
-  // answered by the HTTP cache (revalidated) rather than downloaded again.
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+  // answered by the HTTP cache (revalidated) rather than downloaded again. The integrity check fails
+  // the install if the host already serves another build's file, instead of caching it as this one's.
+  const requests = Object.entries(FILES).map(([url, integrity]) => new Request(url, {integrity}));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
