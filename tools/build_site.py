@@ -469,7 +469,7 @@ def copy_panel_assets(out: Path) -> None:
 
 def add_service_worker(out: Path) -> str:
     """Name the build and write sw.js (tools/sw.js), which caches every file of it once the dashboard
-    is ready: later visits load with no network, offline too. The name (version) is a digest of every
+    is ready: later visits load from that cache, offline too. The name (version) is a digest of every
     file, so any change to a file renames the build and installs a new cache beside the old one. The
     page's own copy of the name is left out of the digest (it cannot depend on itself), so running this
     again on a changed copy of a site names it as a rebuild would (the redeploy e2e test does).
