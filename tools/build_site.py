@@ -98,6 +98,11 @@ if not hasattr(pyodide.ffi, "jsnull"):  # Panel 1.9 expects Pyodide >= 0.28; on 
     pyodide.ffi.jsnull = object()
 '''
 
+# The page names the build it belongs to (add_service_worker fills it in): its Python worker is started
+# as ./main.js?atlas-build=<version>, and tools/sw.js serves each tab the files of its own build.
+BUILD_META = '<meta name="atlas-build" content="{}">'
+BUILD_META_RE = re.compile(BUILD_META.format("([0-9a-f]*)"))
+
 TOOLS = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("CLIMATE_ATLAS_CACHE", Path.home() / ".cache" / "climate-atlas"))
 PIP = (sys.executable, "-m", "pip", "--disable-pip-version-check", "-q")
@@ -372,12 +377,14 @@ def convert(app: Path, out: Path, requirements: list[str]) -> None:
 
 
 def improve_page(out: Path) -> None:
-    """viewport meta, our favicon, a status line naming the loading stage, readable load errors."""
+    """viewport meta, our favicon, a status line naming the loading stage, readable load errors,
+    and the build's name (empty until add_service_worker), passed to the Python worker's URL."""
     index, worker = out / "index.html", out / "main.js"
     html = index.read_text(encoding="utf-8")
     html = re.sub(r'\s*<link rel="(?:icon|apple-touch-icon)"[^>]*>', "", html)
     html = replace_once(html, '<meta charset="utf-8">', '<meta charset="utf-8">\n    '
                         '<meta name="viewport" content="width=device-width, initial-scale=1">\n    '
+                        f'{BUILD_META.format("")}\n    '
                         '<link rel="icon" type="image/svg+xml" href="./favicon.svg">', "index.html")
     # es-module-shims serves Panel's ReactiveESM components, which the atlas does not use; it
     # feature-detects by running inline and blob scripts that a strict Content-Security-Policy
@@ -387,6 +394,8 @@ def improve_page(out: Path) -> None:
     html = replace_once(html, '<script type="text/javascript" src="./panel/1.9.4/dist/bundled/'
                         'reactiveesm/es-module-shims@^1.10.0/dist/es-module-shims.min.js"></script>',
                         "", "index.html")
+    html = replace_once(html, 'new Worker("./main.js")', 'new Worker("./main.js?atlas-build=" + '
+                        """document.querySelector('meta[name="atlas-build"]').content)""", "index.html")
     status = (TOOLS / "site_status.html").read_text(encoding="utf-8")
     head, body_end, tail = html.rpartition("</body>")  # the inlined bundles also contain "</body>"
     html = head + status + body_end + tail
@@ -467,18 +476,37 @@ def copy_panel_assets(out: Path) -> None:
         shutil.copytree(DIST_DIR / sub, dest / sub, ignore=skip)
 
 
-def add_service_worker(out: Path) -> None:
-    """sw.js (tools/sw.js) caches every file of this build once the dashboard is ready: later visits
-    load with no network, offline too. Its version is a hash of the build, so a rebuild replaces it."""
+def add_service_worker(out: Path) -> str:
+    """Name the build and write sw.js (tools/sw.js), which caches every file of it once the dashboard
+    is ready: later visits load from that cache, offline too. The name (version) is a digest of every
+    file, so any change to a file renames the build and installs a new cache beside the old one. The
+    page's own copy of the name is left out of the digest (it cannot depend on itself), so running this
+    again on a changed copy of a site names it as a rebuild would (the redeploy e2e test does).
+    Returns the version."""
+    index = out / "index.html"
+    html = index.read_text(encoding="utf-8")
+    assert len(BUILD_META_RE.findall(html)) == 1, "index.html: no single atlas-build meta (improve_page)"
+    unnamed = BUILD_META_RE.sub(BUILD_META.format(""), html)
     # _headers is read by the host, never served (tools/csp.py)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                   if p.is_file() and p.name != "_headers")
-    version = hashlib.sha256("".join(f + sha256(out / f) for f in files).encode()).hexdigest()[:16]
-    # As the page requests them ('^' percent-encoded); "./" is the folder URL the page is opened at
-    urls = ["./"] + ["./" + quote(f, safe="/@:+,;=!$&'()*~") for f in files]
+                   if p.is_file() and p != out / "sw.js" and p.name != "_headers")
+    parts = [f + (hashlib.sha256(unnamed.encode()).hexdigest() if f == "index.html" else sha256(out / f))
+             for f in files]
+    version = hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
+    index.write_text(BUILD_META_RE.sub(BUILD_META.format(version), html), encoding="utf-8")
+    # URL as the page requests it ('^' percent-encoded) -> integrity, which the install checks so that
+    # a file replaced on the host mid-install never enters this build's cache; "./" opens index.html
+    integrity = {"./" + quote(f, safe="/@:+,;=!$&'()*~"): sri(out / f) for f in files}
+    integrity = {"./": integrity["./index.html"], **integrity}
     js = (TOOLS / "sw.js").read_text(encoding="utf-8")
-    js = js.replace("__VERSION__", version).replace("__FILES__", json.dumps(urls, indent=0))
+    js = js.replace("__VERSION__", version).replace("__FILES__", json.dumps(integrity, indent=0))
     (out / "sw.js").write_text(js, encoding="utf-8")
+    return version
+
+
+def site_version(site: Path) -> str:
+    """The version add_service_worker gave a built site."""
+    return BUILD_META_RE.search((site / "index.html").read_text(encoding="utf-8")).group(1)
 
 
 def report(out: Path) -> None:

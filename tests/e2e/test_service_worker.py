@@ -1,45 +1,162 @@
-"""The static site's service worker (tools/sw.js): after one visit the site works with no server at all.
+"""The static site's service worker (tools/sw.js): after one visit the site works with no server at all,
+and a redeploy never strands a tab that is already open.
 
 The other e2e contexts block service workers (a worker answers requests the context route never sees);
-this one allows it, still blocks every host but 127.0.0.1, and serves the site under a sub-path.
+these allow it, still block every host but 127.0.0.1, and serve the site under a sub-path.
 """
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser
+import json
+import os
+import shutil
+import sys
+import time
+import zipfile
+from pathlib import Path
 
-from tests.e2e.atlas_page import AtlasPage
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, _block_external, watch_console
-from tests.e2e.servers import static_serve
+from tests.e2e.servers import ROOT, static_serve
 
-_CACHED_JS = """async () => {
+sys.path.insert(0, str(ROOT / "tools"))
+from build_site import add_service_worker, sha256, site_version  # noqa: E402
+from site_files import replace_once, sri  # noqa: E402
+
+NEW_VERSION_NOTICE = "A new version of the atlas is available — reload to update"
+
+_CACHED_JS = """async (name) => {
   const reg = await navigator.serviceWorker.ready;   // installed (every file cached) and active
-  const keys = await caches.keys();
-  const cache = await caches.open(keys.find(k => k.startsWith('climate-atlas-')));
+  const cache = (await caches.keys()).includes(name) ? await caches.open(name) : null;
   return {controlled: navigator.serviceWorker.controller !== null, scope: reg.scope,
-          files: (await cache.keys()).length};
+          files: cache ? (await cache.keys()).length : 0};
 }"""
+
+# The build's service worker has taken over: nothing installing or waiting, and its cache is there.
+_TOOK_OVER_JS = """async (name) => {
+  const reg = await navigator.serviceWorker.getRegistration();
+  return !!reg && !reg.installing && !reg.waiting && reg.active && reg.active.state === 'activated'
+    && (await caches.keys()).includes(name);
+}"""
+
+_HAS_CACHE_JS = "async (name) => (await caches.keys()).includes(name)"
+_NO_CACHE_JS = "async (name) => !(await caches.keys()).includes(name)"
+
+
+def _cache(site: Path) -> str:
+    """The name of the site's cache in the browser (tools/sw.js)."""
+    return f"climate-atlas-{site_version(site)}"
+
+
+def _wait_until(page: Page, condition_js: str, arg: str, timeout_s: float = 60) -> None:
+    """Poll an async condition (Playwright's wait_for_function takes a returned promise as truthy)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(condition_js, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {condition_js}"
+        page.wait_for_timeout(500)
+
+
+def _context(browser: Browser, log: NetworkLog) -> BrowserContext:
+    context = browser.new_context(service_workers="allow", viewport={"width": 1400, "height": 1000})
+    _block_external(context, log)
+    return context
+
+
+def _open(context: BrowserContext, url: str, log: NetworkLog) -> AtlasPage:
+    page = context.new_page()
+    watch_console(page, log)
+    page.goto(url)
+    atlas = AtlasPage(page, "static")
+    atlas.wait_ready(BOOT_TIMEOUT_MS)
+    return atlas
 
 
 def test_site_loads_offline_after_one_visit(browser: Browser) -> None:
     assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
     log = NetworkLog()
-    context = browser.new_context(service_workers="allow", viewport={"width": 1400, "height": 1000})
-    _block_external(context, log)
-    page = context.new_page()
-    watch_console(page, log)
+    context = _context(browser, log)
     try:
         with static_serve(BUILD, "/atlas/") as url:
-            page.goto(url)
-            AtlasPage(page, "static").wait_ready(BOOT_TIMEOUT_MS)
+            page = _open(context, url, log).page
             page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
-            cached = page.evaluate(_CACHED_JS)
+            cached = page.evaluate(_CACHED_JS, _cache(BUILD))
         assert cached["controlled"] and cached["scope"] == url
         assert cached["files"] > 40  # runtime, wheels, page, Panel's assets
         # The server is gone: only the service worker can answer now.
         page.reload()
         AtlasPage(page, "static").wait_ready(BOOT_TIMEOUT_MS)
         assert page.evaluate("document.body.dataset.siteStatus") == "ready"
+    finally:
+        context.close()
+    assert log.external == []
+    assert log.console_errors == []
+
+
+def _rebuild_with_other_holoviews(site: Path, dest: Path) -> None:
+    """A copy of `site` as a rebuild would make it if only the HoloViews wheel had changed: the wheel
+    (loaded lazily, by the scatter's tab) gets other bytes, the lock its new sha256, the worker's
+    runtime list the lock's new integrity, and the service worker the version the build derives."""
+    shutil.copytree(site, dest)
+    lock_path = dest / "pyodide" / "pyodide-lock.json"
+    old_lock_integrity = sri(lock_path)
+    lock = json.loads(lock_path.read_text())
+    entry = lock["packages"]["holoviews"]
+    wheel = dest / "pyodide" / entry["file_name"]
+    with zipfile.ZipFile(wheel, "a") as archive:  # harmless to Python, but every byte hash changes
+        archive.comment = b"build B"
+    entry["sha256"] = sha256(wheel)
+    lock_path.write_text(json.dumps(lock))
+    fetcher = dest / "pyodide" / "runtime_fetch.js"
+    fetcher.write_text(replace_once(fetcher.read_text(), old_lock_integrity, sri(lock_path),
+                                    "runtime_fetch.js"))
+    add_service_worker(dest)
+
+
+def _open_scatter(atlas: AtlasPage) -> None:
+    """Open the tab whose plot needs HoloViews, which the worker loads only then."""
+    atlas.page.get_by_text("Warming vs indicator", exact=True).click()
+    atlas.wait_for_title(SCATTER_TITLE_MARKER, timeout_ms=60_000)
+
+
+def test_an_open_tab_keeps_its_build_after_a_redeploy(browser: Browser, tmp_path: Path) -> None:
+    """Tab 1 runs build A; the host switches to B; tab 2 opens (B); then tab 1 opens the scatter,
+    whose HoloViews wheel differs between A and B. Tab 1 must get A's wheel, and be told of B."""
+    build_b = tmp_path / "b"
+    _rebuild_with_other_holoviews(BUILD, build_b)
+    cache_a, cache_b = _cache(BUILD), _cache(build_b)
+    assert cache_a != cache_b
+    root = tmp_path / "site"  # what the host serves: flipped from A to B, as a redeploy does
+    root.symlink_to(BUILD)
+    log = NetworkLog()
+    context = _context(browser, log)
+    try:
+        with static_serve(root, "/atlas/") as url:
+            tab1 = _open(context, url, log)
+            _wait_until(tab1.page, _TOOK_OVER_JS, cache_a)
+
+            flipped = tmp_path / "flipped"
+            flipped.symlink_to(build_b)
+            os.replace(flipped, root)
+            tab2 = _open(context, url, log)
+            _wait_until(tab2.page, _TOOK_OVER_JS, cache_b)
+
+            _open_scatter(tab1)
+            notice = tab1.page.get_by_role("status").filter(has_text=NEW_VERSION_NOTICE)
+            expect(notice).to_be_visible()
+            assert tab2.page.locator('meta[name="atlas-build"]').get_attribute("content") \
+                == site_version(build_b)
+            _open_scatter(tab2)
+            expect(tab2.page.get_by_text(NEW_VERSION_NOTICE)).to_have_count(0)
+            assert tab1.page.evaluate(_HAS_CACHE_JS, cache_a), "A's cache went while tab 1 ran A"
+
+            # Reloading from the notice brings tab 1 to B; then no tab runs A, and A's cache goes.
+            with tab1.page.expect_navigation():
+                notice.get_by_role("button", name="Reload").click()
+            tab1.wait_ready(BOOT_TIMEOUT_MS)
+            _wait_until(tab1.page, _NO_CACHE_JS, cache_a, timeout_s=30)
+            expect(tab1.page.get_by_text(NEW_VERSION_NOTICE)).to_have_count(0)
     finally:
         context.close()
     assert log.external == []

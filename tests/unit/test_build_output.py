@@ -17,6 +17,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -192,3 +193,21 @@ def test_runtime_files_carry_integrity_hashes_that_match(build):
         assert base64.b64encode(hashlib.new(algorithm, data).digest()).decode() == digest, name
     wasm = gzip.decompress((build / "pyodide" / files["pyodide.asm.wasm"]["file"]).read_bytes())
     assert wasm[:4] == b"\0asm" and not (build / "pyodide" / "pyodide.asm.wasm").exists()
+
+
+def test_service_worker_caches_every_file_of_this_build_checked(build):
+    """sw.js installs every file with its integrity (so another build's bytes never enter this build's
+    cache), under the version the page names, which the page passes on to its Python worker."""
+    sw = (build / "sw.js").read_text(encoding="utf-8")
+    version = re.search(r"const VERSION = '([0-9a-f]{16})';", sw).group(1)
+    assert build_site.site_version(build) == version
+    html = (build / "index.html").read_text(encoding="utf-8")
+    assert 'new Worker("./main.js?atlas-build=" + ' in html
+    files = json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
+    shipped = sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file())
+    assert "./" in files
+    assert sorted(unquote(url[2:]) for url in files if url != "./") == [f for f in shipped if f != "sw.js"]
+    for url, integrity in files.items():
+        path = build / (unquote(url[2:]) or "index.html")
+        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+        assert integrity == f"sha384-{digest}", url

@@ -52,3 +52,18 @@ def test_prelude_sets_cdn_root_target_and_jsnull_before_panel():
     prelude = build_site.PRELUDE
     assert "PANEL_CDN_ROOT" in prelude and "CLIMATE_ATLAS_TARGET" in prelude
     assert "jsnull" in prelude and "import panel" not in prelude
+
+
+def test_build_version_names_the_files_and_nothing_else(tmp_path):
+    """A rebuild with the same files keeps its name; any changed byte gives a new one (a new cache in
+    the browser). The page's copy of the name does not count, or no name could ever be stable."""
+    (tmp_path / "index.html").write_text(f"<head>{build_site.BUILD_META.format('')}</head>")
+    wheel = tmp_path / "pyodide" / "holoviews-1.23.2-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"A")
+    version = build_site.add_service_worker(tmp_path)
+    assert build_site.site_version(tmp_path) == version
+    assert f"const VERSION = '{version}';" in (tmp_path / "sw.js").read_text()
+    assert build_site.add_service_worker(tmp_path) == version
+    wheel.write_bytes(b"B")
+    assert build_site.add_service_worker(tmp_path) not in ("", version)
