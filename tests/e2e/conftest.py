@@ -67,9 +67,9 @@ _CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e)
 
 
 def new_context(browser: Browser, log: NetworkLog, **options: object) -> BrowserContext:
-    """A context that blocks and records external requests and service workers, and reports
-    Content-Security-Policy violations as console errors."""
-    context = browser.new_context(service_workers="block", **options)
+    """A context that blocks and records external requests and (unless `service_workers="allow"`
+    is passed) service workers, and reports Content-Security-Policy violations as console errors."""
+    context = browser.new_context(**{"service_workers": "block", **options})
     _block_external(context, log)
     context.add_init_script(_CSP_VIOLATIONS_JS)
     return context

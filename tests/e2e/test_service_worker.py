@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
-from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, _block_external, watch_console
+from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tests.e2e.servers import ROOT, static_serve
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -59,8 +59,8 @@ def _wait_until(page: Page, condition_js: str, arg: str, timeout_s: float = 60) 
 
 
 def _context(browser: Browser, log: NetworkLog) -> BrowserContext:
-    context = browser.new_context(service_workers="allow", viewport={"width": 1400, "height": 1000})
-    _block_external(context, log)
+    context = new_context(browser, log, service_workers="allow",
+                          viewport={"width": 1400, "height": 1000})
     return context
 
 
