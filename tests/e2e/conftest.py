@@ -1,38 +1,30 @@
 """Playwright harness: one test body, two modes (static site and `panel serve`), network blocked.
 
-Per DESIGN.md section 5: Debian's chromium, host resolution limited to 127.0.0.1, a context route that
-aborts and records every other host, and listeners on the context so the Pyodide worker is seen too.
-One page is booted per module and mode (a Pyodide boot takes seconds); tests reset it via state they
-set themselves.
+The browser is Debian's chromium with host resolution limited to 127.0.0.1; contexts and the network
+log come from tests/e2e/browser.py. One page is booted per module and mode (a Pyodide boot takes
+seconds); tests reset it via state they set themselves.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.servers import ROOT, panel_serve, static_serve
+from tests.e2e.browser import (
+    BOOT_TIMEOUT_MS,
+    BUILD,
+    CHROMIUM,
+    NetworkLog,
+    artifact,
+    new_context,
+    watch_console,
+)
+from tests.e2e.servers import panel_serve, static_serve
 
-CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
-BUILD = ROOT / "build"
 MODES = ["static", "serve"]
-BOOT_TIMEOUT_MS = 90_000
-
-
-@dataclass
-class NetworkLog:
-    """Everything the browser context asked for outside 127.0.0.1, and every console error."""
-
-    external: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="session")
@@ -45,39 +37,6 @@ def browser() -> Iterator[Browser]:
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
         yield browser
         browser.close()
-
-
-def _block_external(context: BrowserContext, log: NetworkLog) -> None:
-    def route(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            log.external.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
-
-
-# The static site carries a Content-Security-Policy (tools/csp.py). Chromium reports a violation as
-# a console error only for some kinds; this reports every kind, with what was blocked and where, so
-# the console-error checks below fail on any of them.
-_CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e) => console.error(
-  `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'} at ` +
-  `${e.sourceFile}:${e.lineNumber} ${e.sample}`));"""
-
-
-def new_context(browser: Browser, log: NetworkLog, **options: object) -> BrowserContext:
-    """A context that blocks and records external requests and (unless `service_workers="allow"`
-    is passed) service workers, and reports Content-Security-Policy violations as console errors."""
-    context = browser.new_context(**{"service_workers": "block", **options})
-    _block_external(context, log)
-    context.add_init_script(_CSP_VIOLATIONS_JS)
-    return context
-
-
-def watch_console(page: Page, log: NetworkLog) -> None:
-    page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: log.console_errors.append(f"uncaught: {exc}\n{exc.stack}"))
 
 
 @pytest.fixture(scope="module", params=MODES)
@@ -131,11 +90,6 @@ def _no_new_console_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     new = log.console_errors[before:]
     assert new == [], "console errors during the test:\n" + "\n".join(new)
-
-
-def artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / name
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.conftest import NetworkLog, artifact
+from tests.e2e.browser import NetworkLog, artifact
 
 
 def test_map_renders_every_country(atlas: AtlasPage) -> None:

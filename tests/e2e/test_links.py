@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tests.e2e.servers import panel_serve, static_serve
 
 SUBPATH = "/atlas/"

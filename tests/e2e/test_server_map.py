@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, expect
 from climate_atlas import server_extras
 from climate_atlas.views.world_map import MAP_NAME
 from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.conftest import BOOT_TIMEOUT_MS, NetworkLog, artifact, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, artifact, new_context, watch_console
 from tests.e2e.servers import HOST, panel_serve
 
 EQUAL_EARTH = "Equal Earth"

@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
-from tests.e2e.conftest import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tests.e2e.servers import ROOT, static_serve
 
 sys.path.insert(0, str(ROOT / "tools"))

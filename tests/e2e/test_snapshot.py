@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
-from tests.e2e.conftest import BOOT_TIMEOUT_MS, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, new_context, watch_console
 from tests.e2e.servers import ROOT, static_serve
 
 RESTORED = "Restored the Python heap snapshot"

@@ -1,0 +1,71 @@
+"""What e2e tests share beyond fixtures: the browser, the network log, contexts that block every host
+but 127.0.0.1 and report Content-Security-Policy violations, and where failure artefacts go.
+
+Per DESIGN.md section 5: Debian's chromium, host resolution limited to 127.0.0.1, a context route that
+aborts and records every other host, and listeners on the context so the Pyodide worker is seen too.
+Tests import these from here; conftest.py holds only fixtures and hooks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+from tests.e2e.servers import ROOT
+
+CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+BUILD = ROOT / "build"
+BOOT_TIMEOUT_MS = 90_000
+
+
+@dataclass
+class NetworkLog:
+    """Everything the browser context asked for outside 127.0.0.1, and every console error."""
+
+    external: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+def block_external(context: BrowserContext, log: NetworkLog) -> None:
+    """Abort and record every request the context makes to a host other than 127.0.0.1."""
+    def route(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            log.external.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+
+
+# The static site carries a Content-Security-Policy (tools/csp.py). Chromium reports a violation as
+# a console error only for some kinds; this reports every kind, with what was blocked and where, so
+# the console-error checks below fail on any of them.
+_CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e) => console.error(
+  `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'} at ` +
+  `${e.sourceFile}:${e.lineNumber} ${e.sample}`));"""
+
+
+def new_context(browser: Browser, log: NetworkLog, **options: object) -> BrowserContext:
+    """A context that blocks and records external requests and (unless `service_workers="allow"`
+    is passed) service workers, and reports Content-Security-Policy violations as console errors."""
+    context = browser.new_context(**{"service_workers": "block", **options})
+    block_external(context, log)
+    context.add_init_script(_CSP_VIOLATIONS_JS)
+    return context
+
+
+def watch_console(page: Page, log: NetworkLog) -> None:
+    """Record the page's console errors and uncaught exceptions in `log`."""
+    page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: log.console_errors.append(f"uncaught: {exc}\n{exc.stack}"))
+
+
+def artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
