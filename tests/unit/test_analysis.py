@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from climate_atlas.data import load_atlas
-from climate_atlas.downloads import series_download
 from climate_atlas.search import search_terms
 from climate_atlas.views.scatter import rank_correlation, scatter_table
 
@@ -55,11 +51,3 @@ def test_search_knows_aliases_and_codes(atlas) -> None:
     assert by_words["Turkey"] == by_words["Türkiye"] == "TUR"
     assert by_words["Ivory Coast"] == "CIV"
     assert any(term.endswith("(FRA)") for term in terms)
-
-
-def test_series_download_is_a_plain_csv_with_its_sources(atlas) -> None:
-    archive = zipfile.ZipFile(io.BytesIO(series_download(atlas, ["FRA", "TUR"], "SP.POP.TOTL")))
-    data = pd.read_csv(archive.open("climate-atlas-series.csv"))
-    sources = pd.read_csv(archive.open("sources.csv"))
-    assert set(data["iso3"]) == {"FRA", "TUR"}
-    assert set(data["series"]) <= set(sources["series"])
