@@ -41,6 +41,56 @@ for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
 """
 
 
+# Bokeh's tab headers take focus but ignore Enter and Space and carry no tab roles (bokeh/bokeh#14336),
+# so a keyboard user could not open the Table, scatter or Sources tabs. This gives each tab set the
+# WAI-ARIA tabs pattern: tablist and tab roles, aria-selected kept in step with Bokeh's active class,
+# Enter or Space opens the focused tab (through Bokeh's own click handler), the arrow keys move
+# between tabs. Bokeh re-creates the headers when a tab's content changes (the browser's tabs are
+# drawn when first opened), so everything hangs on the view's shadow root, the roles are re-applied
+# on each change, and the tab the keyboard opened gets the focus back.
+KEYBOARD_TABS_JS = """
+for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
+                                          && v.model.tabs != null && v.shadow_el != null)) {
+  const root = view.shadow_el;
+  if (root.atlasKeyboardTabs) continue;
+  root.atlasKeyboardTabs = true;
+  const tabs = () => [...root.querySelectorAll('.bk-headers-wrapper .bk-tab')];
+  let refocus = null;  // the tab the keyboard just opened, while Bokeh may re-create its header
+  const sync = () => {
+    const list = root.querySelector('.bk-headers-wrapper');
+    if (list != null && list.getAttribute('role') !== 'tablist') list.setAttribute('role', 'tablist');
+    for (const tab of tabs()) {
+      if (tab.getAttribute('role') !== 'tab') tab.setAttribute('role', 'tab');
+      const selected = String(tab.classList.contains('bk-active'));
+      if (tab.getAttribute('aria-selected') !== selected) tab.setAttribute('aria-selected', selected);
+    }
+    const wanted = refocus == null ? null : tabs()[refocus];
+    if (wanted != null && root.activeElement !== wanted) wanted.focus();
+  };
+  sync();
+  new MutationObserver(sync).observe(root, {subtree: true, childList: true, attributes: true,
+                                            attributeFilter: ['class']});
+  root.addEventListener('keydown', (event) => {
+    const all = tabs();
+    const i = all.indexOf(event.target);
+    if (i < 0) return;
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      refocus = i;
+      setTimeout(() => { refocus = null; }, 3000);
+      event.target.click();
+    } else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
+      event.preventDefault();
+      refocus = null;
+      all[(i + (event.key === 'ArrowRight' ? 1 : all.length - 1)) % all.length].focus();
+    }
+  });
+}
+"""
+# Everything above that runs once the live view is built (a jscallback of the readiness marker).
+LIVE_PAGE_JS = NAME_SLIDER_HANDLES_JS + KEYBOARD_TABS_JS
+
+
 def named_header_filters(frame: pd.DataFrame) -> dict[str, dict]:
     """The header filters `header_filters=True` gives each column, each with an aria-label.
 

@@ -6,7 +6,7 @@ import io
 
 import panel as pn
 
-from climate_atlas.a11y import NAME_SLIDER_HANDLES_JS, make_accessible
+from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
@@ -274,7 +274,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     atlas = load_atlas()
     state = new_state(atlas)
     ready = pn.widgets.StaticText(value="", visible=False)
-    ready.jscallback(value=NAME_SLIDER_HANDLES_JS + READY_JS)
+    ready.jscallback(value=LIVE_PAGE_JS + READY_JS)
     notice = plain_text_pane(state.param.notice, pn.pane.Alert, alert_type="warning",
                              visible=pn.bind(bool, state.param.notice))
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map

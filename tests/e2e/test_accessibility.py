@@ -95,3 +95,23 @@ def test_headings_go_down_one_level_at_a_time(atlas: AtlasPage) -> None:
     expect(page.get_by_role("heading", level=1, name="Climate Atlas")).to_have_count(1)
     expect(page.get_by_role("heading", level=2, name="Selected: Germany (DEU)")).to_have_count(1)
     assert [v["id"] for v in audit(page).violations if v["id"] == "heading-order"] == []
+
+
+def test_the_keyboard_alone_opens_each_tab(atlas: AtlasPage) -> None:
+    """Tab headers are tabs to assistive technology, and Enter, Space and the arrow keys work."""
+    page = atlas.page
+    tablist = page.get_by_role("tablist")
+    expect(tablist).to_have_count(1)
+    sources = tablist.get_by_role("tab", name="Sources")
+    sources.focus()
+    page.keyboard.press("Enter")
+    expect(sources).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Every number on this page comes from")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    scatter = tablist.get_by_role("tab", name="Warming vs indicator")
+    expect(scatter).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press(" ")
+    table = tablist.get_by_role("tab", name="Table")
+    expect(table).to_have_attribute("aria-selected", "true")
+    expect(sources).to_have_attribute("aria-selected", "false")
