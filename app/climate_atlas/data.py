@@ -35,7 +35,7 @@ class Atlas:
     countries: pd.DataFrame  # index iso3: name, aliases, continent, region, temperature_source ...
     temperature: pd.DataFrame  # iso3, year, anomaly (one source per country)
     world_temperature: pd.Series  # anomaly by year, the IMF's World row
-    warming: pd.DataFrame  # index iso3: mean_2018_2022, trend_per_decade and the years behind them
+    warming: pd.DataFrame  # index iso3: recent_mean, trend_per_decade and the years behind them
     indicators: pd.DataFrame  # code, iso3, year, value
     world_indicators: pd.DataFrame  # code, year, value
     indicator_meta: pd.DataFrame  # index code: short_name, unit, name, compiler, licence ...

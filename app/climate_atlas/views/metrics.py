@@ -38,7 +38,7 @@ def describe(value: float, first: float, last: float, n: int, unit: str) -> str:
 
 
 def _warming_table(atlas: Atlas, metric: str) -> pd.DataFrame:
-    column = {"mean": "mean_2018_2022", "trend": "trend_per_decade"}[metric]
+    column = {"mean": "recent_mean", "trend": "trend_per_decade"}[metric]
     w = atlas.warming
     sources = atlas.countries["temperature_source"].reindex(w.index)
     labels = [
