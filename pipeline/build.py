@@ -15,6 +15,7 @@ from pipeline import (
     indicators,
     manifest,
     outputs,
+    periods,
     seed,
     temperature,
     warming,
@@ -70,6 +71,7 @@ def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
         server_files,
         server_rows,
         temp.crosscheck,
+        periods.manifest(),
         unmatched={
             "seed_tdiff": seed_unmatched,
             "centroids": centroid_unmatched,

@@ -35,12 +35,14 @@ def build(
     server_files: dict[str, bytes],
     server_rows: dict[str, int],
     crosscheck: dict,
+    periods: dict,
     unmatched: dict[str, list[str]],
     notes: dict,
 ) -> dict:
-    """The manifest's content."""
+    """The manifest's content; `periods` (see pipeline.periods) is what the app reads its years from."""
     return {
         "generated_by": COMMAND,
+        **periods,
         "inputs": inputs(read_log, releases),
         "outputs": outputs(files, rows),
         "server_outputs": outputs(server_files, server_rows),

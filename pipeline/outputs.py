@@ -22,7 +22,7 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
     "warming.csv": (
         [
             "iso3",
-            "mean_2018_2022",
+            "recent_mean",  # over the manifest's periods.recent_mean
             "mean_first",
             "mean_last",
             "mean_n",

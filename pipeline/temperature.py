@@ -1,6 +1,6 @@
 """Yearly temperature anomaly per country: one source per series, IMF first, FAOSTAT as fallback.
 
-DESIGN.md section 3: the IMF series where it has at least 20 of the years 1993-2022; otherwise
+DESIGN.md section 3: the IMF series where it has at least 20 of the years of periods.TREND; otherwise
 FAOSTAT's where that has at least 20; otherwise the IMF's as far as it goes. The two are different
 releases of the same FAO series, so they are never mixed within one country; where both exist they
 are cross-checked and countries whose median |difference| exceeds the tolerance are listed.
@@ -14,11 +14,9 @@ import pandas as pd
 
 from pipeline import reference
 from pipeline.io import RawDataError, RawDir, Table, parse_csv, year_columns
+from pipeline.periods import BASE, SOURCE_MIN_YEARS, TREND, YEARS
 from pipeline.sources import FAO_TEMPERATURE, IMF_TEMPERATURE
 
-FIRST_YEAR, LAST_YEAR = 1961, 2022
-COVERAGE_YEARS = range(1993, 2023)  # the window the source rule counts years in
-MIN_COVERAGE = 20
 TOLERANCE_C = 0.35
 WORLD = "WLD"
 FAO_ANNUAL_MONTHS = "7020"  # "Meteorological year"
@@ -46,17 +44,20 @@ def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[st
     out = text.melt(id_vars="key", var_name="year", value_name="anomaly")
     out["value"] = values.melt(id_vars="key")["value"].to_numpy()
     out["year"] = out["year"].str[-4:].astype(int)
-    out = out[(out["anomaly"] != "") & out["year"].between(FIRST_YEAR, LAST_YEAR)]
+    out = out[(out["anomaly"] != "") & out["year"].between(*YEARS)]
     return out.reset_index(drop=True)
 
 
 def read_imf(raw: RawDir) -> pd.DataFrame:
     """IMF file -> long rows keyed by ISO3 (WLD included)."""
     table = parse_csv(IMF_TEMPERATURE, raw.read_text(IMF_TEMPERATURE, "utf-8"))
-    table.require(["ISO3", "Unit"])
+    table.require(["ISO3", "Indicator", "Unit"])
     years = year_columns(table, "F")
     frame = table.frame()
     iso3 = frame["ISO3"].str.strip()
+    base = f"corresponding to the period {BASE.first}-{BASE.last}"  # what the manifest tells the app
+    table.expect(frame["Indicator"].str.endswith(base),
+                 lambda i: f"Indicator {frame['Indicator'].iat[i]!r}, expected a base period {base!r}")
     table.expect(
         iso3.str.fullmatch(r"[A-Z]{3}"), lambda i: f"ISO3 {frame['ISO3'].iat[i]!r} is not a three-letter code"
     )
@@ -114,8 +115,8 @@ def area_iso3(table: Table, frame: pd.DataFrame) -> pd.Series:
 
 
 def coverage(series: pd.DataFrame) -> pd.Series:
-    """Years with a value inside 1993-2022, per ISO3."""
-    inside = series[series["year"].isin(COVERAGE_YEARS)]
+    """Years with a value inside the trend window, per ISO3."""
+    inside = series[series["year"].isin(TREND.range())]
     return inside.groupby("iso3")["year"].nunique()
 
 
@@ -124,9 +125,9 @@ def choose_sources(imf: pd.DataFrame, fao: pd.DataFrame) -> dict[str, str]:
     imf_n, fao_n = coverage(imf), coverage(fao)
     chosen: dict[str, str] = {}
     for iso3 in sorted(set(imf["iso3"]) | set(fao["iso3"])):
-        if imf_n.get(iso3, 0) >= MIN_COVERAGE:
+        if imf_n.get(iso3, 0) >= SOURCE_MIN_YEARS:
             chosen[iso3] = "IMF"
-        elif fao_n.get(iso3, 0) >= MIN_COVERAGE:
+        elif fao_n.get(iso3, 0) >= SOURCE_MIN_YEARS:
             chosen[iso3] = "FAOSTAT"
         elif iso3 in set(imf["iso3"]):
             chosen[iso3] = "IMF"

@@ -1,10 +1,11 @@
 """The two map metrics per country, with the years behind each (DESIGN.md section 3).
 
-mean: mean anomaly over 2018-2022, shown when at least 3 of those years are present.
-trend: OLS slope over 1993-2022 in °C per decade, shown when at least 20 of the 30 years exist.
-Below a threshold the value is empty and the UI says "insufficient data (N years)", so *_n is
-always filled; *_first/*_last are the years actually present (FAOSTAT series end in 2020, so
-their "2018-2022" mean is 2018-2020 and the hover must say so).
+mean (column recent_mean): mean anomaly over periods.RECENT_MEAN, shown when at least
+RECENT_MEAN_MIN_YEARS of those years are present. trend: OLS slope over periods.TREND in °C per
+decade, shown when at least TREND_MIN_YEARS of its years exist. Below a threshold the value is empty
+and the UI says "insufficient data (N years)", so *_n is always filled; *_first/*_last are the years
+actually present (FAOSTAT series end in 2020, so their recent mean covers fewer years and the hover
+must say so).
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.outputs import TABLES
+from pipeline.periods import RECENT_MEAN, RECENT_MEAN_MIN_YEARS, TREND, TREND_MIN_YEARS
 
-MEAN_YEARS = range(2018, 2023)
-MEAN_MIN = 3
-TREND_YEARS = range(1993, 2023)
-TREND_MIN = 20
 DECIMALS = 4
 
 COLUMNS = TABLES["warming.csv"][0]
@@ -43,12 +41,12 @@ def extent(years: np.ndarray) -> list[str]:
 
 def metrics(years: np.ndarray, values: np.ndarray) -> list[str]:
     """One warming.csv row (without iso3) from a country's series."""
-    mean_years, mean_values = window(years, values, MEAN_YEARS)
-    trend_years, trend_values = window(years, values, TREND_YEARS)
-    mean = fmt(mean_values.mean()) if len(mean_years) >= MEAN_MIN else ""
+    mean_years, mean_values = window(years, values, RECENT_MEAN.range())
+    trend_years, trend_values = window(years, values, TREND.range())
+    mean = fmt(mean_values.mean()) if len(mean_years) >= RECENT_MEAN_MIN_YEARS else ""
     trend = (
         fmt(10 * np.polyfit(trend_years.astype(float), trend_values, 1)[0])
-        if len(trend_years) >= TREND_MIN
+        if len(trend_years) >= TREND_MIN_YEARS
         else ""
     )
     return [mean, *extent(mean_years), trend, *extent(trend_years)]

@@ -1,7 +1,10 @@
-"""The app's only reader of files: `data/precomputed/`, shipped as the package `climate_atlas.precomputed`.
+"""The data layer: `data/precomputed/`, shipped as the package `climate_atlas.precomputed`.
 
+It reads every file the dashboard uses in both modes; the only other reader is the served map
+(`server_extras`), which loads the server-only lon/lat geometry of `data/server/` under `panel serve`.
 One loading path for every mode (editable install, browser wheel, container): importlib.resources on
-the package, never the working directory. Everything is read once and cached; views get frames.
+the package, never the working directory. Everything is read once and cached; views get frames, and
+the years the pipeline computed with (`Periods`, from the manifest), never years of their own.
 """
 
 from __future__ import annotations
@@ -9,19 +12,29 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
 PACKAGE = "climate_atlas.precomputed"
 
-T = TypeVar("T")
-RECENT = 32  # derived tables kept per process (a few per metric, year and indicator)
+# The columns the app reads from each precomputed table: a subset of the pipeline's output contract
+# (pipeline/outputs.py TABLES, checked by a unit test). A file lacking one is a DataError.
+COLUMNS: dict[str, list[str]] = {
+    "countries.csv": ["iso3", "name", "aliases", "continent", "region", "temperature_source"],
+    "temperature.csv.gz": ["iso3", "year", "anomaly"],
+    "world_temperature.csv": ["year", "anomaly"],
+    "warming.csv": ["iso3", "recent_mean", "mean_first", "mean_last", "mean_n",
+                    "trend_per_decade", "trend_first", "trend_last", "trend_n"],
+    "indicators.csv.gz": ["code", "iso3", "year", "value"],
+    "world_indicators.csv": ["code", "year", "value"],
+    "indicator_meta.csv": ["code", "short_name", "unit", "name", "compiler", "licence",
+                           "last_updated", "source_url"],
+    "seed_tdiff.csv": ["iso3", "seed_name", "tempchange"],
+}
 
 
 class DataError(RuntimeError):
@@ -29,36 +42,60 @@ class DataError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Period:
+    """A window of years, first and last included."""
+
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The year windows the pipeline computed with (manifest "periods", see pipeline/periods.py).
+
+    Every title, hover, axis label, link check and the year slider takes its years from here, so
+    the words on screen always name the years behind the numbers."""
+
+    years: Period  # the temperature series' years: the slider's range
+    base: Period  # every anomaly is against the mean of these years
+    recent_mean: Period  # the map's default metric averages these years
+    trend: Period  # the warming trend's window
+    seed: Period  # the seed project's change is between these years
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> Periods:
+        """The manifest's periods; a DataError when one is missing (an older `make data`)."""
+        try:
+            return cls(**{f.name: Period(*manifest["periods"][f.name]) for f in fields(cls)})
+        except (KeyError, TypeError) as exc:
+            raise DataError(f"precomputed file 'manifest.json' lacks the periods: {exc!r}; "
+                            "run `make data`") from exc
+
+
+@dataclass(frozen=True, eq=False)
 class Atlas:
-    """All precomputed tables, indexed for the lookups the views make."""
+    """All precomputed tables, indexed for the lookups the views make.
+
+    Compared and hashed by identity (eq=False): views key their caches of derived tables on it."""
 
     countries: pd.DataFrame  # index iso3: name, aliases, continent, region, temperature_source ...
     temperature: pd.DataFrame  # iso3, year, anomaly (one source per country)
     world_temperature: pd.Series  # anomaly by year, the IMF's World row
-    warming: pd.DataFrame  # index iso3: mean_2018_2022, trend_per_decade and the years behind them
+    warming: pd.DataFrame  # index iso3: recent_mean, trend_per_decade and the years behind them
     indicators: pd.DataFrame  # code, iso3, year, value
     world_indicators: pd.DataFrame  # code, year, value
     indicator_meta: pd.DataFrame  # index code: short_name, unit, name, compiler, licence ...
-    seed: pd.DataFrame  # index iso3: seed_name, tempchange (the seed project's 1901-2012 table)
+    seed: pd.DataFrame  # index iso3: seed_name, tempchange (the seed project's table)
     geometry: dict[str, Any]  # pre-projected polygons, see pipeline/geometry.py
     manifest: dict[str, Any]  # provenance of every input and output
+    periods: Periods  # the manifest's year windows
     # Per-indicator rows and per-country series, filled on first use: comparing the long indicator
     # table's codes on every click took most of a click's data time.
     _by_code: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
-    _recent: OrderedDict[tuple, Any] = field(
-        default_factory=OrderedDict, init=False, repr=False, compare=False)
-
-    def remember(self, key: tuple, make: Callable[[], T]) -> T:
-        """`make()`, kept for the last RECENT keys: one change asks for the same derived table from
-        several views (the table and its caption, the map and the table), each click pays once."""
-        if key in self._recent:
-            self._recent.move_to_end(key)
-        else:
-            self._recent[key] = make()
-            if len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
-        return self._recent[key]
+        default_factory=dict, init=False, repr=False)
 
     def country_name(self, iso3: str) -> str:
         """Display name, or the code itself for an entity the country table lacks."""
@@ -98,9 +135,10 @@ def _read_bytes(name: str) -> bytes:
 
 
 def _read_csv(name: str, **kwargs: Any) -> pd.DataFrame:
+    """The columns COLUMNS names, in the file's order."""
     try:
         return pd.read_csv(io.BytesIO(_read_bytes(name)), keep_default_na=False,
-                           na_values=[""], **kwargs)
+                           na_values=[""], usecols=COLUMNS[name], **kwargs)
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"precomputed file {name!r} is unreadable: {exc}") from exc
 
@@ -116,6 +154,7 @@ def _read_json(name: str) -> dict[str, Any]:
 def load_atlas() -> Atlas:
     """Read every precomputed table once per process."""
     # keep_default_na=False: "NA" is Namibia's ISO2 code in some tables, never a missing value.
+    manifest = _read_json("manifest.json")
     return Atlas(
         countries=_read_csv("countries.csv", dtype={"aliases": str}).set_index("iso3"),
         temperature=_read_csv("temperature.csv.gz"),
@@ -126,5 +165,6 @@ def load_atlas() -> Atlas:
         indicator_meta=_read_csv("indicator_meta.csv").set_index("code"),
         seed=_read_csv("seed_tdiff.csv").set_index("iso3"),
         geometry=_read_json("geometry.json"),
-        manifest=_read_json("manifest.json"),
+        manifest=manifest,
+        periods=Periods.from_manifest(manifest),
     )

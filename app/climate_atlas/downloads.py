@@ -11,10 +11,13 @@ import zipfile
 
 import pandas as pd
 
-from climate_atlas.data import Atlas
+from climate_atlas.data import Atlas, Periods
+from climate_atlas.views.metrics import METRICS, SEED, TEMPERATURE
 
-TEMPERATURE_SERIES = "Temperature anomaly (°C vs 1951-1980)"
-SEED_SERIES = "Change 1901-2012 (seed project's table)"
+
+def temperature_series(periods: Periods) -> str:
+    """The temperature series' name in a download, with its base period."""
+    return f"Temperature anomaly (°C vs {periods.base})"
 
 
 def _input(atlas: Atlas, fragment: str) -> dict:
@@ -35,14 +38,16 @@ def _entry(series: str, entry: dict) -> dict[str, str]:
             "source_page": entry["source_page"], "release_date": str(entry["release"])}
 
 
-def sources_table(atlas: Atlas, codes: list[str], temperature: bool, seed: bool) -> pd.DataFrame:
-    """Provenance of each series a download holds."""
-    rows = []
-    if temperature:
-        rows += [_entry(f"{TEMPERATURE_SERIES}, IMF", _input(atlas, "imf/")),
-                 _entry(f"{TEMPERATURE_SERIES}, FAOSTAT", _input(atlas, "faostat/"))]
-    if seed:
-        rows.append(_entry(SEED_SERIES, _input(atlas, "tdiff4")))
+def sources_table(atlas: Atlas, codes: list[str], source: str) -> pd.DataFrame:
+    """Provenance of each series a download holds: the indicators `codes` and the warming series
+    `source` (TEMPERATURE or SEED, as `Metric.source` names them)."""
+    series = temperature_series(atlas.periods)
+    rows = {
+        TEMPERATURE: [_entry(f"{series}, IMF", _input(atlas, "imf/")),
+                      _entry(f"{series}, FAOSTAT", _input(atlas, "faostat/"))],
+        SEED: [_entry(f"Change {atlas.periods.seed} (seed project's table)",
+                      _input(atlas, "tdiff4"))],
+    }[source]
     rows += [_indicator_source(atlas, code) for code in codes]
     return pd.DataFrame(rows)
 
@@ -59,11 +64,12 @@ def zip_bytes(files: dict[str, pd.DataFrame]) -> bytes:
 def selection_series(atlas: Atlas, selection: list[str], code: str) -> pd.DataFrame:
     """Long table of the selected countries' temperature and indicator series."""
     meta = atlas.indicator_meta.loc[code]
+    temperature = temperature_series(atlas.periods)
     frames = []
     for iso3 in selection:
         source = atlas.countries.at[iso3, "temperature_source"] if iso3 in atlas.countries.index \
             else ""
-        for series, values in ((f"{TEMPERATURE_SERIES}, {source}", atlas.series(iso3)),
+        for series, values in ((f"{temperature}, {source}", atlas.series(iso3)),
                                (f"{meta['short_name']} ({meta['unit']})",
                                 atlas.indicator_series(code, iso3))):
             frames.append(pd.DataFrame({"country": atlas.country_name(iso3), "iso3": iso3,
@@ -75,11 +81,10 @@ def selection_series(atlas: Atlas, selection: list[str], code: str) -> pd.DataFr
 def series_download(atlas: Atlas, selection: list[str], code: str) -> bytes:
     """Zip of the selected countries' series and their sources."""
     return zip_bytes({"climate-atlas-series.csv": selection_series(atlas, selection, code),
-                      "sources.csv": sources_table(atlas, [code], temperature=True, seed=False)})
+                      "sources.csv": sources_table(atlas, [code], TEMPERATURE)})
 
 
 def table_download(atlas: Atlas, table: pd.DataFrame, code: str, metric: str) -> bytes:
     """Zip of the country table as shown, and its sources."""
     return zip_bytes({"climate-atlas-table.csv": table,
-                      "sources.csv": sources_table(atlas, [code], temperature=metric != "seed",
-                                                   seed=metric == "seed")})
+                      "sources.csv": sources_table(atlas, [code], METRICS[metric].source)})

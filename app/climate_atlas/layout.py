@@ -11,8 +11,9 @@ from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.search import search_terms
-from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState, new_state
+from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, target
+from climate_atlas.views.metrics import metric_options
 from climate_atlas.views.plain_text import plain_text_pane
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
@@ -142,12 +143,14 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
     indicator = pn.widgets.Select.from_param(
         state.param.indicator, name="World Bank indicator",
         options={f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})": c for c in meta.index})
-    metric = pn.widgets.Select.from_param(state.param.metric, name="Map shows", options=METRICS)
+    metric = pn.widgets.Select.from_param(state.param.metric, name="Map shows",
+                                          options=metric_options(atlas.periods))
     click = pn.widgets.RadioButtonGroup.from_param(
         state.param.click_adds, name="A click on the map",
         options={"Click replaces selection": False, "Click adds to comparison": True})
     year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
-                                           start=FIRST_YEAR, end=LAST_YEAR)
+                                           start=atlas.periods.years.first,
+                                           end=atlas.periods.years.last)
     play = _player(state)
     return [_search(atlas, state), click, metric,
             pn.Row(year, play), indicator]
@@ -158,17 +161,18 @@ def _player(state: AtlasState) -> pn.widgets.Toggle:
     button = pn.widgets.Toggle(name="▶ Play the years", button_type="primary", width=150,
                                align="end")
     running: list = []
+    first, last = state.param.year.bounds
 
     def step() -> None:
-        if state.year >= LAST_YEAR:
+        if state.year >= last:
             button.value = False
         else:
             state.year += 1
 
     def toggled(event: object) -> None:
         if button.value:
-            if state.year >= LAST_YEAR:
-                state.year = FIRST_YEAR
+            if state.year >= last:
+                state.year = first
             running.append(pn.state.add_periodic_callback(step, period=PLAY_INTERVAL_MS))
         else:
             while running:

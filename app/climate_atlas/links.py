@@ -17,7 +17,8 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from climate_atlas.data import Atlas
-from climate_atlas.state import FIRST_YEAR, LAST_YEAR, MAX_SELECTED, METRICS, AtlasState
+from climate_atlas.state import MAX_SELECTED, AtlasState
+from climate_atlas.views.metrics import METRICS
 
 SHOWN_CHARS = 40  # a value quoted in a notice is cut to this length
 SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the rest
@@ -54,11 +55,12 @@ def _countries(values: list[str], atlas: Atlas, notices: list[str]) -> list[str]
     return known[:MAX_SELECTED] or None
 
 
-def _year(value: str) -> int | None:
+def _year(value: str, atlas: Atlas) -> int | None:
     value = value.strip()
+    years = atlas.periods.years
     # ASCII digits only (str.isdigit() also accepts '²', which int() rejects), and short (int()
     # refuses more than 4300 digits)
-    if len(value) <= 4 and value.isascii() and value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
+    if len(value) <= 4 and value.isascii() and value.isdigit() and years.first <= int(value) <= years.last:
         return int(value)
     return None
 
@@ -90,9 +92,9 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
         "indicator": ("indicator",
                       lambda v: v if v in atlas.indicator_meta.index else None,
                       "Unknown indicator {values} was ignored."),
-        "year": ("year", _year,
-                 f"Year {{values}} is not a year in {FIRST_YEAR}-{LAST_YEAR} and was ignored."),
-        "metric": ("metric", lambda v: v if v in METRICS.values() else None,
+        "year": ("year", lambda v: _year(v, atlas),
+                 f"Year {{values}} is not a year in {atlas.periods.years} and was ignored."),
+        "metric": ("metric", lambda v: v if v in METRICS else None,
                    "Unknown map metric {values} was ignored."),
     }
     for key, (field, read, invalid) in readers.items():

@@ -5,18 +5,11 @@ from __future__ import annotations
 import param
 
 from climate_atlas.data import Atlas
+from climate_atlas.views.metrics import METRICS
 
 DEFAULT_COUNTRY = "IND"  # a populous country with both a long series and every indicator
 DEFAULT_INDICATOR = "EN.ATM.CO2E.PC"
-FIRST_YEAR, LAST_YEAR = 1961, 2022
 MAX_SELECTED = 8  # the colour-blind-safe palette has eight colours
-
-METRICS = {
-    "Mean anomaly 2018-2022": "mean",
-    "Anomaly in the chosen year": "year",
-    "Trend 1993-2022 (°C per decade)": "trend",
-    "Seed project's 1901-2012 change": "seed",
-}
 
 
 class AtlasState(param.Parameterized):
@@ -25,8 +18,8 @@ class AtlasState(param.Parameterized):
     selection = param.List(default=[DEFAULT_COUNTRY], item_type=str,
                            doc="ISO3 codes of the selected countries, most recent last")
     indicator = param.Selector(default=DEFAULT_INDICATOR, objects=[DEFAULT_INDICATOR])
-    metric = param.Selector(default="mean", objects=list(METRICS.values()))
-    year = param.Integer(default=LAST_YEAR, bounds=(FIRST_YEAR, LAST_YEAR))
+    metric = param.Selector(default=next(iter(METRICS)), objects=list(METRICS))
+    year = param.Integer(default=0, doc="bounds and value set by new_state from the data's years")
     click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
     notice = param.String(default="", doc="polite words about input that was dropped: plain "
                           "text that may quote a link or a file, shown only through plain_text_pane")
@@ -51,7 +44,11 @@ class AtlasState(param.Parameterized):
 
 
 def new_state(atlas: Atlas) -> AtlasState:
-    """A state whose choices are exactly the indicators the data holds."""
+    """A state whose choices are exactly the indicators and years the data holds (the last year
+    first)."""
     state = AtlasState()
     state.param.indicator.objects = list(atlas.indicator_meta.index)
+    years = atlas.periods.years
+    state.param.year.bounds = (years.first, years.last)
+    state.year = years.last
     return state

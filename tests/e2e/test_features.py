@@ -108,7 +108,7 @@ def test_table_download_matches_the_data(atlas: AtlasPage) -> None:
     sources = pd.read_csv(archive.open("sources.csv"))
     mean_column = next(c for c in table.columns if c.startswith("Mean anomaly 2018-2022"))
     row = table[table["iso3"] == "FRA"].iloc[0]
-    assert row[mean_column] == atlas.atlas.warming.at["FRA", "mean_2018_2022"]
+    assert row[mean_column] == atlas.atlas.warming.at["FRA", "recent_mean"]
     assert len(table) == len(atlas.atlas.countries)
     assert any(s.startswith("Temperature anomaly") for s in sources["series"])
 

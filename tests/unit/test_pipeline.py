@@ -218,7 +218,7 @@ TREND_MISSING = {
 
 def test_insufficient_data_lists_are_pinned(fresh) -> None:
     warming = rows(fresh, "warming.csv")
-    assert {r["iso3"] for r in warming if r["mean_2018_2022"] == ""} == MEAN_MISSING
+    assert {r["iso3"] for r in warming if r["recent_mean"] == ""} == MEAN_MISSING
     assert {r["iso3"] for r in warming if r["trend_per_decade"] == ""} == TREND_MISSING
     assert all(r["mean_n"] != "" and r["trend_n"] != "" for r in warming)
     assert len(warming) == 235
@@ -228,7 +228,7 @@ def test_warming_matches_raw_series(fresh) -> None:
     (fra,) = [r for r in raw_rows(IMF, "utf-8-sig") if r["ISO3"] == "FRA"]
     (out,) = [r for r in rows(fresh, "warming.csv") if r["iso3"] == "FRA"]
     mean = sum(float(fra[f"F{y}"]) for y in range(2018, 2023)) / 5
-    assert float(out["mean_2018_2022"]) == pytest.approx(mean, abs=5e-5)
+    assert float(out["recent_mean"]) == pytest.approx(mean, abs=5e-5)
     assert (out["mean_first"], out["mean_last"], out["mean_n"]) == ("2018", "2022", "5")
     assert (out["trend_first"], out["trend_last"], out["trend_n"]) == ("1993", "2022", "30")
 
@@ -364,6 +364,16 @@ def test_server_shapes_of(fresh) -> None:
 
 
 # --- manifest ---------------------------------------------------------------------------------
+
+
+def test_manifest_carries_the_periods_the_outputs_were_computed_with(fresh) -> None:
+    content = json.loads(fresh["manifest.json"])
+    assert content["periods"] == {"years": [1961, 2022], "base": [1951, 1980],
+                                  "recent_mean": [2018, 2022], "trend": [1993, 2022],
+                                  "seed": [1901, 2012]}
+    assert content["min_years"] == {"recent_mean": 3, "trend": 20, "source": 20}
+    warming = {r["iso3"]: r for r in rows(fresh, "warming.csv")}
+    assert (warming["FRA"]["mean_first"], warming["FRA"]["mean_last"]) == ("2018", "2022")
 
 
 def test_manifest_lists_every_input_with_its_hash(fresh) -> None:

@@ -129,6 +129,13 @@ CASES = {
         replace(b",-0.113,-0.164,", b",n/a,-0.164,"),
         f"{IMF}, line 2: column 'F1961': 'n/a' is not a number",
     ),
+    "imf-other-base-period": (  # the manifest tells the app the base period: it must be the file's
+        IMF,
+        replace(b"period 1951-1980", b"period 1961-1990"),
+        f"{IMF}, line 2: Indicator 'Temperature change with respect to a baseline climatology, "
+        "corresponding to the period 1961-1990', expected a base period 'corresponding to the period "
+        "1951-1980'",
+    ),
     "fao-duplicate-key": (
         FAO,
         duplicate_line(b"2,Afghanistan,7020,Meteorological year,7271,"),

@@ -29,7 +29,7 @@ def _raw_warming(atlas, iso3: str, column: str) -> float:
 
 
 @pytest.mark.parametrize(("metric", "column"),
-                         [("mean", "mean_2018_2022"), ("trend", "trend_per_decade")])
+                         [("mean", "recent_mean"), ("trend", "trend_per_decade")])
 def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> None:
     world = world_map(atlas, metric, 2022, ["FRA"])
     data = world.countries.data

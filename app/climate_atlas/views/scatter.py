@@ -1,4 +1,4 @@
-"""Warming against development: each country's 1993-2022 trend beside one indicator.
+"""Warming against development: each country's warming trend beside one indicator.
 
 The companion research asked this question in a notebook; here it is one chart, with the rank
 correlation, its n, and the caveat that a correlation says nothing about cause.
@@ -22,7 +22,7 @@ CAVEAT = "Correlation is not cause: both can follow a third factor such as latit
 def latest_values(atlas: Atlas, code: str) -> pd.DataFrame:
     """Per country, the indicator's latest published value, and that value's year.
 
-    The trend it is set against covers 1993-2022, so the scatter does not follow the year slider:
+    The trend it is set against covers a fixed window, so the scatter does not follow the year slider:
     moving the slider (or playing the years) then costs no scatter redraw.
     """
     latest = atlas.indicator_rows(code).sort_values("year").groupby("iso3").tail(1).set_index("iso3")
@@ -74,7 +74,7 @@ def scatter_chart(atlas: Atlas, code: str) -> hv.Scatter:
     table = scatter_table(atlas, code)
     xlabel = f"{meta['short_name']} ({meta['unit']}), latest published value"
     return hv.Scatter(table, kdims=[("value", xlabel)],
-                      vdims=[("trend_per_decade", "Warming trend 1993-2022 (°C per decade)"),
+                      vdims=[("trend_per_decade", f"Warming trend {atlas.periods.trend} (°C per decade)"),
                              "name", "iso3", "year"]).opts(
         logx=_log_fits(table["value"]), size=7, color="#0072B2", alpha=0.75,
         tools=["hover", "tap"], nonselection_alpha=0.3, selection_color="#D55E00",

@@ -20,9 +20,8 @@ from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, GlyphRenderer, HoverTool, Legend, LegendItem
 from bokeh.plotting import figure
 
-from climate_atlas.data import Atlas
+from climate_atlas.data import Atlas, Period
 
-TREND_START, TREND_END = 1993, 2022
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 WORLD_COLOR = "#888888"
@@ -35,9 +34,9 @@ def _columns(series: pd.Series, name: str) -> dict[str, object]:
             "name": [name] * len(series)}
 
 
-def trend_line(series: pd.Series, per_decade: float) -> pd.Series:
-    """The least-squares line of the trend window: slope from the pipeline, through the mean point."""
-    window = series.loc[TREND_START:TREND_END].dropna()
+def trend_line(series: pd.Series, per_decade: float, trend: Period) -> pd.Series:
+    """The least-squares line over the trend window: slope from the pipeline, through the mean point."""
+    window = series.loc[trend.first:trend.last].dropna()
     slope = per_decade / 10
     years = np.array([window.index.min(), window.index.max()], dtype=float)
     return pd.Series(window.mean() + slope * (years - window.index.to_numpy().mean()), index=years)
@@ -171,8 +170,9 @@ def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any]
 
 
 def temperature_chart(atlas: Atlas, selection: list[str]) -> SeriesChart:
-    """Yearly anomalies against 1951-1980, each country's 1993-2022 trend, and the world."""
-    chart = _series_chart("Anomaly (°C vs 1951-1980)", points=True, tooltips=[
+    """Yearly anomalies against the base period, each country's trend over the trend window, and
+    the world."""
+    chart = _series_chart(f"Anomaly (°C vs {atlas.periods.base})", points=True, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Anomaly", "@value{+0.00} °C")])
     chart.world.data = _columns(atlas.world_temperature, "World")
     show_temperature(chart, atlas, selection)
@@ -190,8 +190,9 @@ def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str]) -> 
         if np.isnan(per_decade):
             slot.trend.data = dict(EMPTY)
         else:
-            slot.trend.data = _columns(trend_line(series, float(per_decade)), name)
-            slot.trend_item.label = value(f"{name} trend {TREND_START}-{TREND_END}")
+            trend = atlas.periods.trend
+            slot.trend.data = _columns(trend_line(series, float(per_decade), trend), name)
+            slot.trend_item.label = value(f"{name} trend {trend}")
 
     _fill(chart, list(selection), fill)
     chart.figure.title.text = temperature_title(atlas, selection)

@@ -14,8 +14,8 @@ def sources_markdown(atlas: Atlas) -> str:
         seen.setdefault(key, []).append(entry["path"].rsplit("/", 1)[-1])
     lines = [
         "Every number on this page comes from these published files, processed by the project's "
-        "pipeline (`make data`). The 1901-2012 figures are the seed project's own table, shown "
-        "only for comparison.",
+        f"pipeline (`make data`). The {atlas.periods.seed} figures are the seed project's own "
+        "table, shown only for comparison.",
         "",
         "| Publisher | Licence | Release | Files | Source page |",
         "|---|---|---|---|---|",

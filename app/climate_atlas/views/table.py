@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 
 import pandas as pd
 
 from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import metric_table, metric_title
+from climate_atlas.views.metrics import RECENT, metric_table, metric_title
 
 
 def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
     """One row per country with data; column names carry units so a CSV stands on its own."""
-    return atlas.remember(("table", metric, year, code),
-                          lambda: _country_table(atlas, metric, year, code)).copy()
+    return _country_table(atlas, metric, year, code).copy()
 
 
+@lru_cache(maxsize=RECENT)
 def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+    """Kept for the last RECENT keys: the table, its caption and a download ask for the same one."""
     meta = atlas.indicator_meta.loc[code]
     metric_values = metric_table(atlas, metric, year)["value"]
     rows = atlas.indicator_rows(code)
@@ -27,7 +29,7 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFr
         "country": countries["name"],
         "iso3": countries.index,
         "region": countries["region"],
-        metric_title(metric, year): metric_values.reindex(countries.index),
+        metric_title(atlas, metric, year): metric_values.reindex(countries.index),
         f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
     })
     # the order the browser's own sort by name gives, so sorting by country changes nothing

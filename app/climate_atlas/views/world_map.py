@@ -19,7 +19,7 @@ from bokeh.palettes import RdBu11
 from bokeh.plotting import figure
 
 from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import NO_DATA, UNITS, metric_table, metric_title
+from climate_atlas.views.metrics import METRICS, NO_DATA, metric_table, metric_title
 
 NO_DATA_COLOR = "#d4d4d4"
 # ColorBrewer RdBu, which Bokeh orders blue (cool, low) to red (warm, high): diverging, and
@@ -56,8 +56,10 @@ def _shapes(atlas: Atlas, codes: list[str]) -> dict[str, list]:
 
 
 def color_limit(atlas: Atlas, metric: str, values: np.ndarray) -> float:
-    """Symmetric around 0; one scale for every year, so an animation compares like with like."""
-    pool = atlas.temperature["anomaly"].to_numpy() if metric == "year" else values
+    """Symmetric around 0, over the metric's `scale` where it has one (one scale for every year,
+    so an animation compares like with like), else over the values shown."""
+    scale = METRICS[metric].scale
+    pool = scale(atlas) if scale is not None else values
     pool = np.abs(pool[~np.isnan(pool)])
     return float(np.quantile(pool, 0.995)) if len(pool) else 1.0
 
@@ -79,11 +81,11 @@ def colouring(atlas: Atlas, metric: str, year: int) -> Colouring:
     codes = map_countries(atlas)
     values = table["value"].reindex(codes).astype(float)
     labels = table["label"].reindex(codes).fillna(NO_DATA)
-    title = metric_title(metric, year)
+    title = metric_title(atlas, metric, year)
     return Colouring(
         value=[None if np.isnan(v) else v for v in values],  # None: JSON null, Bokeh's NaN colour
         label=list(labels), limit=color_limit(atlas, metric, table["value"].to_numpy(float)),
-        unit=UNITS[metric], title=title)
+        unit=METRICS[metric].unit(atlas.periods), title=title)
 
 
 @dataclass(frozen=True)
