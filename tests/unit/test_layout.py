@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ print(json.dumps([m for m in {list(SERVER_ONLY)!r} if m in sys.modules]))
 def _imported_server_modules(target: str) -> list[str]:
     """Build the dashboard in a fresh interpreter for `target`; the server-only modules it imported."""
     result = subprocess.run([sys.executable, "-c", _BUILD_AND_LIST], capture_output=True, text=True,
-                            env={"CLIMATE_ATLAS_TARGET": target, "PATH": "/usr/bin:/bin"},
+                            env={**os.environ, "CLIMATE_ATLAS_TARGET": target},
                             timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

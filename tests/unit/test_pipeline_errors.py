@@ -77,7 +77,8 @@ def previous_outputs(tmp: Path) -> tuple[Path, Path]:
 
 
 def snapshot(*folders: Path) -> dict[str, bytes]:
-    return {str(p): p.read_bytes() for folder in folders for p in sorted(folder.rglob("*"))}
+    return {str(p): p.read_bytes() for folder in folders for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
 
 
 def line_of(data: bytes, marker: bytes) -> int:
