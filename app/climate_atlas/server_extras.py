@@ -6,17 +6,18 @@ container); the static site never does (cartopy and GeoViews do not run in Pyodi
 these controls are absent rather than broken.
 
 Geometry: the pipeline's lon/lat rings in data/server/ (world-atlas 110m, and 50m for "detail"),
-never the browser's pre-projected Equal Earth rings, which cartopy cannot reproject. The folder is
-not package data: the image copies it next to the app and names it in CLIMATE_ATLAS_SERVER_DATA; a
-source checkout (the editable install) finds it at <repo>/data/server. Antarctica is left off, as on
-the browser's map.
+already cut at the antimeridian and without Antarctica (pipeline/worldatlas.py), never the
+browser's pre-projected Equal Earth rings, which cartopy cannot reproject. The folder is not
+package data: the image copies it next to the app and names it in CLIMATE_ATLAS_SERVER_DATA; a
+source checkout (the editable install) finds it at <repo>/data/server.
 
 Projection: each (detail, projection) is projected once per process with cartopy's
 `project_geometry`, which cuts rings at the map's edge (the far side of the globe, Mercator's
-latitude limit). Drawing then uses plain HoloViews elements on the projected coordinates, exactly
-like the browser map. Not GeoViews elements: GeoViews 1.15 re-projects every path on every render,
-even when the element is already in the plot's projection (its `project_path` has no shortcut),
-which measured 8 s per redraw at 110m and 24-50 s at 50m here, on every metric or year change.
+latitude limit). Drawing then uses the browser map's Bokeh code on the projected coordinates
+(views/world_map.py), so a new metric or year still swaps colours only. Not GeoViews elements:
+GeoViews 1.15 re-projects every path on every render, even when the element is already in the
+plot's projection (its `project_path` has no shortcut), which measured 8 s per redraw at 110m and
+24-50 s at 50m here, on every metric or year change.
 
 Tiles: a tile basemap needs Web Mercator, so turning tiles on switches the map to it and disables
 the projection choice; the chosen projection comes back when tiles go off. Tiles are off by
@@ -28,32 +29,28 @@ they download Natural Earth at run time. The map's outline and graticule are dra
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import cartopy.crs as ccrs
 import numpy as np
 import panel as pn
 import param
 import shapely
-import shapely.affinity
 import xyzservices.providers as xyz
 from bokeh.models import WMTSTileSource
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from climate_atlas.data import Atlas
 from climate_atlas.state import AtlasState
-from climate_atlas.views.world_map import WorldMap, on_country_click, outline, recolour, world_map
+from climate_atlas.views.world_map import Geometry, LiveMap, WorldMap, world_map
 
 SERVER_DATA_ENV = "CLIMATE_ATLAS_SERVER_DATA"
 TILE_URL_ENV = "CLIMATE_ATLAS_TILE_URL"
 DETAIL_FILES = {"110m": "countries-110m-lonlat.json", "50m": "countries-50m-lonlat.json"}
-LEFT_OFF = {"ATA"}  # Antarctica: off the map, as in the browser (and Mercator cannot show it)
 
 ORTHOGRAPHIC = "Orthographic (globe)"
 MERCATOR = "Web Mercator (tiles)"
@@ -79,49 +76,19 @@ def server_data_dir() -> Path:
 
 @lru_cache(maxsize=2)
 def lonlat_countries(detail: str) -> tuple[tuple[str, MultiPolygon], ...]:
-    """(iso3, lon/lat shape) per country of the 110m or 50m file, Antarctica left off."""
+    """(iso3, lon/lat shape) per country of the 110m or 50m file."""
     path = server_data_dir() / DETAIL_FILES[detail]
     content = json.loads(path.read_text(encoding="utf-8"))
     if content.get("units") != "degrees":
         raise ValueError(f"{path}: expected lon/lat degrees, found units {content.get('units')!r}")
-    countries = []
-    for country in content["countries"]:
-        if country["iso3"] in LEFT_OFF:
-            continue
-        parts = [piece for rings in country["polygons"] for piece in _polygons(rings)]
-        countries.append((country["iso3"], MultiPolygon(parts)))
-    return tuple(countries)
+    return tuple(
+        (country["iso3"], MultiPolygon([Polygon(_points(rings[0]), [_points(r) for r in rings[1:]])
+                                        for rings in country["polygons"]]))
+        for country in content["countries"])
 
 
-def _ring(flat: list[float]) -> np.ndarray:
+def _points(flat: list[float]) -> np.ndarray:
     return np.asarray(flat, dtype=float).reshape(-1, 2)
-
-
-def _polygons(rings: list[list[float]]) -> list[Polygon]:
-    """One world-atlas polygon as shapely polygons that never cross the antimeridian.
-
-    world-atlas is made for spherical rendering: a ring of Russia or Fiji steps from 179.9 to
-    -180, which cartopy, working in the plane, would draw as a band around the whole world. Such
-    rings are unwrapped to continuous longitudes, then cut at +-180 and shifted back.
-    """
-    arrays = [_ring(r) for r in rings]
-    if len(np.unique(arrays[0], axis=0)) < 3:
-        return []  # a degenerate ring (110m has one in North Korea): nothing to draw or click
-    if not any(np.abs(np.diff(a[:, 0], append=a[0, 0])).max() > 180 for a in arrays):
-        return [Polygon(arrays[0], arrays[1:])]
-    unwrapped = []
-    for ring in arrays:
-        lon = np.degrees(np.unwrap(np.radians(np.append(ring[:, 0], ring[0, 0]))))
-        if abs(lon[-1] - lon[0]) > 1e-6:
-            raise ValueError("a ring circles a pole; only Antarctica does, and it is left off")
-        unwrapped.append(np.column_stack([lon[:-1], ring[:, 1]]))
-    whole = shapely.make_valid(Polygon(unwrapped[0], unwrapped[1:]))
-    pieces = []
-    for turn in (-360.0, 0.0, 360.0):
-        window = shapely.box(-180.0 + turn, -90.0, 180.0 + turn, 90.0)
-        part = shapely.affinity.translate(whole.intersection(window), xoff=-turn)
-        pieces += [g for g in getattr(part, "geoms", [part]) if isinstance(g, Polygon) and g.area]
-    return pieces
 
 
 # --- projections -----------------------------------------------------------------------------
@@ -143,19 +110,10 @@ def make_crs(projection: str, center: tuple[float, float] = (0.0, 0.0)) -> ccrs.
 class ProjectedMap:
     """Every country in one projection, in the browser geometry's format, plus the map's frame."""
 
-    geometry: dict[str, Any]  # {"countries": [{"iso3", "name", "polygons": [[flat ring, ...]]}]}
+    geometry: Geometry  # {"countries": [{"iso3", "polygons": [[flat ring, ...]]}]}
     shapes: dict[str, shapely.Geometry]  # iso3 -> projected shape
     frame: tuple[np.ndarray, ...]  # the outline and graticule, as (n, 2) paths
     aspect: float  # width / height of everything drawn
-
-    def point_in(self, iso3: str) -> tuple[float, float] | None:
-        """A point inside the country's largest visible part (for tests that click it)."""
-        shape = self.shapes.get(iso3)
-        if shape is None:
-            return None
-        largest = max(getattr(shape, "geoms", [shape]), key=lambda p: p.area)
-        point = largest.representative_point()
-        return point.x, point.y
 
 
 @lru_cache(maxsize=16)
@@ -206,11 +164,6 @@ def globe_center(iso3: str) -> tuple[float, float]:
             float(round(point.y / CENTER_STEP) * CENTER_STEP))
 
 
-def projected_atlas(atlas: Atlas, geo: ProjectedMap) -> Atlas:
-    """The same atlas with projected geometry: the browser map's code draws and clicks it as is."""
-    return dataclasses.replace(atlas, geometry=geo.geometry)
-
-
 # --- the map ---------------------------------------------------------------------------------
 
 def tile_source() -> WMTSTileSource:
@@ -238,7 +191,7 @@ def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple
     "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
     "server-map|Mollweide|110m|0,0" or "server-map|Orthographic (globe)|50m|80,20"."""
     geo = projected(*key)
-    world = world_map(projected_atlas(atlas, geo), state.metric, state.year, state.selection)
+    world = world_map(atlas, geo.geometry, state.metric, state.year, state.selection)
     fig = world.figure
     fig.tags = [map_tag(key)]
     # The globe is round: give it empty sides rather than a page-high map (match_aspect keeps
@@ -287,37 +240,32 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
 
     The figure is rebuilt when the projection, tiles or detail change, or when the globe turns to
     a newly selected country; a new metric, year or selection otherwise updates the current
-    figure in place, as in the browser map.
+    figure in place, as in the browser map (LiveMap).
     """
     options = MapOptions()
-    current: dict[str, Any] = {}
+    shown: dict[str, tuple[str, str, tuple[float, float]]] = {}
 
-    def build() -> WorldMap:
-        key = options.key(state.country)
-        world = server_world_map(atlas, state, key, options.tiles)
-        drawn = projected_atlas(atlas, projected(*key))
+    def figure() -> WorldMap:
+        shown["key"] = options.key(state.country)
+        return server_world_map(atlas, state, shown["key"], options.tiles)
 
-        on_country_click(world, drawn, state.pick)
-        current.update(key=key, world=world, atlas=drawn)
-        return world
-
-    def pane() -> pn.pane.Bokeh:
+    def pane(world: WorldMap) -> pn.pane.Bokeh:
         # A new pane per figure: a pane whose object is swapped keeps the first one's height.
-        return pn.pane.Bokeh(build().figure, sizing_mode="stretch_width",
+        return pn.pane.Bokeh(world.figure, sizing_mode="stretch_width",
                              styles={"overflow": "hidden"})
 
     def redraw(*_: object) -> None:
-        view[-1] = pane()
+        world = figure()
+        live.show(world)
+        view[-1] = pane(world)
 
-    def selected(*_: object) -> None:
-        if options.key(state.country) != current["key"]:
-            redraw()  # the globe turns to the new country
-        else:
-            outline(current["world"], current["atlas"], state.selection)
+    def turn_globe(*_: object) -> None:
+        if options.key(state.country) != shown["key"]:
+            redraw()  # the globe turns to the new country (LiveMap outlines the new figure too)
 
-    state.param.watch(lambda *_: recolour(current["world"], current["atlas"], state.metric,
-                                          state.year), ["metric", "year"])
-    state.param.watch(selected, "selection")
+    first = figure()
+    live = LiveMap(atlas, state, first)
+    state.param.watch(turn_globe, "selection")
     options.param.watch(redraw, ["projection", "tiles", "detail"])
 
     projection = pn.widgets.Select.from_param(
@@ -327,6 +275,5 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"})
-    view = pn.Column(projection, tiles, detail, pane(),
-                     sizing_mode="stretch_width")
+    view = pn.Column(projection, tiles, detail, pane(first), sizing_mode="stretch_width")
     return view

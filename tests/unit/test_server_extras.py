@@ -17,6 +17,8 @@ from climate_atlas import server_extras as sx
 from climate_atlas.data import load_atlas
 from climate_atlas.state import new_state
 from climate_atlas.views.world_map import MAP_NAME, country_at
+from pipeline.geometry import DROPPED
+from tests.map_points import point_in
 
 PACKAGE = Path(sx.__file__).parent
 SAMPLE = ("JPN", "BRA", "FJI", "RUS", "USA", "NZL", "IND", "FRA", "ZAF")
@@ -51,7 +53,7 @@ def test_server_data_found_in_the_checkout_or_where_the_variable_says(monkeypatc
 @pytest.mark.parametrize("detail", ["110m", "50m"])
 def test_lonlat_shapes_never_cross_the_antimeridian(detail: str) -> None:
     countries = dict(sx.lonlat_countries(detail))
-    assert not sx.LEFT_OFF & countries.keys()
+    assert not DROPPED & countries.keys()
     for iso3, shape in countries.items():
         for polygon in shape.geoms:
             lon = np.asarray(polygon.exterior.coords)[:, 0]
@@ -67,14 +69,13 @@ def test_lonlat_shapes_never_cross_the_antimeridian(detail: str) -> None:
 def test_a_click_inside_a_country_selects_it(atlas, projection: str) -> None:
     center = sx.globe_center("IND") if projection == sx.ORTHOGRAPHIC else (0.0, 0.0)
     geo = sx.projected("110m", projection, center)
-    drawn = sx.projected_atlas(atlas, geo)
     visible = [iso3 for iso3 in SAMPLE if iso3 in geo.shapes]
     if projection == sx.ORTHOGRAPHIC:
         assert "IND" in visible and "BRA" not in visible  # the far side of the globe is cut
     else:
         assert visible == list(SAMPLE)
     for iso3 in visible:
-        assert country_at(drawn, *geo.point_in(iso3)) == iso3, (projection, iso3)
+        assert country_at(geo.geometry, *point_in(geo, iso3)) == iso3, (projection, iso3)
 
 
 def test_50m_detail_has_more_countries_and_points() -> None:
@@ -155,3 +156,18 @@ def test_the_globe_turns_to_the_selected_country(atlas) -> None:
     lon, lat = sx.globe_center("BRA")
     assert _figure(column).tags == [f"server-map|{sx.ORTHOGRAPHIC}|110m|{lon:g},{lat:g}"]
     assert "BRA" in sx.projected("110m", sx.ORTHOGRAPHIC, (lon, lat)).shapes
+
+
+def test_after_a_projection_change_the_new_figure_follows_the_state(atlas) -> None:
+    state = new_state(atlas)
+    column = sx.server_map(atlas, state)
+    projection, *_ = _widgets(column)
+    projection.value = "Robinson"
+    figure = _figure(column)
+    title = figure.title.text
+    state.metric = "trend"
+    state.pick("BRA")
+    assert _figure(column) is figure and figure.title.text != title
+    outlines = next(r for r in figure.renderers if getattr(r, "glyph", None) is not None
+                    and r.data_source.data.get("iso3") == ["BRA"])
+    assert outlines.glyph.fill_alpha == 0
