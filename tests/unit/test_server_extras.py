@@ -158,6 +158,47 @@ def test_the_globe_turns_to_the_selected_country(atlas) -> None:
     assert "BRA" in sx.projected("110m", sx.ORTHOGRAPHIC, (lon, lat)).shapes
 
 
+@pytest.mark.xfail(raises=KeyError, strict=True,
+                   reason="GeoViews 1.15.1 reads PlateCarree's lon_0, which cartopy 0.26 dropped")
+def test_geoviews_still_needs_the_lonlat_workaround() -> None:
+    """When this passes (strict xfail fails), GeoViews projects from cartopy's own PlateCarree:
+    drop server_extras._LonLat and use ccrs.PlateCarree()."""
+    import cartopy.crs as ccrs
+    import geoviews as gv
+    from geoviews.operation import project
+
+    project(gv.Path([[(-10, -10), (10, 10)]], crs=ccrs.PlateCarree()), projection=ccrs.Robinson())
+
+
+def test_every_basemap_is_free_web_mercator_tiles_with_an_attribution(monkeypatch) -> None:
+    monkeypatch.delenv(sx.TILE_URL_ENV, raising=False)
+    assert sx.DEFAULT_BASEMAP in sx.BASEMAPS
+    for name, provider in sx.BASEMAPS.items():
+        assert not provider.requires_token(), name
+        source = sx.tile_source(name)
+        assert all(k in source.url for k in ("{X}", "{Y}", "{Z}")), name
+        assert source.attribution == provider.html_attribution and "&copy;" in source.attribution, name
+
+
+def test_a_configured_tile_url_wins_over_the_basemap_choice(monkeypatch, atlas) -> None:
+    monkeypatch.setenv(sx.TILE_URL_ENV, "http://127.0.0.1:9/tiles/{Z}/{X}/{Y}.png")
+    assert sx.tile_source("Esri World Imagery").url == "http://127.0.0.1:9/tiles/{Z}/{X}/{Y}.png"
+    column = sx.server_map(atlas, new_state(atlas))
+    assert not any(getattr(w, "name", None) == "Basemap tiles" for w in column.objects)
+
+
+def test_the_basemap_choice_redraws_the_tiles(monkeypatch, atlas) -> None:
+    monkeypatch.delenv(sx.TILE_URL_ENV, raising=False)
+    column = sx.server_map(atlas, new_state(atlas))
+    _, tiles, _, basemap = column.objects[:4]
+    assert basemap.name == "Basemap tiles" and basemap.disabled  # tiles are off
+    tiles.value = [sx.TILES_LABEL]
+    assert not basemap.disabled
+    basemap.value = "Esri World Imagery"
+    urls = [r.tile_source.url for r in _figure(column).renderers if isinstance(r, TileRenderer)]
+    assert urls == [sx.tile_source("Esri World Imagery").url]
+
+
 def test_after_a_projection_change_the_new_figure_follows_the_state(atlas) -> None:
     state = new_state(atlas)
     column = sx.server_map(atlas, state)
