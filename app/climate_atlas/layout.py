@@ -55,7 +55,7 @@ def _country_heading(atlas: Atlas, selection: list[str]) -> str:
 def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """The choropleth, updated in place; a click selects the country under it."""
     world = world_map(atlas, atlas.geometry, state.metric, state.year, state.selection)
-    LiveMap(atlas, state, world)
+    LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
