@@ -4,6 +4,11 @@ The server reprojects these with cartopy, which cannot start from shapes already
 they stay in degrees. TopoJSON arcs are decoded here (quantized, delta-encoded), so no topojson
 library is needed. Keys: `id` is the ISO 3166-1 numeric code, mapped to alpha-3 through
 iso-codes/codes.json. Not counted in the data budget (these files live in data/server/).
+
+world-atlas is made for spherical rendering: a ring of Russia or Fiji steps from 179.9 to -180,
+which cartopy, working in the plane, would draw as a band around the whole world. Such polygons are
+cut at the antimeridian here, once, so the server only reads and projects. Antarctica is left off,
+as on the browser's map (its ring circles the pole, which no cut in the plane can repair).
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import shapely
+import shapely.affinity
+from shapely.geometry import Polygon
 
+from pipeline.geometry import DROPPED
 from pipeline.io import RawDataError, RawDir
 from pipeline.keys import iso_codes
 
@@ -45,9 +54,46 @@ def ring(indices: list[int], arcs: list[np.ndarray]) -> list[float]:
 
 
 def polygons(geometry: dict, arcs: list[np.ndarray]) -> list[list[list[float]]]:
-    """A Polygon or MultiPolygon -> list of polygons, each a list of rings (exterior first)."""
+    """A Polygon or MultiPolygon -> list of polygons, each a list of rings (exterior first), none
+    crossing the antimeridian."""
     parts = [geometry["arcs"]] if geometry["type"] == "Polygon" else geometry["arcs"]
-    return [[ring(r, arcs) for r in part] for part in parts]
+    return [piece for part in parts for piece in cut_at_antimeridian([ring(r, arcs) for r in part])]
+
+
+def _points(flat: list[float]) -> np.ndarray:
+    return np.asarray(flat, dtype=float).reshape(-1, 2)
+
+
+def _flat(coords: np.ndarray) -> list[float]:
+    """A shapely ring's coordinates -> flat [lon, lat, ...] without the closing point."""
+    return [round(float(v), DECIMALS) for v in np.asarray(coords)[:-1, :2].ravel()]
+
+
+def cut_at_antimeridian(rings: list[list[float]]) -> list[list[list[float]]]:
+    """One polygon (flat rings, exterior first) as polygons that never cross +-180.
+
+    A ring that steps across the antimeridian is unwrapped to continuous longitudes, the polygon
+    is cut at +-180 and each piece shifted back into [-180, 180]. A polygon that does not cross
+    is kept as it is; a degenerate one (110m has a two-point ring in North Korea) is dropped.
+    """
+    arrays = [_points(r) for r in rings]
+    if len(np.unique(arrays[0], axis=0)) < 3:
+        return []
+    if not any(np.abs(np.diff(a[:, 0], append=a[0, 0])).max() > 180 for a in arrays):
+        return [rings]
+    unwrapped = []
+    for points in arrays:
+        lon = np.degrees(np.unwrap(np.radians(np.append(points[:, 0], points[0, 0]))))
+        if abs(lon[-1] - lon[0]) > 1e-6:
+            raise ValueError("a ring circles a pole; only Antarctica does, and it is left off")
+        unwrapped.append(np.column_stack([lon[:-1], points[:, 1]]))
+    whole = shapely.make_valid(Polygon(unwrapped[0], unwrapped[1:]))
+    pieces = []
+    for turn in (-360.0, 0.0, 360.0):
+        window = shapely.box(-180.0 + turn, -90.0, 180.0 + turn, 90.0)
+        part = shapely.affinity.translate(whole.intersection(window), xoff=-turn)
+        pieces += [g for g in getattr(part, "geoms", [part]) if isinstance(g, Polygon) and g.area]
+    return [[_flat(p.exterior.coords), *(_flat(h.coords) for h in p.interiors)] for p in pieces]
 
 
 def key(path: str, geometry: dict, alpha3: dict[str, str]) -> str:
@@ -63,7 +109,8 @@ def key(path: str, geometry: dict, alpha3: dict[str, str]) -> str:
 
 
 def build(raw: RawDir, path: str) -> dict:
-    """One world-atlas file -> {"units": "degrees", "countries": [{iso3, name, polygons}]}.
+    """One world-atlas file -> {"units": "degrees", "countries": [{iso3, name, polygons}]},
+    Antarctica left off.
 
     A repeated id is merged into one entry: the 50m file has "036" twice (Australia, and Ashmore
     and Cartier Islands), which belong to one ISO entity.
@@ -80,6 +127,11 @@ def build(raw: RawDir, path: str) -> dict:
         if geometry.get("type") not in ("Polygon", "MultiPolygon"):
             continue
         code = key(path, geometry, alpha3)
+        if code in DROPPED:
+            continue
         item = merged.setdefault(code, {"iso3": code, "name": geometry["properties"]["name"], "polygons": []})
-        item["polygons"].extend(polygons(geometry, arcs))
+        try:
+            item["polygons"].extend(polygons(geometry, arcs))
+        except ValueError as exc:
+            raise RawDataError(path, None, f"{code}: {exc}") from None
     return {"units": "degrees", "countries": [merged[k] for k in sorted(merged)]}

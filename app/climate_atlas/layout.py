@@ -25,7 +25,7 @@ from climate_atlas.views.series import (
 )
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.table import as_shown, on_screen_table, table_caption, with_full_names
-from climate_atlas.views.world_map import on_country_click, outline, recolour, world_map
+from climate_atlas.views.world_map import LiveMap, world_map
 
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
 # session once the URL's state is applied (the static site's pre-render never sets it).
@@ -55,12 +55,8 @@ def _country_heading(atlas: Atlas, selection: list[str]) -> str:
 
 def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """The choropleth, updated in place; a click selects the country under it."""
-    world = world_map(atlas, state.metric, state.year, state.selection)
-    state.param.watch(lambda *_: recolour(world, atlas, state.metric, state.year),
-                      ["metric", "year"])
-    state.param.watch(lambda *_: outline(world, atlas, state.selection), "selection")
-
-    on_country_click(world, atlas, state.pick)
+    world = world_map(atlas, atlas.geometry, state.metric, state.year, state.selection)
+    LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
@@ -84,7 +80,7 @@ def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
 def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
     """The served map adds projections, tiles and 50m detail; the browser's map is plain."""
     if target() == "server":
-        from climate_atlas.server_extras import server_map  # the app's one import of cartopy
+        from climate_atlas.server_extras import server_map  # the one import of cartopy, GeoViews
 
         return server_map(atlas, state)
     return _map(atlas, state)

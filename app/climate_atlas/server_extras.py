@@ -1,34 +1,35 @@
 """Server-only map features: map projections, an optional tile basemap and 50m detail geometry.
 
-The only module of the app that imports cartopy (and the only one that may import GeoViews).
-`layout.py` imports it only when `climate_atlas.target.target() == "server"` (`panel serve`, the
-container); the static site never does (cartopy and GeoViews do not run in Pyodide), so there
-these controls are absent rather than broken.
+The only module of the app that imports cartopy and GeoViews. `layout.py` imports it only when
+`climate_atlas.target.target() == "server"` (`panel serve`, the container); the static site never
+does (cartopy and GeoViews do not run in Pyodide), so there these controls are absent rather than
+broken.
 
 Geometry: the pipeline's lon/lat rings in data/server/ (world-atlas 110m, and 50m for "detail"),
-never the browser's pre-projected Equal Earth rings, which cartopy cannot reproject. The folder is
-not package data: the image copies it next to the app and names it in CLIMATE_ATLAS_SERVER_DATA; a
-source checkout (the editable install) finds it at <repo>/data/server. Antarctica is left off, as on
-the browser's map.
+already cut at the antimeridian and without Antarctica (pipeline/worldatlas.py), never the
+browser's pre-projected Equal Earth rings, which cartopy cannot reproject. The folder is not
+package data: the image copies it next to the app and names it in CLIMATE_ATLAS_SERVER_DATA; a
+source checkout (the editable install) finds it at <repo>/data/server.
 
-Projection: each (detail, projection) is projected once per process with cartopy's
-`project_geometry`, which cuts rings at the map's edge (the far side of the globe, Mercator's
-latitude limit). Drawing then uses plain HoloViews elements on the projected coordinates, exactly
-like the browser map. Not GeoViews elements: GeoViews 1.15 re-projects every path on every render,
-even when the element is already in the plot's projection (its `project_path` has no shortcut),
-which measured 8 s per redraw at 110m and 24-50 s at 50m here, on every metric or year change.
+Projection: each (detail, projection) is projected once per process with GeoViews' `project`
+operation (cartopy's `project_geometry` underneath, which cuts rings at the map's edge: the far
+side of the globe, Mercator's latitude limit; GeoViews adds the repair of shapes that come out
+invalid). Drawing then uses the browser map's Bokeh code on the projected coordinates
+(views/world_map.py), so a new metric or year still swaps colours only. Not GeoViews elements in
+the plot: GeoViews 1.15 re-projects every path on every render, even when the element is already in
+the plot's projection, which measured 8 s per redraw at 110m and 24-50 s at 50m here.
 
 Tiles: a tile basemap needs Web Mercator, so turning tiles on switches the map to it and disables
 the projection choice; the chosen projection comes back when tiles go off. Tiles are off by
-default and fetched by the browser from CLIMATE_ATLAS_TILE_URL (an {X}/{Y}/{Z} template, for an
-air-gapped deployment's own tile server or a test fixture), else from OpenStreetMap. When they
-cannot load, the polygons are drawn all the same. No cartopy feature layers (coastlines, borders):
-they download Natural Earth at run time. The map's outline and graticule are drawn from the CRS.
+default; the browser fetches them from CLIMATE_ATLAS_TILE_URL (an {X}/{Y}/{Z} template, for an
+air-gapped deployment's own tile server or a test fixture) when set, else from the basemap chosen
+among BASEMAPS, each shown with its provider's attribution. When they cannot load, the polygons are
+drawn all the same. No cartopy feature layers (coastlines, borders): they download Natural Earth at
+run time. The map's outline and graticule are drawn from the CRS.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -37,28 +38,39 @@ from pathlib import Path
 from typing import Any
 
 import cartopy.crs as ccrs
+import geoviews as gv
 import numpy as np
 import panel as pn
 import param
 import shapely
-import shapely.affinity
 import xyzservices.providers as xyz
 from bokeh.models import WMTSTileSource
+from geoviews.operation import project
 from shapely.geometry import LineString, MultiPolygon, Polygon
+from xyzservices import TileProvider
 
 from climate_atlas.data import Atlas
 from climate_atlas.state import AtlasState
-from climate_atlas.views.world_map import WorldMap, on_country_click, outline, recolour, world_map
+from climate_atlas.views.world_map import Geometry, LiveMap, WorldMap, world_map
 
 SERVER_DATA_ENV = "CLIMATE_ATLAS_SERVER_DATA"
 TILE_URL_ENV = "CLIMATE_ATLAS_TILE_URL"
 DETAIL_FILES = {"110m": "countries-110m-lonlat.json", "50m": "countries-50m-lonlat.json"}
-LEFT_OFF = {"ATA"}  # Antarctica: off the map, as in the browser (and Mercator cannot show it)
 
 ORTHOGRAPHIC = "Orthographic (globe)"
 MERCATOR = "Web Mercator (tiles)"
 TILES_LABEL = "Tile basemap (switches the map to Web Mercator)"
 PROJECTIONS = ("Equal Earth", "Robinson", "Mollweide", ORTHOGRAPHIC, "Plate Carrée")
+# Basemaps from xyzservices' catalogue, the providers GeoViews' WMTS element takes with their
+# attribution: world-wide Web Mercator tiles that need no API key (CARTO's now do).
+DEFAULT_BASEMAP = "OpenStreetMap"
+BASEMAPS: dict[str, TileProvider] = {
+    "OpenStreetMap": xyz.OpenStreetMap.Mapnik,
+    "OpenTopoMap": xyz.OpenTopoMap,
+    "Esri World Imagery": xyz.Esri.WorldImagery,
+    "Esri World Topographic": xyz.Esri.WorldTopoMap,
+    "Esri Light Gray": xyz.Esri.WorldGrayCanvas,
+}
 GRATICULE_STEP = 30  # degrees
 MIN_ASPECT = 1.6  # width / height of the map at least, so the globe view stays on screen
 CENTER_STEP = 5  # the globe's centre is rounded to this many degrees, so nearby picks share a cache
@@ -79,52 +91,37 @@ def server_data_dir() -> Path:
 
 @lru_cache(maxsize=2)
 def lonlat_countries(detail: str) -> tuple[tuple[str, MultiPolygon], ...]:
-    """(iso3, lon/lat shape) per country of the 110m or 50m file, Antarctica left off."""
+    """(iso3, lon/lat shape) per country of the 110m or 50m file."""
     path = server_data_dir() / DETAIL_FILES[detail]
     content = json.loads(path.read_text(encoding="utf-8"))
     if content.get("units") != "degrees":
         raise ValueError(f"{path}: expected lon/lat degrees, found units {content.get('units')!r}")
-    countries = []
-    for country in content["countries"]:
-        if country["iso3"] in LEFT_OFF:
-            continue
-        parts = [piece for rings in country["polygons"] for piece in _polygons(rings)]
-        countries.append((country["iso3"], MultiPolygon(parts)))
-    return tuple(countries)
+    return tuple(
+        (country["iso3"], MultiPolygon([Polygon(_points(rings[0]), [_points(r) for r in rings[1:]])
+                                        for rings in country["polygons"]]))
+        for country in content["countries"])
 
 
-def _ring(flat: list[float]) -> np.ndarray:
+def _points(flat: list[float]) -> np.ndarray:
     return np.asarray(flat, dtype=float).reshape(-1, 2)
 
 
-def _polygons(rings: list[list[float]]) -> list[Polygon]:
-    """One world-atlas polygon as shapely polygons that never cross the antimeridian.
-
-    world-atlas is made for spherical rendering: a ring of Russia or Fiji steps from 179.9 to
-    -180, which cartopy, working in the plane, would draw as a band around the whole world. Such
-    rings are unwrapped to continuous longitudes, then cut at +-180 and shifted back.
-    """
-    arrays = [_ring(r) for r in rings]
-    if len(np.unique(arrays[0], axis=0)) < 3:
-        return []  # a degenerate ring (110m has one in North Korea): nothing to draw or click
-    if not any(np.abs(np.diff(a[:, 0], append=a[0, 0])).max() > 180 for a in arrays):
-        return [Polygon(arrays[0], arrays[1:])]
-    unwrapped = []
-    for ring in arrays:
-        lon = np.degrees(np.unwrap(np.radians(np.append(ring[:, 0], ring[0, 0]))))
-        if abs(lon[-1] - lon[0]) > 1e-6:
-            raise ValueError("a ring circles a pole; only Antarctica does, and it is left off")
-        unwrapped.append(np.column_stack([lon[:-1], ring[:, 1]]))
-    whole = shapely.make_valid(Polygon(unwrapped[0], unwrapped[1:]))
-    pieces = []
-    for turn in (-360.0, 0.0, 360.0):
-        window = shapely.box(-180.0 + turn, -90.0, 180.0 + turn, 90.0)
-        part = shapely.affinity.translate(whole.intersection(window), xoff=-turn)
-        pieces += [g for g in getattr(part, "geoms", [part]) if isinstance(g, Polygon) and g.area]
-    return pieces
-
-
 # --- projections -----------------------------------------------------------------------------
+
+class _LonLat(ccrs.PlateCarree):
+    """PlateCarree for GeoViews 1.15.1's `project`, which reads `proj4_params["lon_0"]`: cartopy
+    0.26 writes PlateCarree as proj=latlong with `pm` and no `lon_0`, so the lookup raises
+    KeyError (holoviz/geoviews#884, fixed after 1.15.1; 1.16 needs Python 3.12, the image has
+    3.11). Only the missing key is added: lon_0 = 0 is where these rings are centred.
+    tests/unit/test_server_extras.py fails when GeoViews no longer needs this."""
+
+    @property
+    def proj4_params(self) -> dict[str, Any]:
+        return {"lon_0": 0.0, **super().proj4_params}
+
+
+LONLAT = _LonLat()
+
 
 def make_crs(projection: str, center: tuple[float, float] = (0.0, 0.0)) -> ccrs.Projection:
     """The cartopy CRS for a projection name; the globe looks down on `center` (lon, lat)."""
@@ -143,44 +140,42 @@ def make_crs(projection: str, center: tuple[float, float] = (0.0, 0.0)) -> ccrs.
 class ProjectedMap:
     """Every country in one projection, in the browser geometry's format, plus the map's frame."""
 
-    geometry: dict[str, Any]  # {"countries": [{"iso3", "name", "polygons": [[flat ring, ...]]}]}
+    geometry: Geometry  # {"countries": [{"iso3", "polygons": [[flat ring, ...]]}]}
     shapes: dict[str, shapely.Geometry]  # iso3 -> projected shape
     frame: tuple[np.ndarray, ...]  # the outline and graticule, as (n, 2) paths
     aspect: float  # width / height of everything drawn
 
-    def point_in(self, iso3: str) -> tuple[float, float] | None:
-        """A point inside the country's largest visible part (for tests that click it)."""
-        shape = self.shapes.get(iso3)
-        if shape is None:
-            return None
-        largest = max(getattr(shape, "geoms", [shape]), key=lambda p: p.area)
-        point = largest.representative_point()
-        return point.x, point.y
+
+@lru_cache(maxsize=2)
+def _countries(detail: str) -> gv.Polygons:
+    """The detail level's countries as one GeoViews element in lon/lat, to project."""
+    return gv.Polygons([{"geometry": shape, "iso3": iso3} for iso3, shape in lonlat_countries(detail)],
+                       vdims=["iso3"], crs=LONLAT)
 
 
 @lru_cache(maxsize=16)
 def projected(detail: str, projection: str, center: tuple[float, float] = (0.0, 0.0)) -> ProjectedMap:
     """Project one detail level into one projection, once per process (50m takes seconds)."""
     crs = make_crs(projection, center)
-    source = ccrs.PlateCarree()
     countries, shapes = [], {}
-    for iso3, shape in lonlat_countries(detail):
-        out = crs.project_geometry(shape, source)
+    # A country wholly on the far side of the globe comes out of `project` left off.
+    for row in project(_countries(detail), projection=crs).data:
+        out = row["geometry"]
         polygons = [p for p in getattr(out, "geoms", [out]) if not p.is_empty and p.area]
         if not polygons:
-            continue  # on the far side of the globe
-        shapes[iso3] = MultiPolygon(polygons)
-        countries.append({"iso3": iso3, "polygons": [
+            continue
+        shapes[row["iso3"]] = MultiPolygon(polygons)
+        countries.append({"iso3": row["iso3"], "polygons": [
             [np.asarray(ring.coords)[:-1, :2].ravel() for ring in (p.exterior, *p.interiors)]
             for p in polygons]})
-    frame = _frame(crs, source, graticule=projection != MERCATOR)
+    frame = _frame(crs, graticule=projection != MERCATOR)
     points = np.concatenate([np.asarray(s.bounds).reshape(2, 2) for s in shapes.values()]
                             + list(frame))
     width, height = np.nanmax(points, axis=0) - np.nanmin(points, axis=0)
     return ProjectedMap({"countries": countries}, shapes, frame, float(width / height))
 
 
-def _frame(crs: ccrs.Projection, source: ccrs.CRS, graticule: bool) -> tuple[np.ndarray, ...]:
+def _frame(crs: ccrs.Projection, graticule: bool) -> tuple[np.ndarray, ...]:
     """The projection's outline (its boundary) and lines every GRATICULE_STEP degrees."""
     paths = [] if isinstance(crs, ccrs.Mercator) else [np.asarray(crs.boundary.coords)[:, :2]]
     if graticule:
@@ -189,8 +184,9 @@ def _frame(crs: ccrs.Projection, source: ccrs.CRS, graticule: bool) -> tuple[np.
                  for lon in range(-180, 181, GRATICULE_STEP)]
         lines += [LineString(np.column_stack([fine, np.full_like(fine, lat)]))
                   for lat in range(-60, 61, GRATICULE_STEP)]
-        for line in lines:
-            out = crs.project_geometry(line, source)
+        grid = project(gv.Path([{"geometry": line} for line in lines], crs=LONLAT), projection=crs)
+        for row in grid.data:
+            out = row["geometry"]
             paths += [np.asarray(g.coords)[:, :2] for g in getattr(out, "geoms", [out])
                       if not g.is_empty]
     return tuple(paths)
@@ -206,19 +202,15 @@ def globe_center(iso3: str) -> tuple[float, float]:
             float(round(point.y / CENTER_STEP) * CENTER_STEP))
 
 
-def projected_atlas(atlas: Atlas, geo: ProjectedMap) -> Atlas:
-    """The same atlas with projected geometry: the browser map's code draws and clicks it as is."""
-    return dataclasses.replace(atlas, geometry=geo.geometry)
-
-
 # --- the map ---------------------------------------------------------------------------------
 
-def tile_source() -> WMTSTileSource:
-    """The basemap: CLIMATE_ATLAS_TILE_URL ({X}/{Y}/{Z} template) when set, else OpenStreetMap."""
+def tile_source(basemap: str = DEFAULT_BASEMAP) -> WMTSTileSource:
+    """The tiles under the map: CLIMATE_ATLAS_TILE_URL ({X}/{Y}/{Z} template) when set, else the
+    BASEMAPS provider named `basemap`, with its attribution."""
     url = os.environ.get(TILE_URL_ENV)
     if url:
         return WMTSTileSource(url=url, attribution="Basemap tiles: " + url.split("/{")[0])
-    provider = xyz.OpenStreetMap.Mapnik
+    provider = BASEMAPS[basemap]
     return WMTSTileSource(url=provider.build_url(x="{X}", y="{Y}", z="{Z}"),
                           attribution=provider.html_attribution,
                           max_zoom=provider.get("max_zoom", 19))
@@ -231,14 +223,14 @@ def map_tag(key: tuple[str, str, tuple[float, float]]) -> str:
 
 
 def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple[float, float]],
-                     tiles: bool) -> WorldMap:
+                     tiles: str | None) -> WorldMap:
     """The browser's choropleth (same colours, hover, outlines) in projection `key`, with the
-    map's frame, and tiles under it if asked. The figure keeps the browser map's name
-    (world_map.MAP_NAME); its one tag says what it shows, for tests to wait on:
+    map's frame, and the basemap `tiles` under it unless None. The figure keeps the browser map's
+    name (world_map.MAP_NAME); its one tag says what it shows, for tests to wait on:
     "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
     "server-map|Mollweide|110m|0,0" or "server-map|Orthographic (globe)|50m|80,20"."""
     geo = projected(*key)
-    world = world_map(projected_atlas(atlas, geo), state.metric, state.year, state.selection)
+    world = world_map(atlas, geo.geometry, state.metric, state.year, state.selection)
     fig = world.figure
     fig.tags = [map_tag(key)]
     # The globe is round: give it empty sides rather than a page-high map (match_aspect keeps
@@ -247,8 +239,8 @@ def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple
     lines = fig.multi_line([p[:, 0] for p in geo.frame], [p[:, 1] for p in geo.frame],
                            line_color="#9a9a9a", line_width=0.6)
     fig.renderers = [lines, *fig.renderers[:-1]]  # under the countries
-    if tiles:
-        fig.add_tile(tile_source())
+    if tiles is not None:
+        fig.add_tile(tile_source(tiles))
         for renderer in fig.renderers:
             if getattr(renderer, "data_source", None) is world.countries:
                 renderer.glyph.fill_alpha = 0.75
@@ -260,6 +252,8 @@ class MapOptions(param.Parameterized):
 
     projection = param.Selector(default=PROJECTIONS[0], objects=list(PROJECTIONS))
     tiles = param.Boolean(default=False, doc="tile basemap; switches the map to Web Mercator")
+    basemap = param.Selector(default=DEFAULT_BASEMAP, objects=list(BASEMAPS),
+                             doc="whose tiles, when CLIMATE_ATLAS_TILE_URL does not name them")
     detail = param.Selector(default="110m", objects=list(DETAIL_FILES))
 
     def key(self, country: str) -> tuple[str, str, tuple[float, float]]:
@@ -285,40 +279,37 @@ def _tiles_checkbox(options: MapOptions) -> pn.widgets.CheckBoxGroup:
 def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """Projection, tiles and detail controls over the projected map (replaces the plain map).
 
-    The figure is rebuilt when the projection, tiles or detail change, or when the globe turns to
-    a newly selected country; a new metric, year or selection otherwise updates the current
-    figure in place, as in the browser map.
+    The figure is rebuilt when the projection, tiles, basemap or detail change, or when the globe
+    turns to a newly selected country; a new metric, year or selection otherwise updates the
+    current figure in place, as in the browser map (LiveMap). The basemap choice is offered only
+    when CLIMATE_ATLAS_TILE_URL does not fix the tiles.
     """
     options = MapOptions()
-    current: dict[str, Any] = {}
+    shown: dict[str, tuple[str, str, tuple[float, float]]] = {}
 
-    def build() -> WorldMap:
-        key = options.key(state.country)
-        world = server_world_map(atlas, state, key, options.tiles)
-        drawn = projected_atlas(atlas, projected(*key))
+    def figure() -> WorldMap:
+        shown["key"] = options.key(state.country)
+        return server_world_map(atlas, state, shown["key"],
+                                options.basemap if options.tiles else None)
 
-        on_country_click(world, drawn, state.pick)
-        current.update(key=key, world=world, atlas=drawn)
-        return world
-
-    def pane() -> pn.pane.Bokeh:
+    def pane(world: WorldMap) -> pn.pane.Bokeh:
         # A new pane per figure: a pane whose object is swapped keeps the first one's height.
-        return pn.pane.Bokeh(build().figure, sizing_mode="stretch_width",
+        return pn.pane.Bokeh(world.figure, sizing_mode="stretch_width",
                              styles={"overflow": "hidden"})
 
     def redraw(*_: object) -> None:
-        view[-1] = pane()
+        world = figure()
+        live.show(world)
+        view[-1] = pane(world)
 
-    def selected(*_: object) -> None:
-        if options.key(state.country) != current["key"]:
-            redraw()  # the globe turns to the new country
-        else:
-            outline(current["world"], current["atlas"], state.selection)
+    def turn_globe(*_: object) -> None:
+        if options.key(state.country) != shown["key"]:
+            redraw()  # the globe turns to the new country (LiveMap outlines the new figure too)
 
-    state.param.watch(lambda *_: recolour(current["world"], current["atlas"], state.metric,
-                                          state.year), ["metric", "year"])
-    state.param.watch(selected, "selection")
-    options.param.watch(redraw, ["projection", "tiles", "detail"])
+    first = figure()
+    live = LiveMap(atlas, state, first)
+    state.param.watch(turn_globe, "selection")
+    options.param.watch(redraw, ["projection", "tiles", "basemap", "detail"])
 
     projection = pn.widgets.Select.from_param(
         options.param.projection, name="Map projection", disabled=options.param.tiles,
@@ -327,6 +318,8 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
     detail = pn.widgets.RadioButtonGroup.from_param(
         options.param.detail, name="Map detail",
         options={"Outline 110m": "110m", "Detail 50m": "50m"})
-    view = pn.Column(projection, tiles, detail, pane(),
-                     sizing_mode="stretch_width")
+    basemap = ([] if os.environ.get(TILE_URL_ENV) else
+               [pn.widgets.Select.from_param(options.param.basemap, name="Basemap tiles",
+                                             disabled=pn.bind(lambda on: not on, options.param.tiles))])
+    view = pn.Column(projection, tiles, detail, *basemap, pane(first), sizing_mode="stretch_width")
     return view

@@ -24,6 +24,7 @@ from climate_atlas.views.world_map import MAP_NAME
 from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, artifact, new_context, watch_console
 from tests.e2e.servers import HOST, panel_serve
+from tests.map_points import point_in
 
 EQUAL_EARTH = "Equal Earth"
 OTHER_PROJECTIONS = ["Robinson", "Mollweide", server_extras.ORTHOGRAPHIC, "Plate Carrée"]
@@ -117,7 +118,7 @@ class ServedMapPage(AtlasPage):
     def country_point(self, iso3: str) -> tuple[float, float]:
         key = self.map_key()
         assert key is not None, "no served map on the page"
-        point = server_extras.projected(*key).point_in(iso3)
+        point = point_in(server_extras.projected(*key), iso3)
         assert point is not None, f"{iso3} is not on the map {key}"
         return point
 
@@ -290,7 +291,7 @@ def _click_some_country(atlas: ServedMapPage, key: tuple) -> str:
     """Click a big country that is on this map and not selected yet; it becomes the selection."""
     current = _selected(atlas)
     geo = server_extras.projected(*key)
-    target = next(c for c in CLICK_TARGETS if c != current and geo.point_in(c) is not None)
+    target = next(c for c in CLICK_TARGETS if c != current and point_in(geo, c) is not None)
     atlas.click_country(target)
     assert f"({target})" in atlas.heading()
     return target

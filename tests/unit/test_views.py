@@ -31,7 +31,7 @@ def _raw_warming(atlas, iso3: str, column: str) -> float:
 @pytest.mark.parametrize(("metric", "column"),
                          [("mean", "recent_mean"), ("trend", "trend_per_decade")])
 def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> None:
-    world = world_map(atlas, metric, 2022, ["FRA"])
+    world = world_map(atlas, atlas.geometry, metric, 2022, ["FRA"])
     data = world.countries.data
     row = data["iso3"].index("FRA")
     assert data["value"][row] == _raw_warming(atlas, "FRA", column)
@@ -40,7 +40,7 @@ def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> No
 
 
 def test_recolouring_changes_values_not_geometry(atlas) -> None:
-    world = world_map(atlas, "mean", 2022, ["FRA"])
+    world = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"])
     xs = world.countries.data["xs"]
     recolour(world, atlas, "year", 1990)
     row = world.countries.data["iso3"].index("FRA")
@@ -50,13 +50,13 @@ def test_recolouring_changes_values_not_geometry(atlas) -> None:
 
 
 def test_map_rows_are_the_geometry_countries(atlas) -> None:
-    world = world_map(atlas, "mean", 2022, ["FRA"])
-    assert world.countries.data["iso3"] == map_countries(atlas)
-    assert len(map_countries(atlas)) == len(atlas.geometry["countries"])
+    world = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"])
+    assert world.countries.data["iso3"] == map_countries(atlas.geometry)
+    assert len(map_countries(atlas.geometry)) == len(atlas.geometry["countries"])
 
 
 def test_countries_without_series_are_grey_and_say_no_data(atlas) -> None:
-    data = world_map(atlas, "mean", 2022, ["FRA"]).countries.data
+    data = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"]).countries.data
     row = data["iso3"].index("CYN")
     assert data["value"][row] is None
     assert data["label"][row] == "no data"
@@ -139,8 +139,8 @@ def test_a_new_indicator_updates_the_same_chart(atlas) -> None:
 def test_a_point_inside_a_polygon_finds_its_country(atlas) -> None:
     for country in atlas.geometry["countries"]:
         if country["iso3"] in ("FRA", "NOR", "SSD", "PSE", "ESH", "ZAF"):
-            assert country_at(atlas, *country["label"]) == country["iso3"]
-    assert country_at(atlas, 0.0, -8000.0) is None  # the Southern Ocean
+            assert country_at(atlas.geometry, *country["label"]) == country["iso3"]
+    assert country_at(atlas.geometry, 0.0, -8000.0) is None  # the Southern Ocean
 
 
 def test_sources_panel_lists_every_publisher(atlas) -> None:

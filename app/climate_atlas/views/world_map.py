@@ -5,12 +5,18 @@ GeoViews, shapely or pyproj. The figure is built once per session; a new metric 
 replaces the `value` and `label` columns, so the geometry crosses the wire once, and playing
 through the years stays cheap. A click arrives as a point in map coordinates; `country_at` finds
 the polygon under it, so every click counts, even on a country that is already selected.
+
+The geometry is an argument, not read from the atlas: the browser draws the pipeline's Equal Earth
+rings (`atlas.geometry`), the served map the same countries in another projection
+(server_extras). Either way the figure keeps the geometry it draws, so a recolour, an outline or
+a click reads the same rings. `LiveMap` is the one place where a map follows the state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from bokeh.events import DoubleTap, Tap
@@ -21,33 +27,39 @@ from bokeh.plotting import figure
 from climate_atlas.data import Atlas
 from climate_atlas.views.metrics import METRICS, NO_DATA, metric_table, metric_title
 
+if TYPE_CHECKING:
+    from climate_atlas.state import AtlasState
+
 NO_DATA_COLOR = "#d4d4d4"
 # ColorBrewer RdBu, which Bokeh orders blue (cool, low) to red (warm, high): diverging, and
 # readable with the common colour-vision deficiencies.
 PALETTE = list(RdBu11)
 MAP_NAME = "world-map"  # how tests and benchmarks find the map among the page's plots
+# {"countries": [{"iso3", "polygons": [[flat ring, ...], ...]}, ...]} in the map's coordinates:
+# atlas.geometry (pipeline/geometry.py) or a projection of the server's lon/lat shapes.
+Geometry = dict[str, Any]
 
 
 def _ring(flat: list[float]) -> np.ndarray:
     return np.asarray(flat, dtype=float).reshape(-1, 2)
 
 
-def _parts(atlas: Atlas) -> Iterator[tuple[str, list[np.ndarray]]]:
+def _parts(geometry: Geometry) -> Iterator[tuple[str, list[np.ndarray]]]:
     """(iso3, [outer ring, holes...]) for every polygon part."""
-    for country in atlas.geometry["countries"]:
+    for country in geometry["countries"]:
         for rings in country["polygons"]:
             yield country["iso3"], [_ring(r) for r in rings]
 
 
-def map_countries(atlas: Atlas) -> list[str]:
+def map_countries(geometry: Geometry) -> list[str]:
     """ISO3 code of each row of the map's data source, in drawing order."""
-    return [country["iso3"] for country in atlas.geometry["countries"]]
+    return [country["iso3"] for country in geometry["countries"]]
 
 
-def _shapes(atlas: Atlas, codes: list[str]) -> dict[str, list]:
+def _shapes(geometry: Geometry, codes: list[str]) -> dict[str, list]:
     """MultiPolygons columns: per country, its parts; per part, its outer ring then holes."""
     xs, ys = [], []
-    for country in atlas.geometry["countries"]:
+    for country in geometry["countries"]:
         if country["iso3"] in codes:
             rings = [[_ring(r) for r in polygon] for polygon in country["polygons"]]
             xs.append([[ring[:, 0] for ring in polygon] for polygon in rings])
@@ -75,10 +87,10 @@ class Colouring:
     title: str
 
 
-def colouring(atlas: Atlas, metric: str, year: int) -> Colouring:
-    """Per map row, the value and hover text of `metric`; grey "no data" where there is none."""
+def colouring(atlas: Atlas, codes: list[str], metric: str, year: int) -> Colouring:
+    """Per map row (`codes`), the value and hover text of `metric`; grey "no data" where there is
+    none."""
     table = metric_table(atlas, metric, year)
-    codes = map_countries(atlas)
     values = table["value"].reindex(codes).astype(float)
     labels = table["label"].reindex(codes).fillna(NO_DATA)
     title = metric_title(atlas, metric, year)
@@ -90,23 +102,26 @@ def colouring(atlas: Atlas, metric: str, year: int) -> Colouring:
 
 @dataclass(frozen=True)
 class WorldMap:
-    """The figure and the models a state change updates."""
+    """The figure, the models a state change updates, and the geometry the figure draws."""
 
     figure: figure
     countries: ColumnDataSource
     outlines: ColumnDataSource
     mapper: LinearColorMapper
     colour_bar: ColorBar
+    geometry: Geometry
 
 
-def world_map(atlas: Atlas, metric: str, year: int, selection: list[str]) -> WorldMap:
-    """The choropleth with the selected countries outlined."""
-    codes = map_countries(atlas)
-    colours = colouring(atlas, metric, year)
-    countries = ColumnDataSource({**_shapes(atlas, codes), "iso3": codes,
+def world_map(atlas: Atlas, geometry: Geometry, metric: str, year: int,
+              selection: list[str]) -> WorldMap:
+    """The choropleth of `geometry`'s countries with the selected ones outlined."""
+    codes = map_countries(geometry)
+    colours = colouring(atlas, codes, metric, year)
+    countries = ColumnDataSource({**_shapes(geometry, codes), "iso3": codes,
                                   "name": [atlas.country_name(c) for c in codes],
                                   "value": colours.value, "label": colours.label})
-    outlines = ColumnDataSource({**_shapes(atlas, selection), "iso3": _outlined(atlas, selection)})
+    outlines = ColumnDataSource({**_shapes(geometry, selection),
+                                 "iso3": _outlined(geometry, selection)})
     mapper = LinearColorMapper(palette=PALETTE, low=-colours.limit, high=colours.limit,
                                nan_color=NO_DATA_COLOR)
     fig = figure(title=colours.title, name=MAP_NAME, match_aspect=True, sizing_mode="scale_width",
@@ -122,40 +137,55 @@ def world_map(atlas: Atlas, metric: str, year: int, selection: list[str]) -> Wor
                             tooltips=[("Country", "@name"), ("Value", "@label")]))
     bar = ColorBar(color_mapper=mapper, title=colours.unit, width=12)
     fig.add_layout(bar, "right")
-    return WorldMap(fig, countries, outlines, mapper, bar)
+    return WorldMap(fig, countries, outlines, mapper, bar, geometry)
 
 
-def _outlined(atlas: Atlas, selection: list[str]) -> list[str]:
-    return [code for code in map_countries(atlas) if code in selection]
+def _outlined(geometry: Geometry, selection: list[str]) -> list[str]:
+    return [code for code in map_countries(geometry) if code in selection]
 
 
 def recolour(world: WorldMap, atlas: Atlas, metric: str, year: int) -> None:
     """Show another metric or year: only the value and label columns and the scale change."""
-    colours = colouring(atlas, metric, year)
+    colours = colouring(atlas, map_countries(world.geometry), metric, year)
     world.countries.data.update(value=colours.value, label=colours.label)
     world.mapper.update(low=-colours.limit, high=colours.limit)
     world.colour_bar.title = colours.unit
     world.figure.title.text = colours.title
 
 
-def outline(world: WorldMap, atlas: Atlas, selection: list[str]) -> None:
+def outline(world: WorldMap, selection: list[str]) -> None:
     """Outline exactly the selected countries."""
-    world.outlines.data = {**_shapes(atlas, selection), "iso3": _outlined(atlas, selection)}
+    world.outlines.data = {**_shapes(world.geometry, selection),
+                           "iso3": _outlined(world.geometry, selection)}
 
 
-def on_country_click(world: WorldMap, atlas: Atlas, pick: Callable[[str], None]) -> None:
-    """Call `pick(iso3)` when the user clicks inside a country's polygon.
+class LiveMap:
+    """The map on show, kept in step with the state: a new metric or year recolours it in place, a
+    new selection outlines it, a click inside a country picks that country.
 
-    BokehJS reports a second click within its double-tap window as DoubleTap, not Tap; on a map of
-    countries both mean "this one". `atlas` must hold the geometry the figure draws.
+    The browser's map shows one figure for the whole session; the served map swaps in a new
+    figure when its projection changes (`show`), and the watchers, registered once, follow it.
+    BokehJS reports a second click within its double-tap window as DoubleTap, not Tap; on a map
+    of countries both mean "this one".
     """
-    def clicked(event: Tap | DoubleTap) -> None:
-        iso3 = country_at(atlas, event.x, event.y)
-        if iso3 is not None:
-            pick(iso3)
 
-    world.figure.on_event(Tap, clicked)
-    world.figure.on_event(DoubleTap, clicked)
+    def __init__(self, atlas: Atlas, state: AtlasState, world: WorldMap) -> None:
+        self.atlas, self.state = atlas, state
+        self.show(world)
+        state.param.watch(lambda *_: recolour(self.world, atlas, state.metric, state.year),
+                          ["metric", "year"])
+        state.param.watch(lambda *_: outline(self.world, state.selection), "selection")
+
+    def show(self, world: WorldMap) -> None:
+        """Follow `world` from now on (it was drawn from the current state)."""
+        self.world = world
+        world.figure.on_event(Tap, self._clicked)
+        world.figure.on_event(DoubleTap, self._clicked)
+
+    def _clicked(self, event: Tap | DoubleTap) -> None:
+        iso3 = country_at(self.world.geometry, event.x, event.y)
+        if iso3 is not None:
+            self.state.pick(iso3)
 
 
 def _inside(ring: np.ndarray, x: float, y: float) -> bool:
@@ -168,9 +198,9 @@ def _inside(ring: np.ndarray, x: float, y: float) -> bool:
     return bool(np.count_nonzero(straddles & (x < crossing_x)) % 2)
 
 
-def country_at(atlas: Atlas, x: float, y: float) -> str | None:
+def country_at(geometry: Geometry, x: float, y: float) -> str | None:
     """The country whose polygon contains the map point (x, y), if any."""
-    for iso3, rings in _parts(atlas):
+    for iso3, rings in _parts(geometry):
         outer = rings[0]
         if not (outer[:, 0].min() <= x <= outer[:, 0].max()
                 and outer[:, 1].min() <= y <= outer[:, 1].max()):
