@@ -158,16 +158,17 @@ def test_the_globe_turns_to_the_selected_country(atlas) -> None:
     assert "BRA" in sx.projected("110m", sx.ORTHOGRAPHIC, (lon, lat)).shapes
 
 
-@pytest.mark.xfail(raises=KeyError, strict=True,
-                   reason="GeoViews 1.15.1 reads PlateCarree's lon_0, which cartopy 0.26 dropped")
 def test_geoviews_still_needs_the_lonlat_workaround() -> None:
-    """When this passes (strict xfail fails), GeoViews projects from cartopy's own PlateCarree:
-    drop server_extras._LonLat and use ccrs.PlateCarree()."""
+    """GeoViews 1.15.1 reads PlateCarree's lon_0, which cartopy 0.26 dropped (holoviz/geoviews#884).
+    When this fails, GeoViews projects from cartopy's own PlateCarree: drop server_extras._LonLat
+    and use ccrs.PlateCarree()."""
     import cartopy.crs as ccrs
     import geoviews as gv
     from geoviews.operation import project
 
-    project(gv.Path([[(-10, -10), (10, 10)]], crs=ccrs.PlateCarree()), projection=ccrs.Robinson())
+    with pytest.raises(KeyError, match="lon_0"):
+        project(gv.Path([[(-10, -10), (10, 10)]], crs=ccrs.PlateCarree()),
+                projection=ccrs.Robinson())
 
 
 def test_every_basemap_is_free_web_mercator_tiles_with_an_attribution(monkeypatch) -> None:
