@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.servers import ROOT, panel_serve, static_serve
+from tools.atlas_page import AtlasPage
+from tools.servers import ROOT, panel_serve, static_serve
 
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -85,8 +85,8 @@ def site(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """(mode, URL of the dashboard) for each mode, started once per test module."""
     mode = request.param
     if mode == "serve":
-        with panel_serve() as url:
-            yield mode, url
+        with panel_serve() as app:
+            yield mode, app.url
     else:
         if not (BUILD / "index.html").exists():
             pytest.fail("build/ is missing: `make test` builds it first (make build)")

@@ -1,4 +1,5 @@
-"""What a test can do with the dashboard, in user terms: wait, click a country, pick an indicator.
+"""What a test or a benchmark can do with the dashboard, in user terms: wait, click a country, pick
+an indicator.
 
 Chart titles and data live in Bokeh's canvas and models, not the DOM, so they are read from the live
 (last) Bokeh document. Positions on a chart come from Bokeh's own scales, so a click lands on the
@@ -99,7 +100,8 @@ class AtlasPage:
 
     def plot_point(self, x: float, y: float, marker: str) -> tuple[float, float]:
         point = self.page.evaluate(_PLOT_POINT_JS, [x, y, marker])
-        assert point is not None, f"no plot titled '...{marker}...' on the page"
+        if point is None:
+            raise LookupError(f"no plot titled '...{marker}...' on the page")
         return point[0], point[1]
 
     def _served_map(self):
