@@ -54,7 +54,9 @@ INDEX_TYPE = "application/vnd.pypi.simple.v1+json"
 
 def _key() -> str:
     h = hashlib.sha256()
-    for base in (ROOT / "app", ROOT / "bench" / "baseline.py"):
+    # what the baseline is made from: the app, this file and the patches it takes from the build
+    for base in (ROOT / "app", ROOT / "bench" / "baseline.py",
+                 ROOT / "tools" / "build_site" / "panel_patches.py"):
         for p in sorted([base] if base.is_file() else base.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(p.as_posix().encode() + p.read_bytes())

@@ -58,7 +58,7 @@ def _block_external(context: BrowserContext, log: NetworkLog) -> None:
     context.route("**/*", route)
 
 
-# The static site carries a Content-Security-Policy (tools/csp.py). Chromium reports a violation as
+# The static site carries a Content-Security-Policy (tools/build_site/csp.py). Chromium reports a violation as
 # a console error only for some kinds; this reports every kind, with what was blocked and where, so
 # the console-error checks below fail on any of them.
 _CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e) => console.error(
