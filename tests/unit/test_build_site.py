@@ -65,3 +65,19 @@ def test_build_version_names_the_files_and_nothing_else(tmp_path):
     assert service_worker.add_service_worker(tmp_path) == version
     wheel.write_bytes(b"B")
     assert service_worker.add_service_worker(tmp_path) not in ("", version)
+
+
+def test_every_worker_patch_refuses_a_worker_it_was_not_written_for():
+    """A changed Panel template fails the build with a message, never passes through unpatched."""
+    for patch in (panel_patches.patch_worker_errors,
+                  lambda js: panel_patches.load_boot_from_lock(js, ["panel"]),
+                  lambda js: panel_patches.restore_snapshot_first(js, "restore()")):
+        with pytest.raises(panel_patches.PatchError, match="main.js"):
+            patch("startApplication()")
+
+
+def test_the_snapshot_maker_gets_the_workers_own_jsnull_shim():
+    maker = (files.TOOLS / "snapshot_make.js").read_text()
+    assert "__JSNULL_SHIM__" in maker and "jsnull = object()" not in maker  # filled in, not copied
+    assert panel_patches.JSNULL_SHIM in panel_patches.PRELUDE
+    assert panel_patches.JSNULL_SHIM in panel_patches.BASELINE_PRELUDE

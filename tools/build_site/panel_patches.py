@@ -21,6 +21,8 @@ PANEL_VERSION = "1.9.4"
 BOKEH_VERSION = "3.9.2"  # BokehJS is inlined into the page Panel writes
 PYODIDE_VERSION = "0.27.7"  # 0.28+ is impossible here: no compiled numpy/pillow for its ABI
 
+# panel.io.convert's module constants naming Pyodide's URL, read when it writes the page and worker.
+PYODIDE_CONSTANTS = ("PYODIDE_URL", "PYODIDE_PYC_URL", "PYODIDE_JS", "PYODIDE_PYC_JS")
 # Relative to main.js, so the site works under any sub-path.
 PYODIDE_JS = "./pyodide/pyodide.js"
 
@@ -79,9 +81,17 @@ def replace_once(text: str, old: str, new: str, where: str) -> str:
     return text.replace(old, new)
 
 
+def _require(pconv: ModuleType, names: tuple[str, ...]) -> None:
+    """Setting a constant Panel no longer has would change nothing, silently."""
+    missing = [name for name in names if not hasattr(pconv, name)]
+    if missing:
+        raise PatchError(f"panel.io.convert has no {missing} (Panel changed?)")
+
+
 def configure_convert(pconv: ModuleType) -> None:
     """Point `panel.io.convert`'s Pyodide constants at the site's runtime and put PRELUDE before
     Panel's worker prelude (idempotent: the build may convert more than once in a process)."""
+    _require(pconv, PYODIDE_CONSTANTS + ("PRE",))
     pconv.PYODIDE_URL = pconv.PYODIDE_PYC_URL = PYODIDE_JS
     pconv.PYODIDE_JS = pconv.PYODIDE_PYC_JS = f'<script src="{PYODIDE_JS}" defer></script>'
     if PRELUDE not in pconv.PRE:
@@ -91,8 +101,9 @@ def configure_convert(pconv: ModuleType) -> None:
 def configure_baseline_convert(pconv: ModuleType) -> None:
     """Panel's defaults with only what it cannot run without here: its Pyodide CDN URLs name our
     runtime's version, and the jsnull shim comes before its prelude (bench/baseline.py)."""
+    _require(pconv, PYODIDE_CONSTANTS + ("PRE", "PYODIDE_VERSION"))
     pinned = pconv.PYODIDE_VERSION
-    for name in ("PYODIDE_URL", "PYODIDE_PYC_URL", "PYODIDE_JS", "PYODIDE_PYC_JS"):
+    for name in PYODIDE_CONSTANTS:
         value = getattr(pconv, name)
         if pinned not in value:
             raise PatchError(f"panel.io.convert.{name} does not name Pyodide {pinned}: {value!r}")
