@@ -116,7 +116,8 @@ def read_headers_file(path: Path) -> list[tuple[str, str, str]]:
 
 @dataclass(frozen=True)
 class Mount:
-    """A folder served under a URL prefix ("/" or "/atlas/"), with its `_headers` rules."""
+    """A folder served under a URL prefix ("/" or "/atlas/"), with its `_headers` rules (read once,
+    at start)."""
     prefix: str
     folder: Path
     rules: tuple[tuple[str, str, str], ...]
@@ -157,8 +158,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
                 self.send_error(404)
             return None
         mount, inner = located
-        target = (mount.folder / inner.lstrip("/")).resolve()
-        if inner == "/_headers" or not (target == mount.folder or mount.folder in target.parents):
+        root = mount.folder.resolve()  # per request: a redeploy may switch a symlinked folder
+        target = (root / inner.lstrip("/")).resolve()
+        if inner == "/_headers" or not (target == root or root in target.parents):
             self.send_error(404)
             return None
         if target.is_dir():
@@ -214,7 +216,7 @@ def serve(mounts: dict[str, Path], port: int = 0, cache_control: str = NO_STORE,
     found = []
     for prefix, folder in mounts.items():
         prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
-        folder = Path(folder).resolve()
+        folder = Path(folder).absolute()
         found.append(Mount(prefix, folder, tuple(read_headers_file(folder / "_headers"))))
     configured = type(handler.__name__, (handler,), {
         "mounts": tuple(sorted(found, key=lambda m: -len(m.prefix))), "cache_control": cache_control})

@@ -72,3 +72,20 @@ def test_stopping_a_process_group_stops_its_children() -> None:
     assert parent.returncode is not None
     alive = subprocess.run(["pgrep", "-g", str(parent.pid)], capture_output=True, text=True).stdout
     assert alive == ""
+
+
+def test_a_redeploy_that_switches_a_symlink_is_served_at_once(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text(name)
+    root = tmp_path / "site"
+    root.symlink_to(tmp_path / "a")
+    server, base = serve({"/": root})
+    try:
+        assert _get(base, "/")[2] == b"a"
+        root.unlink()
+        root.symlink_to(tmp_path / "b")
+        assert _get(base, "/")[2] == b"b"
+    finally:
+        server.shutdown()
+        server.server_close()
