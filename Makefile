@@ -30,7 +30,7 @@ data: $(VENV)/.installed
 
 # build/ is remade only when something it is made from changed (or a build option is set), so a
 # second `make run` on an unchanged tree serves at once. Its inputs: the app, its data, the build
-# code and the pins; build_site.py replaces build/ atomically, so index.html is its last-made file.
+# code and the pins; tools/build_site replaces build/ atomically, so index.html is its last-made file.
 BUILD_INPUTS := $(shell find app data/precomputed tools -type f -not -path '*/__pycache__/*' \
 	-not -name '*.pyc') requirements.txt requirements-dev.txt pyproject.toml
 BUILD_OPTIONS := $(CLIMATE_ATLAS_BYTECODE)$(CLIMATE_ATLAS_SNAPSHOT)$(CLIMATE_ATLAS_PY312)
@@ -38,12 +38,12 @@ BUILD_OPTIONS := $(CLIMATE_ATLAS_BYTECODE)$(CLIMATE_ATLAS_SNAPSHOT)$(CLIMATE_ATL
 build: build/index.html
 
 build/index.html: $(VENV)/.installed $(BUILD_INPUTS) $(if $(BUILD_OPTIONS),FORCE)
-	$(PY) tools/build_site.py
+	$(PY) -m tools.build_site
 
 FORCE:
 
 run: build
-	$(PY) tools/serve_static.py --port $(PORT)
+	$(PY) -m tools.servers --port $(PORT)
 
 serve: $(VENV)/.installed
 	@echo "Climate Atlas (panel serve): http://127.0.0.1:$(PORT)/main"

@@ -37,23 +37,26 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import build_site  # noqa: E402
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from tools.build_site.dependencies import browser_packages
+from tools.build_site.files import CACHE, PIP
+from tools.build_site.panel_patches import check_versions
+from tools.build_site.pypi import pure_wheels
+from tools.build_site.runtime import copy_runtime, fetch_runtime
+from tools.build_site.slim import slim
+
+ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "artifacts" / "baseline"
 PMUI = "panel-material-ui==0.16.6"  # newest on the index when the bench was written; pinned
-JSNULL = '''
-import pyodide.ffi
-if not hasattr(pyodide.ffi, "jsnull"):  # Panel 1.9 expects Pyodide >= 0.28; on 0.27 null is None
-    pyodide.ffi.jsnull = object()
-'''
 INDEX_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 def _key() -> str:
     h = hashlib.sha256()
-    for base in (ROOT / "app", ROOT / "bench" / "baseline.py"):
+    # what the baseline is made from: the app, this file and the patches it takes from the build
+    for base in (ROOT / "app", ROOT / "bench" / "baseline.py",
+                 ROOT / "tools" / "build_site" / "panel_patches.py"):
         for p in sorted([base] if base.is_file() else base.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(p.as_posix().encode() + p.read_bytes())
@@ -62,21 +65,22 @@ def _key() -> str:
 
 
 def _convert(out: Path, app_wheel: Path) -> None:
-    """Run in a clean subprocess: no PANEL_CDN_ROOT (the baseline uses Panel's CDN)."""
+    """Run in a clean subprocess: no PANEL_CDN_ROOT (the baseline uses Panel's CDN). It starts in the
+    repository root (to import tools/), then converts in `out` (Panel packs local requirements
+    relative to the working folder)."""
     code = f"""
 import os, sys
 from panel.io import convert as pconv
-old = pconv.PYODIDE_VERSION
-for name in ("PYODIDE_URL", "PYODIDE_PYC_URL", "PYODIDE_JS", "PYODIDE_PYC_JS"):
-    setattr(pconv, name, getattr(pconv, name).replace(old, "v{build_site.PYODIDE_VERSION}"))
-pconv.PRE = {JSNULL!r} + pconv.PRE
+from tools.build_site.panel_patches import configure_baseline_convert
+configure_baseline_convert(pconv)
+os.chdir({str(out)!r})
 r = pconv.convert_app({str(ROOT / 'app' / 'main.py')!r}, {str(out)!r},
     requirements=["holoviews", {app_wheel.as_uri()!r}], runtime="pyodide-worker", prerender=True)
 sys.exit(0 if r else 1)
 """
     env = {k: v for k, v in os.environ.items() if k != "PANEL_CDN_ROOT"}
     env["CLIMATE_ATLAS_TARGET"] = "browser"  # the pre-render renders the browser's page
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=out,
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
 
 
@@ -96,7 +100,7 @@ def _pip_download(req: str, dest: Path) -> Path:
     name = re.split(r"[=<>]", req)[0].replace("-", "_")
     found = sorted(dest.glob(f"{name}-*.whl"))
     if not found:
-        subprocess.run([*build_site.PIP, "download", "--no-deps", "--only-binary=:all:",
+        subprocess.run([*PIP, "download", "--no-deps", "--only-binary=:all:",
                         "--python-version", "3.12", "--platform", "any", "--implementation", "py",
                         "-d", dest, req], check=True)
         found = sorted(dest.glob(f"{name}-*.whl"))
@@ -117,10 +121,10 @@ def build() -> dict:
     pyo, files, wheels = cdn / "pyodide", cdn / "files", cdn / "wheels"
     for d in (site, pyo, files, wheels):
         d.mkdir(parents=True)
-    cache = build_site.CACHE
-    runtime = build_site.fetch_runtime()
-    for name in build_site.RUNTIME_FILES:
-        shutil.copy(runtime / name, pyo / name)
+    cache = CACHE
+    runtime = fetch_runtime()
+    check_versions(runtime)
+    copy_runtime(runtime, pyo)
     official = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
     app_wheel = next((ROOT / "build" / "pyodide").glob("climate_atlas-*.whl"))
     _convert(site, app_wheel)
@@ -132,15 +136,10 @@ def build() -> dict:
             shutil.copy(have[entry["file_name"]], pyo / entry["file_name"])
     # Unslimmed pure wheels of the build venv for everything panel's metadata names (our build
     # leaves some out: requests, tqdm...), plus panel-material-ui and pyodide-http
-    saved = build_site.NOT_SHIPPED
-    build_site.NOT_SHIPPED = {"nh3", "panel-material-ui"}  # no wasm wheel / fetched below
-    try:
-        pins, _ = build_site.browser_packages(app_wheel, official)
-    finally:
-        build_site.NOT_SHIPPED = saved
+    # nh3: no wasm wheel; panel-material-ui: fetched below
+    pins, _ = browser_packages(app_wheel, official, not_shipped={"nh3", "panel-material-ui"})
     extra = [_pip_download(PMUI, cache / "bench"), _pip_download("pyodide-http==0.2.1", cache / "bench")]
-    pure = {build_site.canonicalize_name(build_site.parse_wheel_filename(p.name)[0]): p
-            for p in [*build_site.pure_wheels(pins), *extra]}
+    pure = {canonicalize_name(parse_wheel_filename(p.name)[0]): p for p in [*pure_wheels(pins), *extra]}
     substituted = sorted(n for n in pure if n in official and n != "bokeh"
                          and official[n]["file_name"] not in have)
     added = [Path(shutil.copy(pure[n], pyo / pure[n].name)) for n in substituted]
@@ -155,7 +154,7 @@ def build() -> dict:
             continue
         shutil.copy(wheel, files / wheel.name)
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        version = str(build_site.parse_wheel_filename(wheel.name)[1])
+        version = str(parse_wheel_filename(wheel.name)[1])
         (cdn / "simple" / name).mkdir(parents=True)
         (cdn / "simple" / name / "index.json").write_text(json.dumps({
             "meta": {"api-version": "1.1"}, "name": name, "versions": [version],
@@ -163,7 +162,7 @@ def build() -> dict:
                        "hashes": {"sha256": digest}, "yanked": False}]}))
     # Panel's and Bokeh's Pyodide wheels as Panel's CDN publishes them (dist/server JS dropped)
     for name in ("panel", "bokeh"):
-        shutil.copy(build_site.slim(pure[name]), wheels / pure[name].name)
+        shutil.copy(slim(pure[name]), wheels / pure[name].name)
     desc = {"key": key, "substituted": substituted, "stand_in": ["nh3"],
             "index": sorted(set(pure) - set(substituted)), "path": str(out)}
     (out / "done.json").write_text(json.dumps(desc))
@@ -190,7 +189,7 @@ def local_path(url: str) -> str | None:
     if m := re.fullmatch(rf"/bokeh/release/bokeh(-\w+)?-{re.escape(bokeh_version)}(\.min)?\.js", path):
         return f"bokeh-js/bokeh{m[1] or ''}{m[2] or ''}.js"
     if m := re.fullmatch(r"/simple/([^/]+)/?", path):
-        return f"simple/{build_site.canonicalize_name(m[1])}/index.json"
+        return f"simple/{canonicalize_name(m[1])}/index.json"
     return None
 
 

@@ -248,7 +248,7 @@ def _measure(page: Page, prefix: str, act) -> dict | None:
 def interactions(page: Page, n: int = 20) -> dict:
     """n map clicks (each selects another country) and n indicator changes, one at a time.
     Points on the map come from the e2e page helpers (either map: plain, or served and projected)."""
-    from tests.e2e.atlas_page import AtlasPage
+    from tools.atlas_page import AtlasPage
 
     atlas = AtlasPage(page, "bench")
     clicks, changes = [], []

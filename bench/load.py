@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from tornado.websocket import websocket_connect
 
-from bench.serve import panel_serve
+from tools.servers import panel_serve
 
 TARGET_P95 = 0.300
 TIMEOUT = 10.0

@@ -27,7 +27,7 @@ from playwright.sync_api import sync_playwright
 
 from bench import baseline, httpd
 from bench.browser import PROFILES, SELFCHECK_HTML, SELFCHECK_JS, Variant, baseline_route, selfcheck, visit
-from bench.serve import panel_serve
+from tools.servers import panel_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"

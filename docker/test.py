@@ -23,12 +23,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import base_image  # noqa: E402
-import dockerd  # noqa: E402
-import probe  # noqa: E402
-from dockerd import Daemon, log  # noqa: E402
+# Run as a script (`python3 docker/test.py`): its own folder is on the import path, so the helpers
+# beside it import by name.
+import base_image
+import dockerd
+import probe
+from dockerd import Daemon, log
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "climate-atlas:test"

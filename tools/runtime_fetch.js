@@ -1,4 +1,4 @@
-// Written by tools/build_site.py as pyodide/runtime_fetch.js, loaded by the worker right after
+// Written by tools/build_site/ (runtime_pack.py) as pyodide/runtime_fetch.js, loaded by the worker right after
 // pyodide.js (the benchmark's floor page loads it too, with RUNTIME_DIR set). Every runtime file is checked against an integrity hash written at
 // build time, and the two large text-like ones ship gzip-compressed (pyodide.asm.wasm 10.1 MB,
 // pyodide.asm.js 1.3 MB), inflated here by the browser's DecompressionStream. They are named .gzip,

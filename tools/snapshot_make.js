@@ -1,10 +1,13 @@
-// Build step (tools/snapshot.py): make the Pyodide memory snapshot in a dedicated worker, as the site
+// Build step (tools/build_site/snapshot.py): make the Pyodide memory snapshot in a dedicated worker, as the site
 // runs. Boots ./pyodide/ through the site's runtime loader (runtime_fetch.js: the runtime ships
 // gzipped) with _makeSnapshot, loads the boot's packages (the query's `packages`, what main.js
 // loads) with loadPackage, imports the modules named in the query string, and PUTs heap, files and
 // meta to the build server. Pinned to Pyodide 0.27.7 internals (Emscripten's dynamic linker);
 // DESIGN.md section 4.
 importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");
+// Panel 1.9's `pyodide.ffi.jsnull` stand-in, the site worker's own (filled in by snapshot.py from
+// tools/build_site/panel_patches.py).
+const JSNULL_SHIM = __JSNULL_SHIM__;
 
 // Every side module (.so) instantiated, in order, with the bases the linker gave it.
 const sideModules = [];
@@ -78,9 +81,7 @@ async function make() {
 import os, gc, importlib, pyodide.ffi
 os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
-if not hasattr(pyodide.ffi, "jsnull"):
-    pyodide.ffi.jsnull = object()
-for name in ${JSON.stringify(imports)}:
+${JSNULL_SHIM}for name in ${JSON.stringify(imports)}:
     importlib.import_module(name)
 skipped = []
 for name in ${JSON.stringify(optional)}:

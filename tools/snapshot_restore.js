@@ -1,11 +1,11 @@
-// --- Memory snapshot restore (inlined into main.js by tools/snapshot.py; DESIGN.md section 4) -------
+// --- Memory snapshot restore (inlined into main.js by tools/build_site/snapshot.py; DESIGN.md section 4) -------
 // Boots Pyodide from the heap saved at build time (panel, bokeh, pandas, numpy and the app's modules
 // already imported) instead of boot + loadPackage + import. Any failure falls back to the normal
 // boot (prepareRuntime, loadPyodide, loadPackage, as without a snapshot), with a console.warn saying
 // why. Pinned to Pyodide 0.27.7: private loadPyodide options (_loadSnapshot, _snapshotDeserializer)
 // and Emscripten's dynamic linker internals.
 const SNAPSHOT_URL = "./pyodide/snapshot/";
-const SNAPSHOT_BUILD_ID = "__SNAPSHOT_BUILD_ID__";  // filled in by tools/snapshot.py
+const SNAPSHOT_BUILD_ID = "__SNAPSHOT_BUILD_ID__";  // filled in by tools/build_site/snapshot.py
 const SNAPSHOT_INTEGRITY = __SNAPSHOT_INTEGRITY__;  // heap and files: a stale cached copy is refused
 // What a restore needs of runtime_fetch.js's files (pyodide.asm.js: prepareRuntime fetches it
 // itself). Not the boot's wheels: the heap has their modules, files.bin.gz their other files.

@@ -1,4 +1,4 @@
-// Service worker added by tools/build_site.py (add_service_worker): after the first visit the site loads
+// Service worker added by tools/build_site/ (service_worker.py): after the first visit the site loads
 // from this cache, offline too; only the page itself is asked of the network first, so that a new tab
 // gets the build the host serves now. Every build has a cache of its own, and a tab is served the build
 // it opened with until it reloads, also after a redeploy: a tab fetches files long after it started

@@ -25,7 +25,7 @@ def target() -> Target:
 
 async def load_on_demand(package: str) -> None:
     """Load a package the static site ships but does not load at boot (ON_DEMAND in
-    tools/build_site.py), with its dependencies, from the site's own lock. Elsewhere it is installed."""
+    tools/build_site/), with its dependencies, from the site's own lock. Elsewhere it is installed."""
     if sys.platform == "emscripten":
         import pyodide_js  # the Pyodide runtime's JS API, present only in the browser
 

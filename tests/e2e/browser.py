@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-from tests.e2e.servers import ROOT
+from tools.servers import ROOT
 
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -43,7 +43,7 @@ def block_external(context: BrowserContext, log: NetworkLog) -> None:
     context.route("**/*", route)
 
 
-# The static site carries a Content-Security-Policy (tools/csp.py). Chromium reports a violation as
+# The static site carries a Content-Security-Policy (tools/build_site/csp.py). Chromium reports a violation as
 # a console error only for some kinds; this reports every kind, with what was blocked and where, so
 # the console-error checks below fail on any of them.
 _CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e) => console.error(

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.browser import (
     BOOT_TIMEOUT_MS,
     BUILD,
@@ -22,7 +21,8 @@ from tests.e2e.browser import (
     new_context,
     watch_console,
 )
-from tests.e2e.servers import panel_serve, static_serve
+from tools.atlas_page import AtlasPage
+from tools.servers import panel_serve, static_serve
 
 MODES = ["static", "serve"]
 
@@ -44,8 +44,8 @@ def site(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """(mode, URL of the dashboard) for each mode, started once per test module."""
     mode = request.param
     if mode == "serve":
-        with panel_serve() as url:
-            yield mode, url
+        with panel_serve() as app:
+            yield mode, app.url
     else:
         if not (BUILD / "index.html").exists():
             pytest.fail("build/ is missing: `make test` builds it first (make build)")

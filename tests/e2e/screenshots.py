@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.atlas_page import AtlasPage
-from tests.e2e.servers import ROOT
+from tools.atlas_page import AtlasPage
+from tools.servers import ROOT
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tests.e2e.axe_audit import audit, checked_nodes, in_shadow_dom
+from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 
 SCATTER_TIMEOUT_MS = 120_000  # the static site loads HoloViews' wheel when the tab first opens
 

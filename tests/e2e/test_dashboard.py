@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.browser import NetworkLog, artifact
+from tools.atlas_page import AtlasPage
 
 
 def test_map_renders_every_country(atlas: AtlasPage) -> None:

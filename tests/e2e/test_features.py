@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from climate_atlas.views.scatter import scatter_table
-from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tests.e2e.browser import artifact
+from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 
 
 def _search(atlas: AtlasPage, typed: str, option: str) -> None:

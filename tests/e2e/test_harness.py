@@ -7,7 +7,7 @@ from pathlib import Path
 from playwright.sync_api import Browser
 
 from tests.e2e.browser import NetworkLog, new_context, watch_console
-from tests.e2e.servers import static_serve
+from tools.servers import static_serve
 
 PAGE = """<!doctype html><html><head><title>control</title></head><body>
 <img src="https://example.org/pixel.png">

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
-from tests.e2e.servers import panel_serve, static_serve
+from tools.atlas_page import AtlasPage
+from tools.servers import panel_serve, static_serve
 
 SUBPATH = "/atlas/"
 
@@ -22,8 +22,8 @@ SUBPATH = "/atlas/"
 def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """The dashboard's URL: the static site under a sub-path, or `panel serve`."""
     if request.param == "serve":
-        with panel_serve() as url:
-            yield "serve", url
+        with panel_serve() as app:
+            yield "serve", app.url
     else:
         with static_serve(BUILD, SUBPATH) as url:
             yield "static", url

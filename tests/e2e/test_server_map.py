@@ -21,10 +21,10 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, expect
 
 from climate_atlas import server_extras
 from climate_atlas.views.world_map import MAP_NAME
-from tests.e2e.atlas_page import AtlasPage
 from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, artifact, new_context, watch_console
-from tests.e2e.servers import HOST, panel_serve
-from tests.map_points import point_in
+from tools.atlas_page import AtlasPage
+from tools.map_points import point_in
+from tools.servers import HOST, panel_serve
 
 EQUAL_EARTH = "Equal Earth"
 OTHER_PROJECTIONS = ["Robinson", "Mollweide", server_extras.ORTHOGRAPHIC, "Plate Carrée"]
@@ -186,7 +186,8 @@ class Served:
 
 
 def _boot(browser: Browser, tile_url: str) -> Iterator[Served]:
-    with panel_serve(env={server_extras.TILE_URL_ENV: tile_url}) as url:
+    with panel_serve(env={server_extras.TILE_URL_ENV: tile_url}) as app:
+        url = app.url
         log = NetworkLog()
         context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
         page = context.new_page()

@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
-from tests.e2e.servers import ROOT, static_serve
-
-sys.path.insert(0, str(ROOT / "tools"))
-from build_site import add_service_worker, sha256, site_version  # noqa: E402
-from site_files import replace_once, sri  # noqa: E402
+from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
+from tools.build_site.files import sha256, sri
+from tools.build_site.panel_patches import replace_once
+from tools.build_site.service_worker import add_service_worker, site_version
+from tools.servers import static_serve
 
 NEW_VERSION_NOTICE = "A new version of the atlas is available — reload to update"
 

@@ -1,5 +1,5 @@
-"""The opt-in Python heap snapshot (CLIMATE_ATLAS_SNAPSHOT=1, tools/snapshot.py): the worker restores
-it instead of loading the boot's wheels, the scatter tab still loads HoloViews on demand, and a
+"""The opt-in Python heap snapshot (CLIMATE_ATLAS_SNAPSHOT=1, tools/build_site/snapshot.py): the worker
+restores it instead of loading the boot's wheels, the scatter tab still loads HoloViews on demand, and a
 snapshot that does not fit falls back to the normal boot.
 
 build/ has no snapshot (the default build): this module builds its own site with one, once, into a
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, new_context, watch_console
-from tests.e2e.servers import ROOT, static_serve
+from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
+from tools.servers import ROOT, static_serve
 
 RESTORED = "Restored the Python heap snapshot"
 NOT_USED = "Python heap snapshot not used"
@@ -28,10 +28,10 @@ BUILD_TIMEOUT_S = 1200
 
 @pytest.fixture(scope="module")
 def snapshot_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`tools/build_site.py` with CLIMATE_ATLAS_SNAPSHOT=1 into a temporary folder."""
+    """`python -m tools.build_site` with CLIMATE_ATLAS_SNAPSHOT=1 into a temporary folder."""
     out = tmp_path_factory.mktemp("snapshot-site") / "build"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(out)],
+        [sys.executable, "-m", "tools.build_site", "--out", str(out)],
         cwd=ROOT, env={**os.environ, "CLIMATE_ATLAS_SNAPSHOT": "1"}, capture_output=True,
         text=True, timeout=BUILD_TIMEOUT_S)
     assert result.returncode == 0, f"snapshot build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

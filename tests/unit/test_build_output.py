@@ -1,4 +1,4 @@
-"""Checks of the static site in build/, made by `make build` (tools/build_site.py).
+"""Checks of the static site in build/, made by `make build` (tools/build_site/).
 
 These tests need build/: they fail (never skip) when it is missing. No browser here; the e2e suite
 proves with the network blocked that nothing listed in ALLOWED_URLS is ever requested.
@@ -21,10 +21,14 @@ from urllib.parse import unquote
 
 import pytest
 
+from tools.build_site import convert
+from tools.build_site.dependencies import FROM_PYODIDE
+from tools.build_site.files import CACHE
+from tools.build_site.panel_patches import PANEL_VERSION, PYODIDE_VERSION
+from tools.build_site.service_worker import site_version
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("CLIMATE_ATLAS_BUILD_DIR", ROOT / "build"))  # override: checking a copy
-sys.path.insert(0, str(ROOT / "tools"))
-import build_site  # noqa: E402
 
 # Every http(s) URL found in build/ must match one entry: (pattern, why it is never fetched).
 ALLOWED_URLS = [
@@ -122,14 +126,14 @@ def test_compiled_wheels_come_from_pyodide_official_lock(build, lock):
     """The carrier package is unusual: every compiled wheel must be Pyodide's own (the verified
     original's sha256 is the official one), changed only by byte-compilation: the same members, each
     .py replaced by its .pyc, everything else (the .so extension modules included) byte-identical."""
-    tgz = build_site.CACHE / f"pyodide-{build_site.PYODIDE_VERSION}.tgz"
+    tgz = CACHE / f"pyodide-{PYODIDE_VERSION}.tgz"
     assert tgz.exists(), f"{tgz} is missing: the build caches it; run `make build`"
     with tarfile.open(tgz) as tar:
         official = json.load(tar.extractfile("package/pyodide-lock.json"))["packages"]
     compiled = {n: e for n, e in lock.items() if "wasm32" in e["file_name"]}
     assert {"numpy", "pandas", "contourpy", "pillow"} <= compiled.keys()
-    for name in build_site.FROM_PYODIDE & lock.keys():
-        original = build_site.CACHE / "pyodide-wheels" / official[name]["file_name"]
+    for name in FROM_PYODIDE & lock.keys():
+        original = CACHE / "pyodide-wheels" / official[name]["file_name"]
         assert hashlib.sha256(original.read_bytes()).hexdigest() == official[name]["sha256"], name
         with zipfile.ZipFile(original) as src, zipfile.ZipFile(
                 build / "pyodide" / lock[name]["file_name"]) as shipped:
@@ -144,7 +148,7 @@ def test_compiled_wheels_come_from_pyodide_official_lock(build, lock):
 def test_pure_wheels_match_the_build_venv(lock):
     """The pre-render (this venv) and the browser must run the same versions."""
     for name, entry in lock.items():
-        if name in build_site.FROM_PYODIDE or name == "climate-atlas":
+        if name in FROM_PYODIDE or name == "climate-atlas":
             continue
         assert entry["version"] == md.version(name), f"{name}: browser {entry['version']}"
 
@@ -160,7 +164,7 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
     assert 'os.environ[\\"PANEL_CDN_ROOT\\"]' in worker or "PANEL_CDN_ROOT" in worker
     assert "jsnull" in worker and "CLIMATE_ATLAS_TARGET" in worker
     assert "type: 'load-error'" in worker
-    assert (build / "panel" / build_site.PANEL_VERSION / "dist" / "css").is_dir()
+    assert (build / "panel" / PANEL_VERSION / "dist" / "css").is_dir()
 
 
 def test_prerender_never_imports_server_only_modules(tmp_path):
@@ -171,7 +175,7 @@ os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
 from panel.io.convert import script_to_html
 script_to_html({str(ROOT / "app" / "main.py")!r}, runtime="pyodide-worker", inline=True)
-print(sorted(m for m in {list(build_site.SERVER_ONLY) + ["nh3"]!r} if m in sys.modules))
+print(sorted(m for m in {list(convert.SERVER_ONLY) + ["nh3"]!r} if m in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": ""}, timeout=300)
@@ -200,13 +204,13 @@ def test_service_worker_caches_every_file_of_this_build_checked(build):
     cache), under the version the page names, which the page passes on to its Python worker."""
     sw = (build / "sw.js").read_text(encoding="utf-8")
     version = re.search(r"const VERSION = '([0-9a-f]{16})';", sw).group(1)
-    assert build_site.site_version(build) == version
+    assert site_version(build) == version
     html = (build / "index.html").read_text(encoding="utf-8")
     assert 'new Worker("./main.js?atlas-build=" + ' in html
     files = json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
     shipped = sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file())
     assert "./" in files
-    # sw.js is the worker itself; _headers is for the host and never served (tools/csp.py)
+    # sw.js is the worker itself; _headers is for the host and never served (tools/build_site/csp.py)
     assert sorted(unquote(url[2:]) for url in files if url != "./") == [
         f for f in shipped if f not in ("sw.js", "_headers")]
     for url, integrity in files.items():

@@ -1,4 +1,4 @@
-"""The static site's Content-Security-Policy (tools/csp.py): every inline script the page runs is
+"""The static site's Content-Security-Policy (tools/build_site/csp.py): every inline script the page runs is
 allowed by its exact hash and nothing else inline is, and the policy a host sends is the page's."""
 
 from __future__ import annotations
@@ -6,16 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import csp  # noqa: E402
-
-from tests.unit.test_build_output import BUILD  # noqa: E402
+from tests.unit.test_build_output import BUILD
+from tools.build_site import csp
 
 
 def _hash(text: str) -> str:

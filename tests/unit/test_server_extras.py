@@ -1,7 +1,7 @@
 """The served map's own features (climate_atlas.server_extras): geometry, projections, tiles, controls.
 
 Fast: 110m everywhere, one 50m projection. The browser build never imports this module
-(tools/build_site.py asserts it); here we check it does what the server needs.
+(tools/build_site checks it); here we check it does what the server needs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from climate_atlas.data import load_atlas
 from climate_atlas.state import new_state
 from climate_atlas.views.world_map import MAP_NAME, country_at
 from pipeline.geometry import DROPPED
-from tests.map_points import point_in
+from tools.map_points import point_in
 
 PACKAGE = Path(sx.__file__).parent
 SAMPLE = ("JPN", "BRA", "FJI", "RUS", "USA", "NZL", "IND", "FRA", "ZAF")

@@ -1,7 +1,8 @@
-"""Where to click a country on the served map: test-side knowledge of server_extras' projections.
+"""Where to click a country on the served map: knowledge of server_extras' projections that only
+the page helper (tools/atlas_page.py, used by the e2e tests and the bench) needs.
 
 The app itself never needs a point inside a country (a click arrives as a point and
-views.world_map.country_at finds the country), so this lives with the tests that click.
+views.world_map.country_at finds the country), so this lives beside the code that clicks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What a test can do with the dashboard, in user terms: wait, click a country, pick an indicator.
+"""What a test or a benchmark can do with the dashboard, in user terms: wait, click a country, pick
+an indicator.
 
 Chart titles and data live in Bokeh's canvas and models, not the DOM, so they are read from the live
 (last) Bokeh document. Positions on a chart come from Bokeh's own scales, so a click lands on the
@@ -99,7 +100,8 @@ class AtlasPage:
 
     def plot_point(self, x: float, y: float, marker: str) -> tuple[float, float]:
         point = self.page.evaluate(_PLOT_POINT_JS, [x, y, marker])
-        assert point is not None, f"no plot titled '...{marker}...' on the page"
+        if point is None:
+            raise LookupError(f"no plot titled '...{marker}...' on the page")
         return point[0], point[1]
 
     def _served_map(self):
@@ -124,7 +126,7 @@ class AtlasPage:
         """A point inside the country, in the coordinates of the map on the page."""
         served = self._served_map()
         if served is not None:
-            from tests.map_points import point_in  # server_extras: only for the served map
+            from tools.map_points import point_in  # server_extras: only for the served map
 
             return point_in(served, iso3)
         return tuple(next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"])

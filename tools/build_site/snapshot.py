@@ -1,10 +1,10 @@
 """Pyodide memory snapshot for the static site (DESIGN.md section 4, "Memory snapshot"). Opt-in:
 
-    CLIMATE_ATLAS_SNAPSHOT=1 python tools/build_site.py
+    CLIMATE_ATLAS_SNAPSHOT=1 python -m tools.build_site
 
-build_site.main() then calls add_snapshot(out, ON_DEMAND) on the finished build folder (after
+The build then calls add_snapshot(out, boot, ON_DEMAND) on the finished build folder (after
 pack_runtime and the Panel assets, before the service worker, which then caches the snapshot too).
-Without the variable nothing here runs and the site is what build_site.py alone builds.
+Without the variable nothing here runs and the site is what the other stages build.
 
 1. make: serve `out` on 127.0.0.1, open a page in headless Chromium whose dedicated worker
    (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
@@ -19,15 +19,16 @@ Without the variable nothing here runs and the site is what build_site.py alone 
    BUILD_ID, pyodide.asm.wasm sha256, table lengths, sizes) and modules.json (what the heap has
    imported; for people, never fetched). gzip: the browser inflates it with DecompressionStream.
    Written to snapshot.tmp/ and renamed into place.
-3. patch main.js: tools/snapshot_restore.js replaces `await prepareRuntime(); loadPyodide()`. It
-   requests the runtime files only (no wheels) and restores the snapshot; after a restore the
-   worker skips its loadPackage of the boot's wheels. On any failure it logs a console.warn and
-   boots as without a snapshot (prepareRuntime with the wheels, loadPyodide, loadPackage).
+3. patch main.js (panel_patches.restore_snapshot_first): tools/snapshot_restore.js replaces
+   `await prepareRuntime(); loadPyodide()`. It requests the runtime files only (no wheels) and
+   restores the snapshot; after a restore the worker skips its loadPackage of the boot's wheels.
+   On any failure it logs a console.warn and boots as without a snapshot (prepareRuntime with the
+   wheels, loadPyodide, loadPackage).
    The restore refuses a meta.json whose BUILD_ID is not this build's, a heap or files archive
    other than this build's (integrity hashes in main.js), a table length at boot or after linking
    other than the snapshot's, and (Pyodide itself) a heap from another runtime.
 
-The build fails if the snapshot cannot be made.
+The build fails (BuildError) if the snapshot cannot be made.
 
 Pinned to Pyodide 0.27.7: it relies on private loadPyodide options and Emscripten's linker.
 Frozen at build time, the same for every visitor: module-level state computed at import (Panel's
@@ -36,7 +37,6 @@ CDN constants: hence PANEL_CDN_ROOT="./panel/" while making it), the hash seed; 
 """
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import json
@@ -45,18 +45,17 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from site_files import gzip_file, replace_once, sri
+from tools.build_site.files import TOOLS, BuildError, gzip_file, sri
+from tools.build_site.panel_patches import JSNULL_SHIM, replace_once, restore_snapshot_first
+from tools.servers import StaticHandler, serve, stop_process_group
 
-TOOLS = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 # What the snapshot holds: Panel's worker module (panel, bokeh, param, pandas, numpy) and the app's
 # modules. Importing only: the worker still runs init_doc, the app's build and write_doc. Not
-# HoloViews: the app loads it with the scatter tab (ON_DEMAND in build_site.py).
+# HoloViews: the app loads it with the scatter tab (ON_DEMAND in dependencies.py).
 SNAPSHOT_IMPORTS = ("panel.io.pyodide", "climate_atlas.layout")
 # Also imported by the app's first build (sys.modules after ready, minus the snapshot's list in
 # pyodide/snapshot/modules.json): ~1 s less after a restore. Optional: one that no longer exists is
@@ -77,14 +76,11 @@ def log(msg: str) -> None:
     print(f"[snapshot] {msg}", flush=True)
 
 
-def _handler(root: Path, uploads: Path):
-    try:
-        from tools.serve_static import Handler
-    except ImportError:  # run as tools/build_site.py: tools/ itself is on sys.path
-        from serve_static import Handler
+def _upload_handler(uploads: Path) -> type[StaticHandler]:
+    """The static handler, plus PUT of what the make worker uploads (complete files only)."""
 
-    class UploadHandler(Handler):
-        def do_PUT(self):  # noqa: N802 - the worker uploads what it made
+    class UploadHandler(StaticHandler):
+        def do_PUT(self) -> None:  # noqa: N802 - the worker uploads what it made
             name = self.path.rsplit("/", 1)[-1]
             if not self.path.startswith("/__snapshot_upload/") or not re.fullmatch(r"[\w.]+", name):
                 self.send_error(404)
@@ -100,10 +96,9 @@ def _handler(root: Path, uploads: Path):
                     f.write(chunk)
                     remaining -= len(chunk)
             part.rename(uploads / name)  # complete files only: make() polls for done.json
-            self.send_response(204)
-            self.end_headers()
+            self._empty(204)
 
-    return functools.partial(UploadHandler, directory=str(root))
+    return UploadHandler
 
 
 def make(out: Path, uploads: Path, packages: list[str]) -> dict:
@@ -112,7 +107,9 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
     Chromium runs as a plain process (no DevTools connection): the worker uploads ~100 MB, which
     Playwright's driver would receive again as request data and cannot hold in one message."""
     page_name, worker_name = "__snapshot_make.html", "__snapshot_make.js"
-    shutil.copy(TOOLS / "snapshot_make.js", out / worker_name)
+    maker = (TOOLS / "snapshot_make.js").read_text(encoding="utf-8")
+    maker = replace_once(maker, "__JSNULL_SHIM__", json.dumps(JSNULL_SHIM), "snapshot_make.js")
+    (out / worker_name).write_text(maker, encoding="utf-8")
     query = (f"imports={','.join(SNAPSHOT_IMPORTS)}&optional={','.join(WARM_IMPORTS)}"
              f"&packages={','.join(packages)}")
     (out / page_name).write_text(
@@ -120,9 +117,8 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
         f"const w = new Worker('./{worker_name}?{query}');\n"
         "w.onerror = (e) => fetch('./__snapshot_upload/error.txt', {method: 'PUT', body: e.message});\n"
         "</script>\n", encoding="utf-8")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(out, uploads))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{page_name}"
+    server, base = serve({"/": out}, handler=_upload_handler(uploads))
+    url = f"{base}/{page_name}"
     profile = uploads / "chromium-profile"
     chromium_log = uploads / "chromium.log"
     with open(chromium_log, "wb") as log_file:
@@ -131,44 +127,43 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
              f"--user-data-dir={profile}", url],
-            stdout=log_file, stderr=subprocess.STDOUT)
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + MAKE_TIMEOUT_S
             while not any((uploads / n).exists() for n in ("done.json", "error.txt")):
                 if proc.poll() is not None:
-                    raise SystemExit(f"[snapshot] chromium exited ({proc.returncode}) before the "
+                    raise BuildError(f"chromium exited ({proc.returncode}) before the "
                                      f"snapshot was made:\n{chromium_log.read_text()[-2000:]}")
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"[snapshot] no snapshot after {MAKE_TIMEOUT_S} s")
+                    raise BuildError(f"no snapshot after {MAKE_TIMEOUT_S} s")
                 time.sleep(0.5)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process_group(proc, 10)
             server.shutdown()
             server.server_close()
             (out / page_name).unlink()
             (out / worker_name).unlink()
     if (uploads / "error.txt").exists():
-        raise SystemExit(f"[snapshot] could not make the snapshot: {(uploads / 'error.txt').read_text()}"
+        raise BuildError(f"could not make the snapshot: {(uploads / 'error.txt').read_text()}"
                          "\n(a build without CLIMATE_ATLAS_SNAPSHOT=1 has no snapshot)")
     return json.loads((uploads / "done.json").read_text())
 
 
 def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
     """Make the snapshot of `out` (a finished build), write it under out/pyodide/snapshot and patch
-    out/main.js to restore it. `packages`: what main.js loads at boot (build_site.pack_runtime);
-    `on_demand`: packages the app loads later, which must stay out of the heap. Raises SystemExit
+    out/main.js to restore it. `packages`: what main.js loads at boot (runtime_pack.pack_runtime);
+    `on_demand`: packages the app loads later, which must stay out of the heap. Raises BuildError
     if anything fails."""
     t0 = time.monotonic()
     runtime = out / "pyodide"
-    build_id = re.search(r'BUILD_ID:"([0-9a-f]+)"', (runtime / "pyodide.js").read_text()).group(1)
-    with gzip.open(runtime / "pyodide.asm.wasm.gzip", "rb") as wasm:  # build_site.pack_runtime
+    found = re.search(r'BUILD_ID:"([0-9a-f]+)"', (runtime / "pyodide.js").read_text())
+    if found is None:
+        raise BuildError("pyodide.js: no BUILD_ID (the snapshot is written for Pyodide 0.27.7)")
+    build_id = found.group(1)
+    with gzip.open(runtime / "pyodide.asm.wasm.gzip", "rb") as wasm:  # runtime_pack.pack_runtime
         wasm_sha = hashlib.sha256(wasm.read()).hexdigest()
-    assert not on_demand & set(packages), f"on-demand packages loaded at boot: {on_demand}"
+    if on_demand & set(packages):
+        raise BuildError(f"on-demand packages loaded at boot: {sorted(on_demand & set(packages))}")
     with tempfile.TemporaryDirectory(prefix="snapshot-") as tmp:
         uploads = Path(tmp)
         summary = make(out, uploads, packages)
@@ -176,8 +171,8 @@ def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
         modules = json.loads((uploads / "modules.json").read_text())
         leaked = sorted({m.split(".")[0] for m in modules} & on_demand)
         if leaked:
-            raise SystemExit(f"[snapshot] the snapshot's imports pulled in on-demand packages: "
-                             f"{leaked} (SNAPSHOT_IMPORTS / WARM_IMPORTS in tools/snapshot.py)")
+            raise BuildError(f"the snapshot's imports pulled in on-demand packages: "
+                             f"{leaked} (SNAPSHOT_IMPORTS / WARM_IMPORTS in tools/build_site/snapshot.py)")
         meta.update(buildId=build_id, wasmSha256=wasm_sha, format=1,
                     heapGz="heap.bin.gz", filesGz="files.bin.gz")
         # Atomic: everything goes to snapshot.tmp, renamed into place once complete.
@@ -206,20 +201,11 @@ def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
 
 
 def patch_worker(out: Path, build_id: str, integrity: dict[str, str]) -> None:
-    """main.js: restore the snapshot first (tools/snapshot_restore.js, inlined: no extra request);
-    after a restore, skip the boot's loadPackage (the packages are in the heap)."""
+    """main.js: restore the snapshot first (tools/snapshot_restore.js, inlined: no extra request)."""
     worker = out / "main.js"
-    js = worker.read_text(encoding="utf-8")
     restore = (TOOLS / "snapshot_restore.js").read_text(encoding="utf-8")
     restore = replace_once(restore, "__SNAPSHOT_BUILD_ID__", build_id, "snapshot_restore.js")
     restore = replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity),
                            "snapshot_restore.js")
-    where = "main.js (as build_site.py patched it)"
-    loader = 'importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");\n'
-    js = replace_once(js, loader, loader + "\n" + restore + "\n", where)
-    js = replace_once(js, "  await prepareRuntime();\n  self.pyodide = await loadPyodide();",
-                      "  self.pyodide = await loadPyodideFromSnapshot();  // tools/snapshot_restore.js",
-                      where)
-    js = replace_once(js, "    await self.pyodide.loadPackage([",
-                      "    if (!self.pyodideRestored) await self.pyodide.loadPackage([", where)
-    worker.write_text(js, encoding="utf-8")
+    worker.write_text(restore_snapshot_first(worker.read_text(encoding="utf-8"), restore),
+                      encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The static site's Content-Security-Policy: defence in depth behind the app's escaping.
+"""Stage: the static site's Content-Security-Policy: defence in depth behind the app's escaping.
 
 Should a visitor-controlled string ever reach the page as markup, the policy keeps it from running:
 scripts run only from the site itself or when their exact text was hashed at build time, nothing is
@@ -28,7 +28,7 @@ import hashlib
 from html.parser import HTMLParser
 from pathlib import Path
 
-from site_files import replace_once
+from tools.build_site.panel_patches import add_policy_meta
 
 # Script elements the browser runs: no type, or a JavaScript MIME type (data blocks such as
 # type="application/json" are never run and need no hash).
@@ -89,9 +89,7 @@ def add_content_security_policy(out: Path) -> str:
     index = out / "index.html"
     page = index.read_text(encoding="utf-8")
     csp = policy(page)
-    page = replace_once(page, '<meta charset="utf-8">',
-                        f'<meta charset="utf-8">\n    <meta http-equiv="Content-Security-Policy" '
-                        f'content="{csp}">', "index.html")
+    page = add_policy_meta(page, csp)
     index.write_text(page, encoding="utf-8")
     (out / "_headers").write_text(f"/*\n  Content-Security-Policy: {csp}\n", encoding="utf-8")
     return csp

@@ -1,0 +1,42 @@
+"""Stage: name the build and write its service worker (tools/sw.js)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from tools.build_site.files import TOOLS, sha256, sri
+from tools.build_site.panel_patches import build_name, name_build
+
+
+def add_service_worker(out: Path) -> str:
+    """Name the build and write sw.js (tools/sw.js), which caches every file of it once the dashboard
+    is ready: later visits load from that cache, offline too. The name (version) is a digest of every
+    file, so any change to a file renames the build and installs a new cache beside the old one. The
+    page's own copy of the name is left out of the digest (it cannot depend on itself), so running this
+    again on a changed copy of a site names it as a rebuild would (the redeploy e2e test does).
+    Returns the version."""
+    index = out / "index.html"
+    html = index.read_text(encoding="utf-8")
+    unnamed = name_build(html, "")
+    # _headers is read by the host, never served (csp.py)
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and p != out / "sw.js" and p.name != "_headers")
+    parts = [f + (hashlib.sha256(unnamed.encode()).hexdigest() if f == "index.html" else sha256(out / f))
+             for f in files]
+    version = hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
+    index.write_text(name_build(html, version), encoding="utf-8")
+    # URL as the page requests it ('^' percent-encoded) -> integrity, which the install checks so that
+    # a file replaced on the host mid-install never enters this build's cache; "./" opens index.html
+    integrity = {"./" + quote(f, safe="/@:+,;=!$&'()*~"): sri(out / f) for f in files}
+    integrity = {"./": integrity["./index.html"], **integrity}
+    js = (TOOLS / "sw.js").read_text(encoding="utf-8")
+    js = js.replace("__VERSION__", version).replace("__FILES__", json.dumps(integrity, indent=0))
+    (out / "sw.js").write_text(js, encoding="utf-8")
+    return version
+
+
+def site_version(site: Path) -> str:
+    """The version add_service_worker gave a built site."""
+    return build_name((site / "index.html").read_text(encoding="utf-8"))
