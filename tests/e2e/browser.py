@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
+from tools.atlas_page import AtlasPage
 from tools.servers import ROOT
 
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
@@ -69,3 +70,14 @@ def watch_console(page: Page, log: NetworkLog) -> None:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+def open_atlas(browser: Browser, mode: str, url: str, log: NetworkLog) -> AtlasPage:
+    """The dashboard at `url` in a new blocking context (desktop size), once it is live."""
+    context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    watch_console(page, log)
+    page.goto(url)
+    atlas = AtlasPage(page, mode)
+    atlas.wait_ready(BOOT_TIMEOUT_MS)
+    return atlas

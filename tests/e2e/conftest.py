@@ -13,13 +13,11 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.browser import (
-    BOOT_TIMEOUT_MS,
     BUILD,
     CHROMIUM,
     NetworkLog,
     artifact,
-    new_context,
-    watch_console,
+    open_atlas,
 )
 from tools.atlas_page import AtlasPage
 from tools.servers import panel_serve, static_serve
@@ -69,14 +67,9 @@ def atlas(browser: Browser, site: tuple[str, str], network: NetworkLog,
           atlas_query: str) -> Iterator[AtlasPage]:
     """The dashboard, booted once per module and mode, ready for interaction."""
     mode, url = site
-    context = new_context(browser, network, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    watch_console(page, network)
-    page.goto(url + atlas_query)
-    atlas_page = AtlasPage(page, mode)
-    atlas_page.wait_ready(BOOT_TIMEOUT_MS)
+    atlas_page = open_atlas(browser, mode, url + atlas_query, network)
     yield atlas_page
-    context.close()
+    atlas_page.page.context.close()
 
 
 @pytest.fixture(autouse=True)

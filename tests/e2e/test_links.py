@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, open_atlas
 from tools.atlas_page import AtlasPage
 from tools.servers import panel_serve, static_serve
 
@@ -31,13 +31,7 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 
 def _open(browser: Browser, base_url: tuple[str, str], query: str, log: NetworkLog) -> AtlasPage:
     mode, url = base_url
-    context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    watch_console(page, log)
-    page.goto(url + query)
-    atlas = AtlasPage(page, mode)
-    atlas.wait_ready(BOOT_TIMEOUT_MS)
-    return atlas
+    return open_atlas(browser, mode, url + query, log)
 
 
 def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -> None:
