@@ -10,6 +10,7 @@ from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
 from climate_atlas.data import Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
+from climate_atlas.panel_fixes import apply_panel_fixes
 from climate_atlas.search import search_terms
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, target
@@ -259,8 +260,11 @@ def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> 
         values, notices = parse_query(location.search or "", atlas)  # total: never raises
         state.param.update(**values)
         state.notice = " ".join(notices)
-        state.param.watch(lambda *_: setattr(location, "search", to_query(state)),
-                          ["selection", "indicator", "year", "metric"])
+        def follow(*_: object) -> None:
+            location.search = to_query(state)
+            state.notice = ""  # it spoke of the link, which the visitor has now moved on from
+
+        state.param.watch(follow, ["selection", "indicator", "year", "metric"])
         ready.value = "ready"
 
     pn.state.onload(apply)
@@ -270,6 +274,7 @@ def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> 
 
 def build_dashboard() -> pn.viewable.Viewable:
     """The whole page for one session."""
+    apply_panel_fixes()  # before pn.state.location is first read (in _sync_url)
     pn.extension("tabulator", sizing_mode="stretch_width")
     atlas = load_atlas()
     state = new_state(atlas)

@@ -5,6 +5,7 @@ Panel's own location sync differs (panel #8103, #7231), and so they can be unit-
 
 Reading a link is total: any query string gives the state values it holds validly and a notice for
 everything else, and never raises, because one bad value must not lose the rest of a shared link.
+Settings other sites add to links they pass on (`utm_*`, `fbclid` ...) are ignored silently.
 The rules for a key given more than once: `countries` lists merge, in order; a single-valued key
 (`indicator`, `year`, `metric`) keeps its first valid value and the notice names the ones ignored.
 Notices are plain text that quotes what the link said; the pane that shows them escapes it
@@ -13,6 +14,7 @@ Notices are plain text that quotes what the link said; the pane that shows them 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,6 +24,9 @@ from climate_atlas.views.metrics import METRICS
 
 SHOWN_CHARS = 40  # a value quoted in a notice is cut to this length
 SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the rest
+# Settings that newsletters, social networks and ad platforms add to any link they pass on
+# (utm_source, fbclid, gclid, ...): ignored without a notice, since the visitor did not write them.
+ADDED_BY_OTHERS = re.compile(r"utm_\w+|\w*clid|mc_[ce]id|igshid|_ga|_gl", re.ASCII)
 
 
 def shown(values: list[str]) -> str:
@@ -45,9 +50,10 @@ def _group(query: str) -> dict[str, list[str]]:
 
 
 def _countries(values: list[str], atlas: Atlas, notices: list[str]) -> list[str] | None:
-    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
-    known = list(dict.fromkeys(c for c in codes if c in atlas.countries.index))
-    unknown = list(dict.fromkeys(c for c in codes if c not in atlas.countries.index))
+    given = [c.strip() for v in values for c in v.split(",") if c.strip()]
+    known = list(dict.fromkeys(c.upper() for c in given if c.upper() in atlas.countries.index))
+    # quoted as the link gave them (upper() would turn '<b>' into '<B>' and 'ﬀ' into 'FF')
+    unknown = list(dict.fromkeys(c for c in given if c.upper() not in atlas.countries.index))
     if unknown:
         notices.append(f"Unknown country code {shown(unknown)} was ignored.")
     if len(known) > MAX_SELECTED:
@@ -101,8 +107,9 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
                                                 notices)) is not None:
             values[field] = value
-    if grouped:
-        notices.append(f"Unknown link setting {shown(list(grouped))} was ignored.")
+    unknown = [key for key in grouped if not ADDED_BY_OTHERS.fullmatch(key)]
+    if unknown:
+        notices.append(f"Unknown link setting {shown(unknown)} was ignored.")
     return values, notices
 
 

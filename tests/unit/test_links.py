@@ -132,3 +132,16 @@ def test_any_query_gives_a_state_and_keeps_the_valid_parts(atlas, query, valid) 
                        "metric=trend": ("metric", "trend")}[valid]
     kept = values[field][0] if field == "selection" else values[field]
     assert kept == expected
+
+
+def test_settings_other_sites_add_are_ignored_quietly(atlas) -> None:
+    values, notices = parse_query(
+        "countries=FRA&utm_source=newsletter&utm_medium=email&fbclid=IwAR0abc&gclid=x&ref2=1", atlas)
+    assert values == {"selection": ["FRA"]}
+    assert notices == ["Unknown link setting 'ref2' was ignored."]
+
+
+def test_unknown_codes_are_quoted_as_the_link_gave_them(atlas) -> None:
+    values, notices = parse_query("countries=fra,<b>cc</b>,ﬀ", atlas)
+    assert values == {"selection": ["FRA"]}
+    assert notices == ["Unknown country code '<b>cc</b>', 'ﬀ' was ignored."]
