@@ -88,6 +88,12 @@ def test_cmd_is_exec_form_panel_serve_on_port(dockerfile: DockerfileParser) -> N
     assert "$PORT" in serve and words[words.index("--port") + 1] == "$PORT"
     assert words[words.index("--address") + 1] == "0.0.0.0"
     assert "--liveness" in words
+    # Scaling (docker/scale.py tests these through HAProxy): keep-alive pings below the 55 s idle
+    # cut of Heroku's router, closed sessions discarded, a websocket message limit.
+    flag = lambda name: int(words[words.index(name) + 1])  # noqa: E731
+    assert 0 < flag("--keep-alive") < 55_000
+    assert flag("--unused-session-lifetime") <= 60_000 and flag("--check-unused-sessions") <= 30_000
+    assert 0 < flag("--websocket-max-message-size") <= 10 * 2**20
     # Origins come only from BOKEH_ALLOW_WS_ORIGIN (the flag would replace it); never a wildcard.
     assert "--allow-websocket-origin" not in serve and "*" not in serve
 
