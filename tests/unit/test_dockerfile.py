@@ -225,3 +225,23 @@ def test_start_check(origins: str | None, port: str, ok: bool, said: str) -> Non
         assert result.returncode == 64
     if not ok and "BOKEH" in said:  # origin failures say what to set, with an example
         assert "set BOKEH_ALLOW_WS_ORIGIN to" in result.stderr
+
+
+# --- scaling: the router configuration docker/scale.py runs and README shows ----------------------
+
+def test_router_config_matches_the_image_and_readme(dockerfile: DockerfileParser) -> None:
+    """docker/haproxy.cfg is the one router configuration: the test loads it, README quotes it.
+    Its idle timeout is Heroku's 55 s and the image's keep-alive pings come well before that."""
+    cfg = (ROOT / "docker" / "haproxy.cfg").read_text()
+    readme = (ROOT / "README.md").read_text()
+    scaling = readme[readme.index("### Scaling"):readme.index("## Benchmarks")]
+    assert "docker/haproxy.cfg" in scaling
+    for quoted in ("cookie ATLAS_INSTANCE insert indirect nocache", "timeout tunnel 55s",
+                   "option redispatch", "inter 5s fall 3", "timeout check 20s"):
+        assert quoted in cfg and quoted in scaling, quoted
+    (cmd,) = instructions(dockerfile, "CMD")
+    words = shlex.split(json.loads(cmd)[2])
+    keep_alive_ms = int(words[words.index("--keep-alive") + 1])
+    tunnel_s = int(re.search(r"timeout tunnel (\d+)s", cfg).group(1))
+    assert keep_alive_ms <= tunnel_s * 1000 / 1.5
+    assert f"--keep-alive {keep_alive_ms}" in scaling
