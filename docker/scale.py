@@ -13,7 +13,8 @@ for discarded sessions run while the other checks go on):
 2. a session left idle for 70 s (Bokeh pings it every 30 s) still answers a change;
 3. 500 sessions opened and closed in waves of 50 through the proxy: every closed session is
    discarded (logged) within the unused-session lifetime, and each instance's RSS once the last
-   wave's sessions are discarded is within 10% of its RSS once the first wave's were;
+   wave's sessions are discarded is within 10% of its RSS once the first wave's were (not met yet:
+   README "Scaling");
 4. one instance is stopped: its sessions' websockets close (the page then shows Panel's "connection
    lost, reload" notice, which the session's document carries), a reload with the session's link
    reaches the other instance with the selection restored, and the other sessions go on unharmed;
@@ -303,16 +304,17 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
                 f"{time.monotonic() - waves['closed_at']:.0f} s after the last wave")
 
     def flat_memory() -> str:
+        # The issue's criterion, both points once their waves' sessions were discarded. Not met on
+        # this stack yet (README "Scaling" has two runs' curves); the check stays strict so that a
+        # fix shows up here.
         assert "first" in waves, "the waves did not run"
         first, last = waves["first"], rss()
-        run.facts["RSS after wave 1 / after the last wave, sessions discarded (MB)"] = ", ".join(
-            f"{label} {first[label]:.0f} / {last[label]:.0f}" for label in first)
-        for label in first:
-            growth = last[label] / first[label] - 1
-            assert abs(growth) <= RSS_TOLERANCE, \
-                f"instance {label}: RSS {first[label]:.0f} -> {last[label]:.0f} MB ({growth:+.1%})"
-        return ", ".join(f"{label} {first[label]:.0f} -> {last[label]:.0f} MB "
-                         f"({last[label] / first[label] - 1:+.1%})" for label in first)
+        out = [f"{label} {first[label]:.0f} -> {last[label]:.0f} MB "
+               f"({last[label] / first[label] - 1:+.1%})" for label in first]
+        run.facts["RSS after wave 1 / after the last wave, sessions discarded"] = ", ".join(out)
+        for label, line in zip(first, out, strict=True):
+            assert abs(last[label] / first[label] - 1) <= RSS_TOLERANCE, f"instance {line}"
+        return ", ".join(out)
 
     if run.check("closed sessions are discarded (unused-session lifetime)", discarded):
         run.check(f"memory: RSS after the last wave within {RSS_TOLERANCE:.0%} of after the first "
