@@ -52,4 +52,11 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s \
 # --warm runs the app once before the port opens, so the first visitor does not pay the imports
 # and data loading (about 1 s later first 200, about 3 s faster first page).
 # --use-xheaders: behind Heroku's router, the client's scheme and address come from X-Forwarded-*.
-CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders"]
+# Scaling (README "Scaling"; tested through HAProxy by docker/scale.py):
+# --keep-alive 30000: a websocket ping every 30 s, below the 55 s after which Heroku's router (and
+#   docker/haproxy.cfg's `timeout tunnel`) closes a connection that carried nothing.
+# --unused-session-lifetime 30000 --check-unused-sessions 10000: a session with no websocket (its
+#   tab closed, or the page never connected) is discarded 30-40 s later, so memory stays flat.
+# --websocket-max-message-size 1048576: a browser sends widget changes of a few kB; 1 MiB (Bokeh
+#   allows 20 MB) cuts a client that sends more (close code 1009, logged) before it is buffered.
+CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders --keep-alive 30000 --unused-session-lifetime 30000 --check-unused-sessions 10000 --websocket-max-message-size 1048576"]

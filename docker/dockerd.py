@@ -35,7 +35,9 @@ SYSTEM_SOCKET = Path("/var/run/docker.sock")
 IPTABLES_TABLES = ("filter", "nat")
 
 # binary -> Debian package that provides it
-PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap", "iptables": "iptables"}
+# (haproxy: the sticky router of docker/scale.py's two-instance checks)
+PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap", "iptables": "iptables",
+            "haproxy": "haproxy"}
 
 
 def log(message: str) -> None:
@@ -52,7 +54,7 @@ def _which(binary: str) -> str | None:
 
 
 def ensure_packages() -> None:
-    """apt-get install what is missing (docker.io, debootstrap, iptables); no-op when present."""
+    """apt-get install what is missing (docker.io, debootstrap, iptables, haproxy); no-op if present."""
     missing = sorted({pkg for binary, pkg in PACKAGES.items() if _which(binary) is None})
     if not missing:
         return

@@ -9,10 +9,13 @@ waits for Bokeh's first protocol message, ACK; a foreign origin must get 403 bef
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 import http.client
 import json
 import os
 import re
+import select
 import socket
 import time
 import urllib.parse
@@ -32,11 +35,19 @@ class Response:
     body: bytes
 
 
-def http_get(host: str, port: int, path: str, timeout: float = 10.0) -> Response:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on loopback now (the tests publish containers and the proxy there)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def http_get(host: str, port: int, path: str, timeout: float = 10.0,
+             headers: dict[str, str] | None = None) -> Response:
     """One GET, redirects not followed."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
     finally:
@@ -110,7 +121,9 @@ def _recv_exact(sock: socket.socket, n: int, buffered: bytearray) -> bytes:
 def _read_message(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]:
     """(opcode, payload) of one whole websocket message (fragments joined, pings skipped)."""
     opcode, payload, fin = _read_frame(sock, buffered)
-    while opcode == 0x9:  # ping: the server may ask; answering is optional for a short probe
+    while opcode in (0x9, 0xA):  # ping: answered with a pong, as browsers do (keeps proxies open)
+        if opcode == 0x9:
+            _send_frame(sock, 0xA, payload)
         opcode, payload, fin = _read_frame(sock, buffered)
     while not fin:
         _op, more, fin = _read_frame(sock, buffered)
@@ -120,9 +133,13 @@ def _read_message(sock: socket.socket, buffered: bytearray) -> tuple[int, bytes]
 
 def _send_text(sock: socket.socket, text: str) -> None:
     """One masked text frame, as a client must send."""
-    data = text.encode()
+    _send_frame(sock, 0x1, text.encode())
+
+
+def _send_frame(sock: socket.socket, opcode: int, data: bytes) -> None:
+    """One masked frame (text 0x1, close 0x8, pong 0xA), as a client must send."""
     mask = os.urandom(4)
-    head = bytearray([0x81])
+    head = bytearray([0x80 | opcode])
     if len(data) < 126:
         head.append(0x80 | len(data))
     elif len(data) < 65536:
@@ -166,10 +183,11 @@ class WsResult:
     document: dict | None = None  # the session's document, when asked for
 
 
-def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
-                      timeout: float = 30.0, pull_document: bool = False) -> WsResult:
-    """Upgrade to Bokeh's websocket from `origin` with `token`; read its first message header,
-    and with `pull_document` ask for the session's document as BokehJS does (PULL-DOC-REQ)."""
+def upgrade(host: str, port: int, path: str, origin: str, token: str, timeout: float = 30.0,
+            cookie: str = "") -> tuple[socket.socket, int, bytearray]:
+    """Open a socket and ask for Bokeh's websocket as BokehJS does: (socket, HTTP status, bytes
+    already read past the answer's head). `cookie` is sent back like a browser's (a router's
+    affinity cookie). The caller closes the socket."""
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET {path} HTTP/1.1\r\n"
@@ -180,9 +198,11 @@ def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
         "Sec-WebSocket-Version: 13\r\n"
         f"Sec-WebSocket-Protocol: bokeh, {token}\r\n"
         f"Origin: {origin}\r\n"
-        "\r\n"
+        + (f"Cookie: {cookie}\r\n" if cookie else "")
+        + "\r\n"
     )
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
         sock.sendall(request.encode())
         raw = _recv_until(sock, b"\r\n\r\n")
         head, _, rest = raw.partition(b"\r\n\r\n")
@@ -190,10 +210,20 @@ def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
         parts = status_line.split()
         if len(parts) < 2 or not parts[1].isdigit():
             raise ProbeError(f"not an HTTP answer to the upgrade: {status_line!r}")
-        status = int(parts[1])
+    except BaseException:
+        sock.close()
+        raise
+    return sock, int(parts[1]), bytearray(rest)
+
+
+def websocket_attempt(host: str, port: int, path: str, origin: str, token: str,
+                      timeout: float = 30.0, pull_document: bool = False) -> WsResult:
+    """Upgrade to Bokeh's websocket from `origin` with `token`; read its first message header,
+    and with `pull_document` ask for the session's document as BokehJS does (PULL-DOC-REQ)."""
+    sock, status, buffered = upgrade(host, port, path, origin, token, timeout)
+    with sock:
         if status != 101:
             return WsResult(status, None)
-        buffered = bytearray(rest)
         try:
             opcode, payload = _read_message(sock, buffered)
         except (ProbeError, OSError):
@@ -243,3 +273,149 @@ def pull_document(host: str, port: int, app_path: str, origin: str, token: str) 
     if result.status != 101 or result.document is None:
         raise ProbeError(f"no document from {app_path}/ws (HTTP {result.status})")
     return result.document
+
+
+def session_digest(session_id: str) -> str:
+    """What the app's log shows for a session id (app/climate_atlas/session_log.py; this module
+    stays stdlib-only, so the one line is repeated rather than imported)."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:12]
+
+
+def token_session_id(token: str) -> str:
+    """The session id inside Bokeh's session token (its first part is base64url JSON)."""
+    payload = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["session_id"]
+
+
+def _find_model(obj: object, name: str) -> dict | None:
+    """The first model of type `name` in a serialized Bokeh document."""
+    if isinstance(obj, dict):
+        if obj.get("name") == name and "id" in obj:
+            return obj
+        obj = list(obj.values())
+    if isinstance(obj, list):
+        for value in obj:
+            if (found := _find_model(value, name)) is not None:
+                return found
+    return None
+
+
+class LightSession:
+    """One visitor without a browser, as docker/test.py and docker/scale.py need it: the page
+    (through a router: with its affinity cookie), Bokeh's websocket with the page's token, the
+    document, the `document_ready` event BokehJS sends once drawn (Panel's onload, which applies
+    the link's state, waits for it), then changes typed into "Find a country" and the server's
+    update. Pings are answered, as browsers do, so a router's idle timer sees traffic both ways.
+    Blocking sockets: one thread per session."""
+
+    def __init__(self, host: str, port: int, app_path: str, origin: str, query: str = "",
+                 timeout: float = 30.0) -> None:
+        self.host, self.port, self.app_path, self.origin = host, port, app_path, origin
+        self.query, self.timeout = query, timeout
+        self.cookie = ""
+        self.sock: socket.socket | None = None
+        self.buffered = bytearray()
+        self.document: dict = {}
+        self.session_id = ""
+        self.msgid = 0
+
+    @property
+    def digest(self) -> str:
+        return session_digest(self.session_id)
+
+    def open(self) -> LightSession:
+        """Page, websocket, ACK, document, document_ready; raises ProbeError on any miss."""
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        resp = http_get(self.host, self.port, self.app_path + self.query, self.timeout, headers)
+        if resp.status != 200:
+            raise ProbeError(f"page {self.app_path + self.query}: HTTP {resp.status}")
+        if "set-cookie" in resp.headers:  # the router's affinity cookie; the name=value part
+            self.cookie = resp.headers["set-cookie"].split(";", 1)[0]
+        token = session_token(resp.body)
+        self.session_id = token_session_id(token)
+        self.sock, status, self.buffered = upgrade(self.host, self.port, f"{self.app_path}/ws",
+                                                   self.origin, token, self.timeout, self.cookie)
+        if status != 101:
+            self.close()
+            raise ProbeError(f"websocket upgrade: HTTP {status}")
+        header, _ = self.read()
+        if header.get("msgtype") != "ACK":
+            raise ProbeError(f"first message {header.get('msgtype')}, expected ACK")
+        self.send("PULL-DOC-REQ", {})
+        while True:
+            header, content = self.read()
+            if header.get("msgtype") == "PULL-DOC-REPLY":
+                self.document = content["doc"]
+                break
+        self.send("PATCH-DOC", {"events": [{
+            "kind": "MessageSent", "msg_type": "bokeh_event",
+            "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map"}}}]})
+        return self
+
+    def send(self, msgtype: str, content: dict) -> None:
+        assert self.sock is not None
+        self.msgid += 1
+        for part in ({"msgid": f"light-{self.msgid}", "msgtype": msgtype}, {}, content):
+            _send_text(self.sock, json.dumps(part))
+
+    def read(self) -> tuple[dict, dict]:
+        """The next Bokeh message (header, content); ProbeError if the server closed."""
+        assert self.sock is not None
+        header, content = _read_bokeh_message(self.sock, self.buffered)
+        if header.get("msgtype") == "ERROR":
+            raise ProbeError(f"server ERROR: {json.dumps(content)[:200]}")
+        return header, content
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> None:
+        """Read until a PATCH-DOC that mentions `text` (the server's update)."""
+        assert self.sock is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ProbeError(f"no update mentioning {text!r} within {timeout:.0f} s")
+            self.sock.settimeout(left)
+            try:
+                header, content = self.read()
+            except (OSError, ProbeError) as exc:  # TimeoutError is an OSError
+                raise ProbeError(f"waiting for {text!r}: {exc!r}") from exc
+            finally:
+                self.sock.settimeout(self.timeout)
+            if header.get("msgtype") == "PATCH-DOC" and text in json.dumps(content):
+                return
+
+    def change(self, term: str, expect: str, timeout: float = 15.0) -> float:
+        """Type `term` into "Find a country" (a PATCH-DOC as the browser sends it) and wait for
+        the update mentioning `expect`; return the seconds it took."""
+        box = _find_model(self.document, "AutocompleteInput")
+        if box is None:
+            raise ProbeError("no AutocompleteInput in the session's document")
+        sent = time.monotonic()
+        self.send("PATCH-DOC", {"events": [
+            {"kind": "ModelChanged", "model": {"id": box["id"]}, "attr": "value", "new": term}]})
+        self.wait_for(expect, timeout)
+        return time.monotonic() - sent
+
+    def idle(self, seconds: float) -> int:
+        """Send nothing for `seconds`, answering the server's pings; return how many came."""
+        assert self.sock is not None
+        pings = 0
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if not ready:
+                break
+            opcode, payload, _fin = _read_frame(self.sock, self.buffered)
+            if opcode == 0x9:
+                _send_frame(self.sock, 0xA, payload)
+                pings += 1
+            elif opcode == 0x8:
+                raise ProbeError(f"the server closed the websocket while idle: {payload[2:]!r}")
+        return pings
+
+    def close(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # the server may already be gone
+                _send_frame(self.sock, 0x8, (1000).to_bytes(2, "big"))
+            self.sock.close()
+            self.sock = None

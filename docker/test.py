@@ -4,10 +4,11 @@
     python3 docker/test.py --keep-daemon   # leave a private dockerd running for the next run
     python3 docker/test.py --stop-daemon   # stop such a daemon and restore the network
 
-Steps: install docker.io/debootstrap/iptables if missing; use the running Docker daemon or start a
-private one (docker/dockerd.py); build or reuse the base image (docker/base_image.py); build the
-image with the legacy builder (DOCKER_BUILDKIT=0: no buildx, never pulls a local FROM); run it with
-a random $PORT published on 127.0.0.1 only; check it; remove the containers; stop the daemon if
+Steps: install docker.io/debootstrap/iptables/haproxy if missing; use the running Docker daemon or
+start a private one (docker/dockerd.py); build or reuse the base image (docker/base_image.py); build
+the image with the legacy builder (DOCKER_BUILDKIT=0: no buildx, never pulls a local FROM); run it
+with a random $PORT published on 127.0.0.1 only; check it; run two instances behind HAProxy and
+check them (docker/scale.py, skipped with --no-scale); remove the containers; stop the daemon if
 this run started it. A second run reuses the base image and Docker's layer cache.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import socket
 import sys
 import time
 import traceback
@@ -28,6 +28,7 @@ from pathlib import Path
 import base_image
 import dockerd
 import probe
+import scale
 from dockerd import Daemon, log
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,12 +38,6 @@ HOST = "127.0.0.1"  # all test traffic goes to loopback, never to a bridge addre
 FOREIGN_ORIGIN = "http://foreign.invalid"
 NO_ORIGIN_MESSAGE = "BOKEH_ALLOW_WS_ORIGIN is not set"
 FIRST_200_LIMIT = 60.0  # Heroku's boot limit; the issue expects well under 10 s
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 class Run:
@@ -105,7 +100,7 @@ def run_checks(run: Run, context: Path) -> None:
     size = int(daemon.docker("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
     run.facts["image size"] = f"{size / 1e6:.0f} MB"
 
-    port = free_port()
+    port = probe.free_port()
     origin_host = f"{HOST}:{port}"
     app = run.name("app")
     started = time.monotonic()
@@ -226,6 +221,8 @@ def main() -> int:
                         help="leave a private dockerd this run started running (faster reruns)")
     parser.add_argument("--stop-daemon", action="store_true",
                         help="stop a private dockerd left running, restore the network, exit")
+    parser.add_argument("--no-scale", action="store_true",
+                        help="skip the two-instance checks behind HAProxy (docker/scale.py)")
     args = parser.parse_args()
 
     dockerd.HOME.mkdir(parents=True, exist_ok=True)
@@ -242,6 +239,8 @@ def main() -> int:
             base = base_image.ensure_base_image(daemon)
             run.facts["build"] = f"{build_image(daemon, base, args.context):.1f} s"
             run_checks(run, args.context)
+            if not args.no_scale:
+                scale.run_scale_checks(run, IMAGE)
         finally:
             run.cleanup()
             if args.keep_daemon and daemon.started:

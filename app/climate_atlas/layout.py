@@ -12,6 +12,7 @@ from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.panel_fixes import apply_panel_fixes
 from climate_atlas.search import search_terms
+from climate_atlas.session_log import log_session
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, target
 from climate_atlas.views.metrics import metric_options
@@ -28,6 +29,8 @@ from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.table import as_shown, on_screen_table, table_caption, with_full_names
 from climate_atlas.views.world_map import LiveMap, world_map
 
+DISCONNECTED = ("Connection to the server lost. Reload the page to continue: the link keeps "
+                "your selection.")
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
 # session once the URL's state is applied (the static site's pre-render never sets it).
 READY_JS = "document.body.dataset.atlasReady = 'true'"
@@ -275,7 +278,12 @@ def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> 
 def build_dashboard() -> pn.viewable.Viewable:
     """The whole page for one session."""
     apply_panel_fixes()  # before pn.state.location is first read (in _sync_url)
-    pn.extension("tabulator", sizing_mode="stretch_width")
+    server = target() == "server"
+    # Under `panel serve` a page outlives its server process (a redeploy, a restarted dyno, an
+    # instance behind a router going away): Panel's notification area then says so and asks for
+    # a reload, which the link's state (?countries=...) survives. The static site has no server.
+    pn.extension("tabulator", sizing_mode="stretch_width", notifications=server,
+                 **({"disconnect_notification": DISCONNECTED} if server else {}))
     atlas = load_atlas()
     state = new_state(atlas)
     ready = pn.widgets.StaticText(value="", visible=False)
@@ -295,6 +303,8 @@ def build_dashboard() -> pn.viewable.Viewable:
     main = pn.Column(*_controls(atlas, state), _map_view(atlas, state),
                      styles={"flex": "3 1 300px"})
     _sync_url(atlas, state, ready)
+    if server:
+        log_session(state)
     return make_accessible(pn.Column(
         pn.pane.Markdown(INTRO), notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}),
         pn.Tabs(("Table", _table_tab(atlas, state)),

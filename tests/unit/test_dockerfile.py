@@ -88,6 +88,12 @@ def test_cmd_is_exec_form_panel_serve_on_port(dockerfile: DockerfileParser) -> N
     assert "$PORT" in serve and words[words.index("--port") + 1] == "$PORT"
     assert words[words.index("--address") + 1] == "0.0.0.0"
     assert "--liveness" in words
+    # Scaling (docker/scale.py tests these through HAProxy): keep-alive pings below the 55 s idle
+    # cut of Heroku's router, closed sessions discarded, a websocket message limit.
+    flag = lambda name: int(words[words.index(name) + 1])  # noqa: E731
+    assert 0 < flag("--keep-alive") < 55_000
+    assert flag("--unused-session-lifetime") <= 60_000 and flag("--check-unused-sessions") <= 30_000
+    assert 0 < flag("--websocket-max-message-size") <= 10 * 2**20
     # Origins come only from BOKEH_ALLOW_WS_ORIGIN (the flag would replace it); never a wildcard.
     assert "--allow-websocket-origin" not in serve and "*" not in serve
 
@@ -219,3 +225,23 @@ def test_start_check(origins: str | None, port: str, ok: bool, said: str) -> Non
         assert result.returncode == 64
     if not ok and "BOKEH" in said:  # origin failures say what to set, with an example
         assert "set BOKEH_ALLOW_WS_ORIGIN to" in result.stderr
+
+
+# --- scaling: the router configuration docker/scale.py runs and README shows ----------------------
+
+def test_router_config_matches_the_image_and_readme(dockerfile: DockerfileParser) -> None:
+    """docker/haproxy.cfg is the one router configuration: the test loads it, README quotes it.
+    Its idle timeout is Heroku's 55 s and the image's keep-alive pings come well before that."""
+    cfg = (ROOT / "docker" / "haproxy.cfg").read_text()
+    readme = (ROOT / "README.md").read_text()
+    scaling = readme[readme.index("### Scaling"):readme.index("## Benchmarks")]
+    assert "docker/haproxy.cfg" in scaling
+    for quoted in ("cookie ATLAS_INSTANCE insert indirect nocache", "timeout tunnel 55s",
+                   "option redispatch", "inter 5s fall 3", "timeout check 20s"):
+        assert quoted in cfg and quoted in scaling, quoted
+    (cmd,) = instructions(dockerfile, "CMD")
+    words = shlex.split(json.loads(cmd)[2])
+    keep_alive_ms = int(words[words.index("--keep-alive") + 1])
+    tunnel_s = int(re.search(r"timeout tunnel (\d+)s", cfg).group(1))
+    assert keep_alive_ms <= tunnel_s * 1000 / 1.5
+    assert f"--keep-alive {keep_alive_ms}" in scaling

@@ -1,0 +1,361 @@
+"""The image at scale (issue 22), part of `make docker-test`: two instances behind HAProxy.
+
+docker/test.py calls `run_scale_checks` after its single-container checks. Everything is on
+127.0.0.1: two containers of the image on their own random ports, and Debian's HAProxy with
+docker/haproxy.cfg (the file README's "Scaling" section shows), which gives cookie affinity like
+Heroku's router with http-session-affinity and closes a tunnel idle for 55 s like Heroku does.
+The clients are docker/probe.py's LightSession (page, websocket, document, a change, its update).
+
+What is checked, in an order that lets the slow parts overlap (the 70 s idle session and the wait
+for discarded sessions run while the other checks go on):
+1. twenty sessions through the proxy: each one's page, websocket and changes are logged by one
+   instance only (the app logs `instance=... session=<digest> page|websocket|change|discarded`);
+2. a session left idle for 70 s (Bokeh pings it every 30 s) still answers a change;
+3. 500 sessions opened and closed in waves of 50 through the proxy: every closed session is
+   discarded (logged) within the unused-session lifetime, and each instance's RSS once the last
+   wave's sessions are discarded is within 10% of its RSS once the first wave's were (not met yet:
+   README "Scaling");
+4. one instance is stopped: its sessions' websockets close (the page then shows Panel's "connection
+   lost, reload" notice, which the session's document carries), a reload with the session's link
+   reaches the other instance with the selection restored, and the other sessions go on unharmed;
+5. bad clients: an oversized and a malformed websocket message each cut that client off, with a
+   log line, while another session's updates go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+import probe
+from dockerd import Daemon, log
+
+HOST = "127.0.0.1"
+APP_PATH = "/main"
+HAPROXY_CFG = Path(__file__).resolve().parent / "haproxy.cfg"
+COOKIE = "ATLAS_INSTANCE"
+SESSIONS = 20
+IDLE_SECONDS = 70.0  # longer than the router's 55 s idle cut
+# `make docker-test` opens and closes two waves of sessions (each about 30 s here) and checks that
+# closed sessions are discarded. Whether memory stays flat needs many waves: the soak
+# (CLIMATE_ATLAS_SCALE_WAVES=10 for the issue's 500 sessions, 60 for about 30 minutes) adds that
+# check; it is not met yet (README "Scaling").
+SOAK = "CLIMATE_ATLAS_SCALE_WAVES" in os.environ
+WAVES = int(os.environ.get("CLIMATE_ATLAS_SCALE_WAVES", "2"))
+WAVE_SIZE, WAVE_THREADS = 50, 6
+RSS_TOLERANCE = 0.10
+MAX_MESSAGE = 1048576  # the Dockerfile's --websocket-max-message-size
+DISCARD_WAIT = 30 + 10 + 15  # unused-session lifetime + check interval (Dockerfile) + slack
+# (search term, what the update shows, the link's ISO3 code): plain ASCII country names
+COUNTRIES = [("Brazil (BRA)", "Brazil: trend", "BRA"), ("Chile (CHL)", "Chile: trend", "CHL"),
+             ("Kenya (KEN)", "Kenya: trend", "KEN"), ("Norway (NOR)", "Norway: trend", "NOR")]
+LOG_LINE = re.compile(r"instance=(\S+) session=([0-9a-f]{12}) (page|websocket|change|discarded)")
+
+
+class Checks(Protocol):
+    """What docker/test.py's Run offers: named checks with pass/fail, containers to remove."""
+
+    daemon: Daemon
+    facts: dict[str, str]
+
+    def check(self, name: str, fn: Callable[[], str | None]) -> bool: ...
+    def name(self, label: str) -> str: ...
+
+
+def ensure_haproxy() -> str:
+    """HAProxy from Debian's packages (docker/dockerd.py installs it with docker.io)."""
+    path = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(path).exists():
+        raise RuntimeError("haproxy is not installed (apt-get install haproxy)")
+    return path
+
+
+class Proxy:
+    """HAProxy in the foreground with docker/haproxy.cfg; stopped by its PID."""
+
+    def __init__(self, port: int, backends: list[int]) -> None:
+        env = dict(os.environ, ATLAS_PROXY_BIND=f"{HOST}:{port}",
+                   ATLAS_A=f"{HOST}:{backends[0]}", ATLAS_B=f"{HOST}:{backends[1]}")
+        self.port = port
+        self.proc = subprocess.Popen([ensure_haproxy(), "-db", "-f", str(HAPROXY_CFG)], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+
+
+class Instance:
+    """One container of the image, published on its own loopback port."""
+
+    def __init__(self, run: Checks, image: str, label: str, origin_host: str) -> None:
+        self.run, self.label = run, label
+        self.port = probe.free_port()
+        self.name = run.name(f"scale-{label}")
+        run.daemon.docker("run", "--detach", "--name", self.name, "--env", f"PORT={self.port}",
+                          "--env", f"BOKEH_ALLOW_WS_ORIGIN={origin_host}",
+                          "--publish", f"{HOST}:{self.port}:{self.port}", image)
+
+    def logs(self) -> str:
+        result = self.run.daemon.docker("logs", self.name, check=False)
+        return result.stdout + result.stderr
+
+    def rss_mb(self) -> float:
+        status = self.run.daemon.docker("exec", self.name, "cat", "/proc/1/status").stdout
+        kb = next(int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith("VmRSS:"))
+        return kb / 1024
+
+    def events(self) -> dict[str, set[str]]:
+        """session digest -> the kinds of lines this instance logged for it."""
+        out: dict[str, set[str]] = {}
+        for _instance, digest, kind in LOG_LINE.findall(self.logs()):
+            out.setdefault(digest, set()).add(kind)
+        return out
+
+
+def _session(port: int, origin: str, query: str = "", cookie: str = "") -> probe.LightSession:
+    session = probe.LightSession(HOST, port, APP_PATH, origin, query=query)
+    session.cookie = cookie
+    return session.open()
+
+
+def _instance_of(session: probe.LightSession) -> str:
+    return session.cookie.partition("=")[2]
+
+
+def _cut_off(session: probe.LightSession, timeout: float = 15.0) -> bool:
+    """True once the server has closed the session's websocket, False if it stays open."""
+    try:
+        session.wait_for("\0never sent\0", timeout=timeout)
+    except probe.ProbeError as exc:
+        return not isinstance(exc.__cause__, TimeoutError) and "within" not in str(exc)
+    return False
+
+
+def run_scale_checks(run: Checks, image: str) -> None:
+    """Two instances and HAProxy; every check reports to `run`; all stopped at the end."""
+    t0 = time.monotonic()
+    proxy_port = probe.free_port()
+    origin_host = f"{HOST}:{proxy_port}"
+    origin = f"http://{origin_host}"
+    instances = {label: Instance(run, image, label, origin_host) for label in ("a", "b")}
+    for inst in instances.values():
+        probe.wait_for_200(HOST, inst.port, APP_PATH, 60)
+    proxy = Proxy(proxy_port, [inst.port for inst in instances.values()])
+    try:
+        probe.wait_for_200(HOST, proxy_port, "/liveness", 30)
+        _checks(run, instances, proxy_port, origin)
+    finally:
+        output = proxy.stop()
+        if "ALERT" in output:
+            log("haproxy said:\n" + output[-2000:])
+    run.facts["scale checks"] = f"{time.monotonic() - t0:.1f} s"
+
+
+def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin: str) -> None:
+    sessions: list[probe.LightSession] = []
+    links: dict[str, str] = {}  # session digest -> the ISO3 code its link (?countries=) now holds
+    idle: dict[str, object] = {}
+
+    def idle_session() -> None:
+        # Opened first, checked last: the 70 s pass while the other checks run.
+        try:
+            session = _session(proxy_port, origin)
+            idle["instance"] = _instance_of(session)
+            idle["pings"] = session.idle(IDLE_SECONDS)
+            idle["latency"] = session.change(*COUNTRIES[0][:2])
+            session.close()
+        except Exception as exc:  # noqa: BLE001 - reported by the check below
+            idle["error"] = repr(exc)
+
+    idler = threading.Thread(target=idle_session, daemon=True)
+    idler.start()
+
+    def sticky() -> str:
+        def one(i: int) -> probe.LightSession:
+            session = _session(proxy_port, origin)
+            term, expect, _ = COUNTRIES[i % len(COUNTRIES)]
+            session.change(term, expect)
+            links[session.digest] = COUNTRIES[i % len(COUNTRIES)][2]
+            return session
+
+        with ThreadPoolExecutor(WAVE_THREADS) as pool:
+            sessions.extend(pool.map(one, range(SESSIONS)))
+        seen = {label: inst.events() for label, inst in instances.items()}
+        for session in sessions:
+            where = [label for label, ev in seen.items() if session.digest in ev]
+            assert where == [_instance_of(session)], (
+                f"session {session.digest} (cookie {session.cookie}) logged by {where}: " + "; ".join(
+                    f"{label}: {seen[label][session.digest]}" for label in where))
+            kinds = seen[where[0]][session.digest]
+            assert {"page", "websocket", "change"} <= kinds, f"{session.digest}: only {kinds}"
+        counts = {label: sum(_instance_of(s) == label for s in sessions) for label in instances}
+        assert all(counts.values()), f"one instance got every session: {counts}"
+        return f"{SESSIONS} sessions, page+websocket+change each logged by one instance: {counts}"
+
+    if not run.check("sticky sessions through HAProxy: each session on one instance (logs)",
+                     sticky):
+        return
+
+    waves: dict[str, object] = {"digests": []}
+
+    def discarded_all(digests: list[str], since: float) -> list[str]:
+        """Wait (at most DISCARD_WAIT s after `since`) until each session logged 'discarded';
+        return those that did not."""
+        while True:
+            events: dict[str, set[str]] = {}
+            for inst in instances.values():
+                events.update(inst.events())
+            missing = [d for d in digests if "discarded" not in events.get(d, set())]
+            if not missing or time.monotonic() > since + DISCARD_WAIT:
+                return missing
+            time.sleep(3)
+
+    def rss() -> dict[str, float]:
+        return {label: inst.rss_mb() for label, inst in instances.items()}
+
+    def memory() -> str:
+        # RSS is read after every wave (the curve), and for the comparison once a wave's sessions
+        # are discarded: right after a wave, the last 30-40 s of closed sessions still count.
+        curves: dict[str, list[float]] = {label: [] for label in instances}
+
+        def one(i: int) -> str:
+            session = _session(proxy_port, origin)
+            session.change(*COUNTRIES[i % len(COUNTRIES)][:2])
+            session.close()
+            return session.digest
+
+        t = time.monotonic()
+        with ThreadPoolExecutor(WAVE_THREADS) as pool:
+            for wave in range(WAVES):
+                digests = list(pool.map(one, range(WAVE_SIZE)))
+                waves["digests"].extend(digests)
+                for label, mb in rss().items():
+                    curves[label].append(mb)
+                if wave == 0:
+                    missing = discarded_all(digests, time.monotonic())
+                    assert not missing, f"{len(missing)} sessions of wave 1 not discarded"
+                    waves["first"] = rss()
+        waves["closed_at"] = time.monotonic()
+        run.facts["RSS after each wave of 50 sessions (MB)"] = json.dumps(
+            {label: [round(v) for v in curve] for label, curve in curves.items()})
+        return f"{WAVES * WAVE_SIZE} sessions opened, changed, closed in {time.monotonic() - t:.0f} s"
+
+    run.check(f"{WAVES} waves of {WAVE_SIZE} light sessions through the proxy", memory)
+
+    def stays_open_when_idle() -> str:
+        idler.join(IDLE_SECONDS + 60)
+        assert "error" not in idle, f"idle session: {idle.get('error')}"
+        assert idle.get("pings", 0) >= 2, f"only {idle.get('pings')} keep-alive pings in 70 s"
+        return (f"idle {IDLE_SECONDS:.0f} s through `timeout tunnel 55s`: {idle['pings']} pings, "
+                f"then a change answered in {idle['latency'] * 1000:.0f} ms")
+
+    run.check("a session idle for 70 s behind a 55 s idle timeout still answers a change",
+              stays_open_when_idle)
+
+    survivor = instances["b"]
+
+    def bad_clients() -> str:
+        good = _session(survivor.port, f"http://{HOST}:{proxy_port}")
+        said = []
+        for label, payload in (("oversized", "x" * (MAX_MESSAGE + 1)),
+                               ("malformed", "{not json")):
+            bad = _session(survivor.port, origin)
+            before = len(survivor.logs())
+            assert bad.sock is not None
+            probe._send_text(bad.sock, payload)
+            if label == "malformed":
+                probe._send_text(bad.sock, "{}")
+                probe._send_text(bad.sock, "{}")
+            assert _cut_off(bad), f"the {label} client was not cut off"
+            time.sleep(0.5)
+            new = survivor.logs()[before:]
+            lines = [ln for ln in new.splitlines()
+                     if "closed" in ln.lower() or "error" in ln.lower()]
+            assert lines, f"{label}: nothing logged"
+            said.append(f"{label}: {lines[0][24:110]}")
+            bad.close()
+            good.change(*COUNTRIES[len(said)][:2])
+        good.close()
+        return "; ".join(said) + "; another session's updates went on"
+
+    run.check("bad clients (oversized, malformed message) are cut off and logged; others go on",
+              bad_clients)
+
+    def discarded() -> str:
+        assert "closed_at" in waves, "the waves did not run"
+        missing = discarded_all(waves["digests"], waves["closed_at"])
+        assert not missing, f"{len(missing)} of {len(waves['digests'])} closed sessions were " \
+                            f"not discarded within {DISCARD_WAIT} s, e.g. {missing[:3]}"
+        return (f"all {len(waves['digests'])} closed sessions logged 'discarded', the last "
+                f"{time.monotonic() - waves['closed_at']:.0f} s after the last wave")
+
+    def flat_memory() -> str:
+        # The issue's criterion, both points once their waves' sessions were discarded. Not met on
+        # this stack yet (README "Scaling" has two runs' curves); the check stays strict so that a
+        # fix shows up here.
+        assert "first" in waves, "the waves did not run"
+        first, last = waves["first"], rss()
+        out = [f"{label} {first[label]:.0f} -> {last[label]:.0f} MB "
+               f"({last[label] / first[label] - 1:+.1%})" for label in first]
+        run.facts["RSS after wave 1 / after the last wave, sessions discarded"] = ", ".join(out)
+        for label, line in zip(first, out, strict=True):
+            assert abs(last[label] / first[label] - 1) <= RSS_TOLERANCE, f"instance {line}"
+        return ", ".join(out)
+
+    if run.check("closed sessions are discarded (unused-session lifetime)", discarded) and SOAK:
+        run.check(f"memory: RSS after the last wave within {RSS_TOLERANCE:.0%} of after the first "
+                  "(both once their sessions were discarded)", flat_memory)
+
+    def failover() -> str:
+        victim, other = "a", "b"
+        doomed = [s for s in sessions if _instance_of(s) == victim]
+        kept = [s for s in sessions if _instance_of(s) != victim]
+        # Panel's NotificationArea (a ReactiveHTML root) with a connection_lost event: BokehJS
+        # shows its message when the websocket closes.
+        document = json.dumps(doomed[0].document)
+        assert re.search(r'"connection_lost".{0,120}Reload the page', document), \
+            "the session's document has no 'connection lost, reload' notification"
+        logged_before = len(instances[other].logs())
+        run.daemon.docker("stop", "--time", "10", instances[victim].name)
+        for session in doomed:  # BokehJS shows the notice when its websocket closes
+            assert _cut_off(session), f"session {session.digest} still connected"
+        reloaded = []
+        for session in doomed:  # the reload: same cookie (naming the stopped one), same link
+            code = links[session.digest]
+            name = next(c[1] for c in COUNTRIES if c[2] == code).split(":")[0]
+            fresh = _session(proxy_port, origin, f"?countries={code}", session.cookie)
+            fresh.wait_for(name, 15)  # the link's country, applied when the page has loaded
+            assert _instance_of(fresh) == other, f"the reload went to {fresh.cookie}"
+            links[fresh.digest] = code
+            reloaded.append(fresh)
+        for session in kept + reloaded:
+            term, expect, code = next(c for c in COUNTRIES if c[2] != links[session.digest])
+            session.change(term, expect)
+            session.close()
+        errors = [line for line in instances[other].logs()[logged_before:].splitlines()
+                  if re.search(r"error|Traceback", line, re.I)]
+        assert not errors, f"the surviving instance logged errors: {errors[:3]}"
+        return (f"stopped {victim}: {len(doomed)} websockets closed (their page shows Panel's "
+                f"'connection lost' notice), {len(reloaded)} reloads restored their country on "
+                f"{other}, {len(kept)} sessions on {other} went on without an error")
+
+    run.check("one instance stops: its sessions are told, reloads land on the other, "
+              "the others go on", failover)
