@@ -313,5 +313,5 @@ def build_dashboard() -> pn.viewable.Viewable:
                 # Browser: a tab is drawn when first opened (the scatter brings HoloViews then).
                 # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
                 # resource settings and points its stylesheets at the CDN.
-                dynamic=target() == "browser"),
+                dynamic=not server),
         ready, sizing_mode="stretch_width"))

@@ -74,9 +74,9 @@ def _year(value: str, atlas: Atlas) -> int | None:
 def _single(key: str, values: list[str], read: Callable[[str], object | None], invalid: str,
             notices: list[str]) -> object | None:
     """The first valid value of a single-valued key; a notice for the invalid and the extra ones."""
-    valid = [(v, read(v)) for v in values]
-    bad = [v for v, parsed in valid if parsed is None]
-    good = [(v, parsed) for v, parsed in valid if parsed is not None]
+    read_values = [(v, read(v)) for v in values]
+    bad = [v for v, parsed in read_values if parsed is None]
+    good = [(v, parsed) for v, parsed in read_values if parsed is not None]
     if bad:
         notices.append(invalid.format(values=shown(bad)))
     if len(good) > 1:
@@ -94,19 +94,19 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
     if "countries" in grouped and (selection := _countries(grouped.pop("countries"), atlas,
                                                            notices)):
         values["selection"] = selection
-    readers: dict[str, tuple[str, Callable[[str], object | None], str]] = {
-        "indicator": ("indicator",
-                      lambda v: v if v in atlas.indicator_meta.index else None,
+    # each single-valued key of the link is the state's parameter of the same name
+    readers: dict[str, tuple[Callable[[str], object | None], str]] = {
+        "indicator": (lambda v: v if v in atlas.indicator_meta.index else None,
                       "Unknown indicator {values} was ignored."),
-        "year": ("year", lambda v: _year(v, atlas),
+        "year": (lambda v: _year(v, atlas),
                  f"Year {{values}} is not a year in {atlas.periods.years} and was ignored."),
-        "metric": ("metric", lambda v: v if v in METRICS else None,
+        "metric": (lambda v: v if v in METRICS else None,
                    "Unknown map metric {values} was ignored."),
     }
-    for key, (field, read, invalid) in readers.items():
+    for key, (read, invalid) in readers.items():
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
                                                 notices)) is not None:
-            values[field] = value
+            values[key] = value
     unknown = [key for key in grouped if not ADDED_BY_OTHERS.fullmatch(key)]
     if unknown:
         notices.append(f"Unknown link setting {shown(unknown)} was ignored.")

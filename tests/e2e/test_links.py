@@ -3,6 +3,7 @@ under a sub-path and says plainly when it cannot start."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,16 +30,23 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
             yield "static", url
 
 
-def _open(browser: Browser, base_url: tuple[str, str], query: str, log: NetworkLog) -> AtlasPage:
+@contextlib.contextmanager
+def _opened(browser: Browser, base_url: tuple[str, str], query: str) -> Iterator[AtlasPage]:
+    """The dashboard opened at the link `query`, in a context of its own that is closed afterwards;
+    the visit must ask no other host and log no console error."""
     mode, url = base_url
-    return open_atlas(browser, mode, url + query, log)
+    log = NetworkLog()
+    atlas = open_atlas(browser, mode, url + query, log)
+    try:
+        yield atlas
+        assert log.external == [] and log.console_errors == []
+    finally:
+        atlas.page.context.close()
 
 
 def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -> None:
-    log = NetworkLog()
-    atlas = _open(browser, base_url,
-                  "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1999&metric=year", log)
-    try:
+    link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1999&metric=year"
+    with _opened(browser, base_url, link) as atlas:
         if atlas.mode == "static":
             assert SUBPATH in atlas.page.url
         atlas.wait_for_heading("CIV")
@@ -50,15 +58,10 @@ def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -
         atlas.choose("World Bank indicator", atlas.indicator_label("SP.POP.TOTL"))
         atlas.page.wait_for_function("() => location.search.includes('indicator=SP.POP.TOTL')")
         assert "countries=TUR,CIV" in atlas.page.url
-        assert log.external == [] and log.console_errors == []
-    finally:
-        atlas.page.context.close()
 
 
 def test_a_bad_link_is_dropped_with_a_notice(browser: Browser, base_url: tuple[str, str]) -> None:
-    log = NetworkLog()
-    atlas = _open(browser, base_url, "?countries=QQQ,FRA&year=3000&indicator=NOPE", log)
-    try:
+    with _opened(browser, base_url, "?countries=QQQ,FRA&year=3000&indicator=NOPE") as atlas:
         notice = atlas.page.locator(".alert")
         expect(notice).to_contain_text("QQQ")
         expect(notice).to_contain_text("3000")
@@ -66,9 +69,6 @@ def test_a_bad_link_is_dropped_with_a_notice(browser: Browser, base_url: tuple[s
         atlas.wait_for_heading("FRA")
         atlas.click_country("BRA")
         atlas.wait_for_title("Brazil: trend")
-        assert log.external == [] and log.console_errors == []
-    finally:
-        atlas.page.context.close()
 
 
 def test_a_broken_site_says_why(browser: Browser, tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_a_broken_site_says_why(browser: Browser, tmp_path: Path) -> None:
 
 
 # Markup in every key a link can carry, each value at most 40 characters (a notice quotes that
-# much); a run of script would set body[data-xss].
+# much).
 HOSTILE = [
     ("countries", "FRA"),
     ("countries", "<b>bold</b>"),
@@ -107,9 +107,7 @@ HOSTILE = [
 
 
 def test_markup_in_a_link_is_shown_as_text(browser: Browser, base_url: tuple[str, str]) -> None:
-    log = NetworkLog()
-    atlas = _open(browser, base_url, "?" + urlencode(HOSTILE), log)
-    try:
+    with _opened(browser, base_url, "?" + urlencode(HOSTILE)) as atlas:
         page = atlas.page
         notice = page.locator(".alert")
         atlas.wait_for_heading("FRA")
@@ -118,21 +116,13 @@ def test_markup_in_a_link_is_shown_as_text(browser: Browser, base_url: tuple[str
         for tag in ("b", "img", "svg", "script", "iframe", "a", "strong", "em"):
             assert notice.locator(tag).count() == 0, f"<{tag}> from the link became markup"
         assert page.locator("img[src='x'], iframe[srcdoc]").count() == 0
-        assert log.external == [] and log.console_errors == []
-    finally:
-        atlas.page.context.close()
 
 
 def test_the_issues_link_keeps_france(browser: Browser, base_url: tuple[str, str]) -> None:
     """'²' passes str.isdigit() and int() rejects it, in our parser and in Panel's own."""
-    log = NetworkLog()
-    atlas = _open(browser, base_url, "?countries=FRA&year=%C2%B2", log)
-    try:
+    with _opened(browser, base_url, "?countries=FRA&year=%C2%B2") as atlas:
         atlas.wait_for_heading("FRA")
         expect(atlas.page.locator(".alert")).to_contain_text("'²'")
-        assert log.external == [] and log.console_errors == []
-    finally:
-        atlas.page.context.close()
 
 
 def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
@@ -140,10 +130,8 @@ def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
     """Repeated countries merge; a repeated year keeps its first valid value (Panel's own parser
     keeps the last, '²'); a tracker's setting is ignored quietly; after the visitor's first change
     the address bar follows the state and the notice about the link goes."""
-    log = NetworkLog()
-    atlas = _open(browser, base_url, "?countries=TUR&countries=CIV&year=1999&year=2000"
-                                     "&year=%C2%B2&utm_source=newsletter", log)
-    try:
+    with _opened(browser, base_url, "?countries=TUR&countries=CIV&year=1999&year=2000"
+                                     "&year=%C2%B2&utm_source=newsletter") as atlas:
         atlas.wait_for_heading("CIV")
         atlas.wait_for_title("Temperature anomaly: Türkiye, Côte d'Ivoire")
         assert atlas.year() == 1999
@@ -155,6 +143,3 @@ def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
         atlas.page.wait_for_function("() => location.search.includes('countries=BRA')")
         assert "year=1999" in atlas.page.url
         expect(notice).to_be_hidden()
-        assert log.external == [] and log.console_errors == []
-    finally:
-        atlas.page.context.close()
