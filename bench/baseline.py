@@ -39,7 +39,8 @@ from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from tools.build_site.dependencies import browser_packages
+from tools.build_site.carrier import compiled_wheels
+from tools.build_site.dependencies import FROM_PYODIDE, browser_packages
 from tools.build_site.files import CACHE, PIP
 from tools.build_site.panel_patches import check_versions
 from tools.build_site.pypi import pure_wheels
@@ -129,11 +130,11 @@ def build() -> dict:
     app_wheel = next((ROOT / "build" / "pyodide").glob("climate_atlas-*.whl"))
     _convert(site, app_wheel)
 
-    # Official compiled/Pyodide wheels we hold (sha256-checked by the builder)
-    have = {p.name: p for p in (cache / "pyodide-wheels").glob("*.whl")}
-    for entry in official.values():
-        if entry["file_name"] in have:
-            shutil.copy(have[entry["file_name"]], pyo / entry["file_name"])
+    # Pyodide's own wheels, fetched and sha256-checked the way the build fetches them: the build's
+    # set, plus micropip, which Panel's default worker installs with and our build no longer ships
+    # (copying whatever the cache held left a fresh machine without it)
+    have = {Path(shutil.copy(wheel, pyo / wheel.name)).name
+            for wheel in compiled_wheels(FROM_PYODIDE | {"micropip"}, official)}
     # Unslimmed pure wheels of the build venv for everything panel's metadata names (our build
     # leaves some out: requests, tqdm...), plus panel-material-ui and pyodide-http
     # nh3: no wasm wheel; panel-material-ui: fetched below
