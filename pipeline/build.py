@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline import (
     countries,
     geometry,
@@ -16,6 +18,7 @@ from pipeline import (
     manifest,
     outputs,
     periods,
+    seasons,
     seed,
     temperature,
     warming,
@@ -41,11 +44,15 @@ def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
     shapes = {f.iso3 for f in features}
     table, centroid_unmatched = countries.build(raw, temp.source, shapes, counts, set(tdiff["iso3"]))
     names = dict(zip(table["iso3"], table["name"], strict=True))
+    seasonal = seasons.series(temp.fao)
+    every_season = pd.concat([temp.series.assign(season=seasons.ANNUAL), seasonal])
 
     frames = {
         "temperature.csv.gz": temp.series[["iso3", "year", "anomaly"]],
+        "seasons.csv.gz": seasons.wide(seasonal, outputs.TABLES["seasons.csv.gz"][0]),
         "world_temperature.csv": temp.world,
-        "warming.csv": warming.build(temp.series),
+        "warming.csv": warming.build(every_season, seasons.spread(temp.fao)),
+        "baselines.csv.gz": warming.baselines(every_season),
         "countries.csv": table,
         "indicators.csv.gz": wdi.values,
         "world_indicators.csv": wdi.world,
@@ -71,7 +78,8 @@ def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
         server_files,
         server_rows,
         temp.crosscheck,
-        periods.manifest(),
+        {**periods.manifest(), "seasons": seasons.manifest(
+            temp.fao_months, seasonal, (int(temp.series["year"].min()), int(temp.series["year"].max())))},
         unmatched={
             "seed_tdiff": seed_unmatched,
             "centroids": centroid_unmatched,

@@ -11,6 +11,7 @@ import json
 import pandas as pd
 
 from pipeline.io import csv_bytes, gzip_bytes
+from pipeline.periods import YEARS
 
 BUDGET_BYTES = 3 * 1024 * 1024
 GEOMETRY_BUDGET_BYTES = 300 * 1024
@@ -18,10 +19,15 @@ GEOMETRY_BUDGET_BYTES = 300 * 1024
 # file name -> (columns, key columns the rows are unique and sorted by)
 TABLES: dict[str, tuple[list[str], list[str]]] = {
     "temperature.csv.gz": (["iso3", "year", "anomaly"], ["iso3", "year"]),
+    # FAOSTAT's seasons and months (pipeline/seasons.py), one row per country and season, a column
+    # per year ('' where FAOSTAT has no value): half the bytes of one row per year. The annual
+    # series is temperature.csv.gz.
+    "seasons.csv.gz": (["iso3", "season", *map(str, YEARS.range())], ["iso3", "season"]),
     "world_temperature.csv": (["year", "anomaly"], ["year"]),
     "warming.csv": (
         [
             "iso3",
+            "season",  # the manifest's seasons: "annual", then FAOSTAT's seasons and months
             "recent_mean",  # over the manifest's periods.recent_mean
             "mean_first",
             "mean_last",
@@ -30,8 +36,13 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
             "trend_first",
             "trend_last",
             "trend_n",
+            "sd",  # FAOSTAT's 1951-1980 standard deviation, °C
         ],
-        ["iso3"],
+        ["iso3", "season"],
+    ),
+    "baselines.csv.gz": (
+        ["iso3", "season", "base_first", "base_last", "mean", "n"],
+        ["iso3", "season", "base_first"],
     ),
     "countries.csv": (
         [

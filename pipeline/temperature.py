@@ -15,12 +15,11 @@ import pandas as pd
 from pipeline import reference
 from pipeline.io import RawDataError, RawDir, Table, parse_csv, year_columns
 from pipeline.periods import BASE, SOURCE_MIN_YEARS, TREND, YEARS
+from pipeline.seasons import FAO_ANNUAL_MONTHS, FAO_CHANGE_ELEMENT, FAO_SD_ELEMENT, KEY_OF
 from pipeline.sources import FAO_TEMPERATURE, IMF_TEMPERATURE
 
 TOLERANCE_C = 0.35
 WORLD = "WLD"
-FAO_ANNUAL_MONTHS = "7020"  # "Meteorological year"
-FAO_CHANGE_ELEMENT = "7271"  # "Temperature change" (6078 is the baseline's standard deviation)
 FAO_AGGREGATES_FROM = 5000  # FAO area codes from 5000 up are regions and groups
 FAO_UNIT = "°C"
 IMF_UNIT = "Degree Celsius"
@@ -35,14 +34,18 @@ class Temperature:
     world: pd.DataFrame
     crosscheck: dict
     fao_unmatched: list[str]
+    fao: pd.DataFrame  # every FAOSTAT cell of a country: iso3, months, element, year, anomaly, value
+    fao_months: dict[str, str]  # FAOSTAT's Months Code -> its words ("7016" -> "Dec–Jan–Feb")
 
 
-def long_form(table: Table, frame: pd.DataFrame, keys: pd.Series, years: list[str]) -> pd.DataFrame:
-    """Wide year columns -> rows (key, year, anomaly text, value) for the cells with a value."""
-    values = table.numbers(frame[years]).assign(key=keys.to_numpy())
-    text = frame[years].apply(lambda col: col.str.strip()).assign(key=keys.to_numpy())
-    out = text.melt(id_vars="key", var_name="year", value_name="anomaly")
-    out["value"] = values.melt(id_vars="key")["value"].to_numpy()
+def long_form(table: Table, frame: pd.DataFrame, keys: pd.DataFrame, years: list[str]) -> pd.DataFrame:
+    """Wide year columns -> rows (the key columns, year, anomaly text, value) for the cells with a
+    value."""
+    key_columns = {name: column.to_numpy() for name, column in keys.items()}
+    values = table.numbers(frame[years]).assign(**key_columns)
+    text = frame[years].apply(lambda col: col.str.strip()).assign(**key_columns)
+    out = text.melt(id_vars=list(keys.columns), var_name="year", value_name="anomaly")
+    out["value"] = values.melt(id_vars=list(keys.columns))["value"].to_numpy()
     out["year"] = out["year"].str[-4:].astype(int)
     out = out[(out["anomaly"] != "") & out["year"].between(*YEARS)]
     return out.reset_index(drop=True)
@@ -63,13 +66,15 @@ def read_imf(raw: RawDir) -> pd.DataFrame:
     )
     table.expect(frame["Unit"] == IMF_UNIT, lambda i: f"Unit {frame['Unit'].iat[i]!r}, expected {IMF_UNIT!r}")
     table.check_unique(iso3, "ISO3")
-    return long_form(table, frame, iso3, years).rename(columns={"key": "iso3"})
+    return long_form(table, frame, pd.DataFrame({"iso3": iso3}), years)
 
 
-def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
-    """FAOSTAT file -> (long annual rows keyed by ISO3, names of areas without an ISO3)."""
+def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """FAOSTAT file -> (long rows of every country's months, seasons and year, both elements:
+    iso3, months, element, year, anomaly text, value; names of areas without an ISO3; Months Code
+    -> Months)."""
     table = parse_csv(FAO_TEMPERATURE, raw.read_text(FAO_TEMPERATURE, "cp1252"))
-    table.require(["Area Code", "Area", "Months Code", "Element Code", "Unit"])
+    table.require(["Area Code", "Area", "Months Code", "Months", "Element Code", "Element", "Unit"])
     years = year_columns(table, "Y")
     frame = table.frame()
     table.check_unique(frame[["Area Code", "Months Code", "Element Code"]], "area/month/element")
@@ -77,13 +82,26 @@ def read_fao(raw: RawDir) -> tuple[pd.DataFrame, list[str]]:
         frame["Unit"] == FAO_UNIT,
         lambda i: f"Unit {frame['Unit'].iat[i]!r}, expected {FAO_UNIT!r}: is the file not cp1252?",
     )
-    annual = (frame["Months Code"] == FAO_ANNUAL_MONTHS) & (frame["Element Code"] == FAO_CHANGE_ELEMENT)
+    months, element = frame["Months Code"].str.strip(), frame["Element Code"].str.strip()
+    table.expect(months.isin(KEY_OF), lambda i: f"Months Code {months.iat[i]} "
+                 f"{frame['Months'].iat[i]!r} is not a month, season or the meteorological year")
+    table.expect(element.isin([FAO_CHANGE_ELEMENT, FAO_SD_ELEMENT]),
+                 lambda i: f"Element Code {element.iat[i]} {frame['Element'].iat[i]!r} is not "
+                 "Temperature change or Standard Deviation")
+    annual = (months == FAO_ANNUAL_MONTHS) & (element == FAO_CHANGE_ELEMENT)
     table.numbers(frame[years])  # every cell must be numeric, not only the annual rows used
     iso3 = area_iso3(table, frame)
-    keep = annual & (iso3 != "")
-    rows = long_form(table, frame[keep].reset_index(drop=True), iso3[keep].reset_index(drop=True), years)
+    keep = iso3 != ""
+    keys = pd.DataFrame({"iso3": iso3, "months": months, "element": element})[keep]
+    rows = long_form(table, frame[keep].reset_index(drop=True), keys.reset_index(drop=True), years)
     unmatched = frame.loc[annual & (iso3 == "") & (frame["Area Code"].astype(int) < FAO_AGGREGATES_FROM)]
-    return rows.rename(columns={"key": "iso3"}), sorted(unmatched["Area"])
+    return rows, sorted(unmatched["Area"]), dict(zip(months, frame["Months"].str.strip(), strict=True))
+
+
+def fao_annual(fao: pd.DataFrame) -> pd.DataFrame:
+    """FAOSTAT's meteorological-year anomalies: iso3, year, anomaly, value."""
+    annual = (fao["months"] == FAO_ANNUAL_MONTHS) & (fao["element"] == FAO_CHANGE_ELEMENT)
+    return fao.loc[annual, ["iso3", "year", "anomaly", "value"]].reset_index(drop=True)
 
 
 def area_iso3(table: Table, frame: pd.DataFrame) -> pd.Series:
@@ -161,11 +179,12 @@ def crosscheck(imf: pd.DataFrame, fao: pd.DataFrame) -> dict:
 def build(raw: RawDir) -> Temperature:
     """Read both files, pick one source per country, keep WLD aside."""
     imf_all = read_imf(raw)
-    fao, fao_unmatched = read_fao(raw)
+    fao_all, fao_unmatched, fao_months = read_fao(raw)
+    fao = fao_annual(fao_all)
     world = imf_all[imf_all["iso3"] == WORLD][["year", "anomaly"]].reset_index(drop=True)
     imf = imf_all[imf_all["iso3"] != WORLD]
     source = choose_sources(imf, fao)
     from_imf = imf[imf["iso3"].map(source) == "IMF"]
     from_fao = fao[fao["iso3"].map(source) == "FAOSTAT"]
     series = pd.concat([from_imf, from_fao]).sort_values(["iso3", "year"]).reset_index(drop=True)
-    return Temperature(series, source, world, crosscheck(imf, fao), fao_unmatched)
+    return Temperature(series, source, world, crosscheck(imf, fao), fao_unmatched, fao_all, fao_months)

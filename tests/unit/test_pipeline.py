@@ -30,11 +30,13 @@ COMMITTED_SERVER = ROOT / "data" / "server"
 IMF = RAW / "imf" / "Annual_Surface_Temperature_Change.csv"
 FAO = RAW / "faostat" / "Environment_Temperature_change_E_All_Data_NOFLAG.csv"
 OUTPUTS = [
+    "baselines.csv.gz",
     "countries.csv",
     "geometry.json",
     "indicator_meta.csv",
     "indicators.csv.gz",
     "manifest.json",
+    "seasons.csv.gz",
     "seed_tdiff.csv",
     "temperature.csv.gz",
     "warming.csv",
@@ -80,6 +82,11 @@ def rows(files: dict[str, bytes], name: str) -> list[dict[str, str]]:
     data = files[name]
     text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def annual(files: dict[str, bytes]) -> list[dict[str, str]]:
+    """warming.csv's annual rows: one per country with a yearly series."""
+    return [r for r in rows(files, "warming.csv") if r["season"] == "annual"]
 
 
 def raw_rows(path: Path, encoding: str, skip: int = 0) -> list[dict[str, str]]:
@@ -217,7 +224,7 @@ TREND_MISSING = {
 
 
 def test_insufficient_data_lists_are_pinned(fresh) -> None:
-    warming = rows(fresh, "warming.csv")
+    warming = annual(fresh)
     assert {r["iso3"] for r in warming if r["recent_mean"] == ""} == MEAN_MISSING
     assert {r["iso3"] for r in warming if r["trend_per_decade"] == ""} == TREND_MISSING
     assert all(r["mean_n"] != "" and r["trend_n"] != "" for r in warming)
@@ -226,7 +233,7 @@ def test_insufficient_data_lists_are_pinned(fresh) -> None:
 
 def test_warming_matches_raw_series(fresh) -> None:
     (fra,) = [r for r in raw_rows(IMF, "utf-8-sig") if r["ISO3"] == "FRA"]
-    (out,) = [r for r in rows(fresh, "warming.csv") if r["iso3"] == "FRA"]
+    (out,) = [r for r in annual(fresh) if r["iso3"] == "FRA"]
     mean = sum(float(fra[f"F{y}"]) for y in range(2018, 2023)) / 5
     assert float(out["recent_mean"]) == pytest.approx(mean, abs=5e-5)
     assert (out["mean_first"], out["mean_last"], out["mean_n"]) == ("2018", "2022", "5")
@@ -234,11 +241,82 @@ def test_warming_matches_raw_series(fresh) -> None:
 
 
 def test_faostat_window_ends_in_2020_and_late_starters_pass(fresh) -> None:
-    warming = {r["iso3"]: r for r in rows(fresh, "warming.csv")}
+    warming = {r["iso3"]: r for r in annual(fresh)}
     assert (warming["TUR"]["mean_last"], warming["TUR"]["mean_n"]) == ("2020", "3")
     for iso3 in ("BEL", "LUX"):  # their series start in 2000 and still pass the trend rule
         assert warming[iso3]["trend_first"] == "2000" and warming[iso3]["trend_per_decade"] != ""
     assert warming["YEM"]["mean_n"] == "0" and warming["YEM"]["mean_first"] == ""
+
+
+# --- seasons and months, spread, base periods ---------------------------------------------------
+
+SEASON_CELLS = [  # (FAOSTAT area, Months, year, ISO3, season key)
+    ("Afghanistan", "January", 1961, "AFG", "jan"),
+    ("France", "Jun–Jul–Aug", 2003, "FRA", "jja"),
+    ("Brazil", "Sep–Oct–Nov", 2015, "BRA", "son"),
+    ("Norway", "Dec–Jan–Feb", 1963, "NOR", "djf"),
+    ("India", "May", 2020, "IND", "may"),
+    ("Australia", "Mar–Apr–May", 1990, "AUS", "mam"),
+]
+
+
+@pytest.fixture(scope="module")
+def fao_raw() -> dict[tuple[str, str, str], dict[str, str]]:
+    """The FAOSTAT file's rows by (Area, Months, Element)."""
+    return {(r["Area"], r["Months"], r["Element"]): r for r in raw_rows(FAO, "cp1252")}
+
+
+@pytest.mark.parametrize(("area", "months", "year", "iso3", "season"), SEASON_CELLS)
+def test_seasonal_cells_and_spread_equal_the_raw_cells(fresh, fao_raw, area, months, year, iso3,
+                                                      season) -> None:
+    (out,) = [r for r in rows(fresh, "seasons.csv.gz") if (r["iso3"], r["season"]) == (iso3, season)]
+    assert out[str(year)] == fao_raw[(area, months, "Temperature change")][f"Y{year}"]
+    (spread,) = [r for r in rows(fresh, "warming.csv") if (r["iso3"], r["season"]) == (iso3, season)]
+    assert spread["sd"] == fao_raw[(area, months, "Standard Deviation")][f"Y{year}"]
+
+
+def test_annual_spread_is_faostats_meteorological_year(fresh, fao_raw) -> None:
+    (fra,) = [r for r in annual(fresh) if r["iso3"] == "FRA"]
+    assert fra["sd"] == fao_raw[("France", "Meteorological year", "Standard Deviation")]["Y1961"]
+
+
+def test_seasonal_trend_is_the_raw_series_slope(fresh, fao_raw) -> None:
+    raw = fao_raw[("France", "Jun–Jul–Aug", "Temperature change")]
+    years = np.array([y for y in range(1993, 2023) if raw.get(f"Y{y}", "") != ""])
+    slope = np.polyfit(years.astype(float), [float(raw[f"Y{y}"]) for y in years], 1)[0]
+    (jja,) = [r for r in rows(fresh, "warming.csv") if (r["iso3"], r["season"]) == ("FRA", "jja")]
+    assert float(jja["trend_per_decade"]) == pytest.approx(10 * slope, abs=5e-5)
+    assert (jja["trend_first"], jja["trend_last"]) == ("1993", "2020")
+
+
+def test_manifest_names_every_season_with_faostats_words_and_years(fresh) -> None:
+    seasons = json.loads(fresh["manifest.json"])["seasons"]
+    assert [s["key"] for s in seasons][:5] == ["annual", "djf", "mam", "jja", "son"]
+    assert len(seasons) == 17
+    by_key = {s["key"]: s for s in seasons}
+    assert by_key["djf"]["label"] == "Dec–Jan–Feb" and by_key["oct"]["label"] == "October"
+    assert by_key["jja"]["years"] == [1961, 2020] and by_key["jja"]["source"] == "FAOSTAT"
+    assert by_key["annual"]["years"] == [1961, 2022]
+    keys = {(r["iso3"], r["season"]) for r in rows(fresh, "seasons.csv.gz")}
+    assert {season for _, season in keys} == set(by_key) - {"annual"}
+
+
+def test_a_base_period_is_the_series_own_mean_over_it(fresh) -> None:
+    (fra,) = [r for r in raw_rows(IMF, "utf-8-sig") if r["ISO3"] == "FRA"]
+    bases = {(r["iso3"], r["season"], r["base_first"]): r for r in rows(fresh, "baselines.csv.gz")}
+    for first in (1961, 1991):
+        mean = sum(float(fra[f"F{y}"]) for y in range(first, first + 30)) / 30
+        row = bases[("FRA", "annual", str(first))]
+        assert float(row["mean"]) == pytest.approx(mean, abs=5e-5)
+        assert (row["base_last"], row["n"]) == (str(first + 29), "30")
+
+
+def test_a_base_with_fewer_than_80_percent_of_its_years_has_no_mean(fresh) -> None:
+    bases = rows(fresh, "baselines.csv.gz")
+    assert {r["mean"] == "" for r in bases if int(r["n"]) < 24} == {True}
+    assert {r["mean"] != "" for r in bases if int(r["n"]) >= 24} == {True}
+    short = [r for r in bases if int(r["n"]) < 24 and r["base_first"] == "1991"]
+    assert short, "some series (South Sudan's, Aruba's) lack a fifth of 1991-2020"
 
 
 # --- indicators -------------------------------------------------------------------------------
@@ -388,8 +466,9 @@ def test_manifest_carries_the_periods_the_outputs_were_computed_with(fresh) -> N
     assert content["periods"] == {"years": [1961, 2022], "base": [1951, 1980],
                                   "recent_mean": [2018, 2022], "trend": [1993, 2022],
                                   "seed": [1901, 2012]}
-    assert content["min_years"] == {"recent_mean": 3, "trend": 20, "source": 20}
-    warming = {r["iso3"]: r for r in rows(fresh, "warming.csv")}
+    assert content["min_years"] == {"recent_mean": 3, "trend": 20, "source": 20, "base_percent": 80}
+    assert content["bases"] == [[1951, 1980], [1961, 1990], [1991, 2020]]
+    warming = {r["iso3"]: r for r in annual(fresh)}
     assert (warming["FRA"]["mean_first"], warming["FRA"]["mean_last"]) == ("2018", "2022")
 
 
