@@ -33,6 +33,12 @@ SERVER_FILES = {
 }
 
 
+def world_series(world: pd.DataFrame) -> pd.DataFrame:
+    """The IMF's World row as an annual series (iso3 WLD), so the chart's world line re-bases too."""
+    return world.assign(iso3=temperature.WORLD, season=seasons.ANNUAL,
+                        value=world["anomaly"].astype(float))
+
+
 def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """All outputs as bytes: (data/precomputed files, data/server files)."""
     temp = temperature.build(raw)
@@ -52,7 +58,7 @@ def build(raw: RawDir) -> tuple[dict[str, bytes], dict[str, bytes]]:
         "seasons.csv.gz": seasons.wide(seasonal, outputs.TABLES["seasons.csv.gz"][0]),
         "world_temperature.csv": temp.world,
         "warming.csv": warming.build(every_season, seasons.spread(temp.fao)),
-        "baselines.csv.gz": warming.baselines(every_season),
+        "baselines.csv.gz": warming.baselines(pd.concat([every_season, world_series(temp.world)])),
         "countries.csv": table,
         "indicators.csv.gz": wdi.values,
         "world_indicators.csv": wdi.world,

@@ -28,6 +28,8 @@ SEED = Period(1901, 2012)  # the seed project's table: change between these year
 # the WMO's earlier climate normal and its current one (1991-2020). Another base re-bases a series
 # by subtracting the series' own mean over that base (baselines.csv).
 BASES = (BASE, Period(1961, 1990), Period(1991, 2020))
+BASE_NOTES = ("the publishers' base", "WMO's climate normal until 2020",
+              "WMO's current climate normal")
 
 RECENT_MEAN_MIN_YEARS = 3  # fewer years in RECENT_MEAN: "insufficient data", no mean
 TREND_MIN_YEARS = 20  # fewer years in TREND: "insufficient data", no trend
@@ -41,14 +43,15 @@ def base_min_years(base: Period) -> int:
     return -(-len(base.range()) * BASE_MIN_PERCENT // 100)
 
 
-def manifest() -> dict[str, dict[str, list[int] | int] | list[list[int]]]:
+def manifest() -> dict[str, dict[str, list[int] | int] | list[dict]]:
     """The manifest's "periods" (name -> [first, last]), "bases" (the choosable base periods, the
     publishers' first) and "min_years" (name -> count)."""
     periods = {"years": YEARS, "base": BASE, "recent_mean": RECENT_MEAN, "trend": TREND,
                "seed": SEED}
     return {
         "periods": {name: list(period) for name, period in periods.items()},
-        "bases": [list(base) for base in BASES],
+        "bases": [{"years": list(base), "note": note}
+                  for base, note in zip(BASES, BASE_NOTES, strict=True)],
         "min_years": {"recent_mean": RECENT_MEAN_MIN_YEARS, "trend": TREND_MIN_YEARS,
                       "source": SOURCE_MIN_YEARS, "base_percent": BASE_MIN_PERCENT},
     }

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 PACKAGE = "climate_atlas.precomputed"
+ANNUAL = "annual"  # the season key of the yearly series (pipeline/seasons.py)
 
 # The columns the app reads from each precomputed table: a subset of the pipeline's output contract
 # (pipeline/outputs.py TABLES, checked by a unit test). A file lacking one is a DataError.
@@ -27,8 +28,10 @@ COLUMNS: dict[str, list[str]] = {
     "countries.csv": ["iso3", "name", "aliases", "continent", "region", "temperature_source"],
     "temperature.csv.gz": ["iso3", "year", "anomaly"],
     "world_temperature.csv": ["year", "anomaly"],
-    "warming.csv": ["iso3", "recent_mean", "mean_first", "mean_last", "mean_n",
-                    "trend_per_decade", "trend_first", "trend_last", "trend_n"],
+    "warming.csv": ["iso3", "season", "recent_mean", "mean_first", "mean_last", "mean_n",
+                    "trend_per_decade", "trend_first", "trend_last", "trend_n", "sd"],
+    "baselines.csv.gz": ["iso3", "season", "base_first", "base_last", "mean", "n"],
+    "seasons.csv.gz": ["iso3", "season"],  # then one column per year, read as they come
     "indicators.csv.gz": ["code", "iso3", "year", "value"],
     "world_indicators.csv": ["code", "year", "value"],
     "indicator_meta.csv": ["code", "short_name", "unit", "name", "compiler", "licence",
@@ -51,6 +54,27 @@ class Period:
     def __str__(self) -> str:
         return f"{self.first}-{self.last}"
 
+    def __len__(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class Base:
+    """A base period a reader can choose (manifest "bases"), and why it is one."""
+
+    period: Period
+    note: str  # "the publishers' base", "WMO's current climate normal" ...
+
+
+@dataclass(frozen=True)
+class Season:
+    """The year, a meteorological season or a month (manifest "seasons", pipeline/seasons.py)."""
+
+    key: str  # the link's `season=`: "annual", "djf" ... "jan" ...
+    label: str  # the publisher's words: "Annual", "Dec–Jan–Feb", "January"
+    source: str  # where its series come from
+    years: Period  # the years its series span
+
 
 @dataclass(frozen=True)
 class Periods:
@@ -64,12 +88,15 @@ class Periods:
     recent_mean: Period  # the map's default metric averages these years
     trend: Period  # the warming trend's window
     seed: Period  # the seed project's change is between these years
+    bases: tuple[Base, ...] = ()  # the base periods a reader can choose, `base` first
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> Periods:
         """The manifest's periods; a DataError when one is missing (an older `make data`)."""
         try:
-            return cls(**{f.name: Period(*manifest["periods"][f.name]) for f in fields(cls)})
+            bases = tuple(Base(Period(*b["years"]), b["note"]) for b in manifest["bases"])
+            return cls(**{f.name: Period(*manifest["periods"][f.name]) for f in fields(cls)
+                          if f.name != "bases"}, bases=bases)
         except (KeyError, TypeError) as exc:
             raise DataError(f"precomputed file 'manifest.json' lacks the periods: {exc!r}; "
                             "run `make data`") from exc
@@ -84,7 +111,10 @@ class Atlas:
     countries: pd.DataFrame  # index iso3: name, aliases, continent, region, temperature_source ...
     temperature: pd.DataFrame  # iso3, year, anomaly (one source per country)
     world_temperature: pd.Series  # anomaly by year, the IMF's World row
-    warming: pd.DataFrame  # index iso3: recent_mean, trend_per_decade and the years behind them
+    # index (iso3, season): recent_mean, trend_per_decade, the years behind them, sd (FAOSTAT's
+    # standard deviation over the publishers' base, °C)
+    warming_by_season: pd.DataFrame
+    baselines: pd.DataFrame  # index (season, base "first-last"), iso3: mean (°C, NaN if too few), n
     indicators: pd.DataFrame  # code, iso3, year, value
     world_indicators: pd.DataFrame  # code, year, value
     indicator_meta: pd.DataFrame  # index code: short_name, unit, name, compiler, licence ...
@@ -92,10 +122,24 @@ class Atlas:
     geometry: dict[str, Any]  # pre-projected polygons, see pipeline/geometry.py
     manifest: dict[str, Any]  # provenance of every input and output
     periods: Periods  # the manifest's year windows
+    seasons: dict[str, Season]  # by key, annual first, in the selector's order
     # Per-indicator rows and per-country series, filled on first use: comparing the long indicator
     # table's codes on every click took most of a click's data time.
     _by_code: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = field(
         default_factory=dict, init=False, repr=False)
+    _warming: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def warming(self) -> pd.DataFrame:
+        """The annual metrics, index iso3 (see `warming_for`)."""
+        return self.warming_for(ANNUAL)
+
+    def warming_for(self, season: str) -> pd.DataFrame:
+        """One season's metrics per country, index iso3: recent_mean, trend_per_decade, the
+        years behind each, sd. Countries without that season's series are absent."""
+        if season not in self._warming:
+            self._warming[season] = self.warming_by_season.xs(season, level="season")
+        return self._warming[season]
 
     def country_name(self, iso3: str) -> str:
         """Display name, or the code itself for an entity the country table lacks."""
@@ -103,8 +147,12 @@ class Atlas:
             return str(self.countries.at[iso3, "name"])
         return iso3
 
-    def series(self, iso3: str) -> pd.Series:
-        """Yearly temperature anomaly of one country (empty when it has none)."""
+    def series(self, iso3: str, season: str = "annual") -> pd.Series:
+        """Temperature anomaly by year of one country and season, °C against the publishers' base
+        (empty when it has none). Seasons and months are read from FAOSTAT's table on first use."""
+        if season != ANNUAL:
+            found = seasonal_series().get((iso3, season))
+            return found if found is not None else pd.Series(dtype=float, name="anomaly")
         rows = self.temperature[self.temperature["iso3"] == iso3]
         return rows.set_index("year")["anomaly"]
 
@@ -151,6 +199,35 @@ def _read_json(name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def seasonal_series() -> dict[tuple[str, str], pd.Series]:
+    """FAOSTAT's seasonal and monthly anomalies, (iso3, season) -> anomaly by year (°C), read once
+    when a season is first asked for: a visitor who never leaves "Annual" never parses them."""
+    try:
+        table = pd.read_csv(io.BytesIO(_read_bytes("seasons.csv.gz")), keep_default_na=False,
+                            na_values=[""], index_col=["iso3", "season"])
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"precomputed file 'seasons.csv.gz' is unreadable: {exc}") from exc
+    table.columns = table.columns.astype(int)
+    return {key: row.dropna().rename("anomaly").rename_axis("year")
+            for key, row in table.iterrows()}
+
+
+def _seasons(manifest: dict[str, Any]) -> dict[str, Season]:
+    try:
+        return {s["key"]: Season(s["key"], s["label"], s["source"], Period(*s["years"]))
+                for s in manifest["seasons"]}
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"precomputed file 'manifest.json' lacks the seasons: {exc!r}; "
+                        "run `make data`") from exc
+
+
+def _baselines() -> pd.DataFrame:
+    table = _read_csv("baselines.csv.gz")
+    table["base"] = table["base_first"].astype(str) + "-" + table["base_last"].astype(str)
+    return table.set_index(["season", "base", "iso3"])[["mean", "n"]].sort_index()
+
+
+@lru_cache(maxsize=1)
 def load_atlas() -> Atlas:
     """Read every precomputed table once per process."""
     # keep_default_na=False: "NA" is Namibia's ISO2 code in some tables, never a missing value.
@@ -159,7 +236,8 @@ def load_atlas() -> Atlas:
         countries=_read_csv("countries.csv", dtype={"aliases": str}).set_index("iso3"),
         temperature=_read_csv("temperature.csv.gz"),
         world_temperature=_read_csv("world_temperature.csv").set_index("year")["anomaly"],
-        warming=_read_csv("warming.csv").set_index("iso3"),
+        warming_by_season=_read_csv("warming.csv").set_index(["iso3", "season"]),
+        baselines=_baselines(),
         indicators=_read_csv("indicators.csv.gz"),
         world_indicators=_read_csv("world_indicators.csv"),
         indicator_meta=_read_csv("indicator_meta.csv").set_index("code"),
@@ -167,4 +245,5 @@ def load_atlas() -> Atlas:
         geometry=_read_json("geometry.json"),
         manifest=manifest,
         periods=Periods.from_manifest(manifest),
+        seasons=_seasons(manifest),
     )

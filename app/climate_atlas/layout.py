@@ -7,7 +7,7 @@ import io
 import panel as pn
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
-from climate_atlas.data import Atlas, load_atlas
+from climate_atlas.data import ANNUAL, Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.panel_fixes import apply_panel_fixes
@@ -43,15 +43,20 @@ INTRO = ("# Climate Atlas\nHow much each country has warmed, and how that compar
          "emissions, wealth and energy. Click a country on the map, or find it by name.")
 
 
-def _country_heading(atlas: Atlas, selection: list[str]) -> str:
+def _country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
     iso3 = selection[-1]
     row = atlas.countries.loc[iso3]
-    source = row["temperature_source"]
-    if isinstance(source, str) and source:
+    chosen = atlas.seasons[season]
+    source = row["temperature_source"] if season == ANNUAL else chosen.source
+    if iso3 not in atlas.warming_for(season).index:
+        note = "No temperature series in the IMF or FAOSTAT data for this country" + (
+            "." if season == ANNUAL else f" for {chosen.label}.")
+    elif season == ANNUAL:
+        faostat = next(s.years for s in atlas.seasons.values() if s.source == "FAOSTAT")
         note = f"Temperature series: {source}" + (
-            " (FAOSTAT's release ends in 2020)" if source == "FAOSTAT" else "")
+            f" (FAOSTAT's release ends in {faostat.last})" if source == "FAOSTAT" else "")
     else:
-        note = "No temperature series in the IMF or FAOSTAT data for this country."
+        note = f"Temperature series: {chosen.label}, {source} ({chosen.years})"
     others = ", ".join(atlas.country_name(c) for c in selection[:-1])
     compared = f"  \nCompared with: {others}" if others else ""
     return f"## Selected: {row['name']} ({iso3})\n{note}{compared}"
@@ -59,7 +64,7 @@ def _country_heading(atlas: Atlas, selection: list[str]) -> str:
 
 def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     """The choropleth, updated in place; a click selects the country under it."""
-    world = world_map(atlas, atlas.geometry, state.metric, state.year, state.selection)
+    world = world_map(atlas, atlas.geometry, state)
     LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years and source."),
@@ -69,9 +74,10 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
 def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
     """The temperature and indicator charts, updated in place when the selection or indicator
     changes."""
-    temperature = temperature_chart(atlas, state.selection)
+    temperature = temperature_chart(atlas, state.selection, state.scope)
     indicator = indicator_chart(atlas, state.indicator, state.selection)
-    state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection), "selection")
+    state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection, state.scope),
+                      ["selection", "season", "base"])
     state.param.watch(lambda *_: show_indicator(indicator, atlas, state.indicator, state.selection),
                       ["selection", "indicator"])
     # The clip sits on a wrapper: on the figure itself it would not stop a long title from
@@ -152,8 +158,20 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
                                            start=atlas.periods.years.first,
                                            end=atlas.periods.years.last)
     play = _player(state)
-    return [_search(atlas, state), click, metric,
+    return [_search(atlas, state), click, metric, _scope_controls(atlas, state),
             pn.Row(year, play), indicator]
+
+
+def _scope_controls(atlas: Atlas, state: AtlasState) -> pn.Row:
+    """Season (or month) and base period: every anomaly on the page follows them. A season names
+    its source and years, since FAOSTAT's release ends before the IMF's."""
+    seasons = {(s.label if s.key == ANNUAL else f"{s.label} ({s.source}, {s.years})"): s.key
+               for s in atlas.seasons.values()}
+    bases = {f"{b.period} ({b.note})": str(b.period) for b in atlas.periods.bases}
+    return pn.Row(
+        pn.widgets.Select.from_param(state.param.season, name="Season or month", options=seasons),
+        pn.widgets.Select.from_param(state.param.base, name="Base period", options=bases),
+        styles={"flex-wrap": "wrap"})
 
 
 def _player(state: AtlasState) -> pn.widgets.Toggle:
@@ -267,7 +285,7 @@ def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> 
             location.search = to_query(state)
             state.notice = ""  # it spoke of the link, which the visitor has now moved on from
 
-        state.param.watch(follow, ["selection", "indicator", "year", "metric"])
+        state.param.watch(follow, ["selection", "indicator", "year", "metric", "season", "base"])
         ready.value = "ready"
 
     pn.state.onload(apply)
@@ -294,7 +312,8 @@ def build_dashboard() -> pn.viewable.Viewable:
     # under the pointer.
     chips = _selected_chips(atlas, state)
     charts = pn.Column(
-        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)), chips,
+        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
+                                                 state.param.season)), chips,
         *_series(atlas, state),
         pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
         styles={"flex": "2 1 300px"})

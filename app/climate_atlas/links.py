@@ -7,7 +7,8 @@ Reading a link is total: any query string gives the state values it holds validl
 everything else, and never raises, because one bad value must not lose the rest of a shared link.
 Settings other sites add to links they pass on (`utm_*`, `fbclid` ...) are ignored silently.
 The rules for a key given more than once: `countries` lists merge, in order; a single-valued key
-(`indicator`, `year`, `metric`) keeps its first valid value and the notice names the ones ignored.
+(`indicator`, `year`, `metric`, `season`, `base`) keeps its first valid value and the notice names
+the ones ignored.
 Notices are plain text that quotes what the link said; the pane that shows them escapes it
 (`views.plain_text`).
 """
@@ -86,7 +87,8 @@ def _single(key: str, values: list[str], read: Callable[[str], object | None], i
 
 
 def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]:
-    """State values found valid in `query` (keys of AtlasState: selection, indicator, year, metric)
+    """State values found valid in `query` (keys of AtlasState: selection, indicator, year, metric,
+    season, base)
     and one plain-text notice per kind of value that was dropped. Never raises."""
     grouped = _group(query)
     values: dict[str, object] = {}
@@ -102,6 +104,10 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
                  f"Year {{values}} is not a year in {atlas.periods.years} and was ignored."),
         "metric": (lambda v: v if v in METRICS else None,
                    "Unknown map metric {values} was ignored."),
+        "season": (lambda v: v if v in atlas.seasons else None,
+                   "Unknown season {values} was ignored."),
+        "base": (lambda v: v if v in {str(b.period) for b in atlas.periods.bases} else None,
+                 "Unknown base period {values} was ignored."),
     }
     for key, (read, invalid) in readers.items():
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
@@ -117,5 +123,5 @@ def to_query(state: AtlasState) -> str:
     """The query string that restores `state`."""
     return "?" + urlencode({
         "countries": ",".join(state.selection), "indicator": state.indicator,
-        "year": state.year, "metric": state.metric,
+        "year": state.year, "metric": state.metric, "season": state.season, "base": state.base,
     }, safe=",")

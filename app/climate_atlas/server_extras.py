@@ -230,7 +230,7 @@ def server_world_map(atlas: Atlas, state: AtlasState, key: tuple[str, str, tuple
     "server-map|<projection>|<detail>|<centre lon>,<centre lat>", for example
     "server-map|Mollweide|110m|0,0" or "server-map|Orthographic (globe)|50m|80,20"."""
     geo = projected(*key)
-    world = world_map(atlas, geo.geometry, state.metric, state.year, state.selection)
+    world = world_map(atlas, geo.geometry, state)
     fig = world.figure
     fig.tags = [map_tag(key)]
     # The globe is round: give it empty sides rather than a page-high map (match_aspect keeps

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import param
 
-from climate_atlas.data import Atlas
+from climate_atlas.anomalies import Scope
+from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.views.metrics import METRICS
 
 DEFAULT_COUNTRY = "IND"  # a populous country with both a long series and every indicator
@@ -20,6 +21,10 @@ class AtlasState(param.Parameterized):
     indicator = param.Selector(default=DEFAULT_INDICATOR, objects=[DEFAULT_INDICATOR])
     metric = param.Selector(default=next(iter(METRICS)), objects=list(METRICS))
     year = param.Integer(default=0, doc="bounds and value set by new_state from the data's years")
+    season = param.Selector(default=ANNUAL, objects=[ANNUAL],
+                            doc="the year, a season or a month (keys of Atlas.seasons)")
+    base = param.Selector(default="", objects=[""], doc="the base period, 'first-last'; choices "
+                          "and default (the publishers' base) set by new_state from the data")
     click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
     notice = param.String(default="", doc="polite words about input that was dropped: plain "
                           "text that may quote a link or a file, shown only through plain_text_pane")
@@ -38,16 +43,26 @@ class AtlasState(param.Parameterized):
         self.selection = kept or self.selection
 
     @property
+    def scope(self) -> Scope:
+        """The season and base every anomaly on the page is of."""
+        return Scope(self.season, self.base)
+
+    @property
     def country(self) -> str:
         """The most recently selected country, the one the single-country texts describe."""
         return self.selection[-1]
 
 
 def new_state(atlas: Atlas) -> AtlasState:
-    """A state whose choices are exactly the indicators and years the data holds (the last year
-    first)."""
+    """A state whose choices are exactly the indicators, years, seasons and base periods the data
+    holds (the last year, the year as a whole and the publishers' base first)."""
     state = AtlasState()
     state.param.indicator.objects = list(atlas.indicator_meta.index)
+    state.param.season.objects = list(atlas.seasons)
+    bases = [str(b.period) for b in atlas.periods.bases]
+    state.param.base.objects = bases
+    state.param.base.default = bases[0]
+    state.base = bases[0]
     years = atlas.periods.years
     state.param.year.bounds = (years.first, years.last)
     state.year = years.last

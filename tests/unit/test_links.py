@@ -33,6 +33,10 @@ def test_a_full_link_restores_every_value(atlas) -> None:
     ("year=abc", {}, "abc"),
     ("indicator=NOPE", {}, "NOPE"),
     ("metric=rainfall", {}, "rainfall"),
+    ("season=monsoon", {}, "monsoon"),
+    ("season=Annual", {}, "Annual"),
+    ("base=1981-2010", {}, "1981-2010"),
+    ("base=<b>1991</b>", {}, "<b>1991</b>"),
 ])
 def test_invalid_values_are_dropped_with_a_notice(atlas, query, kept, words) -> None:
     values, notices = parse_query(query, atlas)
@@ -49,11 +53,18 @@ def test_at_most_eight_countries(atlas) -> None:
 
 def test_round_trip(atlas) -> None:
     state = new_state(atlas)
-    state.param.update(selection=["TUR", "CIV"], indicator="SP.POP.TOTL", year=2000, metric="year")
+    state.param.update(selection=["TUR", "CIV"], indicator="SP.POP.TOTL", year=2000, metric="year",
+                       season="jja", base="1991-2020")
     values, notices = parse_query(to_query(state), atlas)
     assert notices == []
     assert values == {"selection": ["TUR", "CIV"], "indicator": "SP.POP.TOTL", "year": 2000,
-                      "metric": "year"}
+                      "metric": "year", "season": "jja", "base": "1991-2020"}
+
+
+def test_a_link_carries_season_and_base(atlas) -> None:
+    values, notices = parse_query("?countries=FRA&season=jan&base=1961-1990", atlas)
+    assert values == {"selection": ["FRA"], "season": "jan", "base": "1961-1990"}
+    assert notices == []
 
 
 def test_a_unicode_digit_year_drops_only_the_year(atlas) -> None:
@@ -101,11 +112,13 @@ def test_a_notice_cuts_long_values_and_counts_the_rest(atlas) -> None:
 
 
 # Query strings a shared link might carry: our keys, other keys, and hostile values.
-_KEYS = st.sampled_from(["countries", "indicator", "year", "metric", "Year", "", "x", "countries "])
+_KEYS = st.sampled_from(["countries", "indicator", "year", "metric", "season", "base", "Year", "",
+                         "x", "countries "])
 _VALUES = st.one_of(
     st.text(max_size=60),
     st.sampled_from(["FRA", "fra,DEU", "IND,,", "1999", "²", "٢٠٠٠", "1e3", "-1", "trend", "year",
-                     "SP.POP.TOTL", "<b>x</b>", "%", "%zz", "%C2", "%00", "\x00\r\n", ""]),
+                     "SP.POP.TOTL", "<b>x</b>", "%", "%zz", "%C2", "%00", "\x00\r\n", "", "jja",
+                     "annual", "1991-2020", "1951-1980 "]),
     st.text(alphabet="0123456789%,&=;+", max_size=30),
     st.text(min_size=1000, max_size=5000).map(lambda s: s * 3),
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from climate_atlas.anomalies import Scope, anomalies
 from climate_atlas.data import COLUMNS, Period, load_atlas
 from climate_atlas.state import new_state
 from climate_atlas.views.metrics import METRICS, metric_options, metric_table, metric_title
@@ -69,8 +70,8 @@ def test_words_name_the_periods(atlas) -> None:
         "Change 1901-2012, °C (seed project's data)",
     ]
     assert metric_table(atlas, "year", 1990).at["FRA", "label"].startswith("+")
-    assert metric_table(atlas, "year", 1990).at["FRA", "label"].endswith(
-        " °C vs 1951-1980 in 1990, IMF")
+    label = metric_table(atlas, "year", 1990).at["FRA", "label"]
+    assert " °C vs 1951-1980 in 1990, " in label and label.endswith(" σ, IMF")
 
 
 def test_derived_tables_are_computed_once_per_change(atlas) -> None:
@@ -82,3 +83,50 @@ def test_derived_tables_are_computed_once_per_change(atlas) -> None:
     first = country_table(atlas, "trend", 2000, "EN.ATM.CO2E.PC")
     first.iloc[0, 0] = "changed by a caller"
     assert country_table(atlas, "trend", 2000, "EN.ATM.CO2E.PC").iloc[0, 0] != "changed by a caller"
+
+
+def test_a_season_names_itself_and_its_source(atlas) -> None:
+    jja = Scope("jja", "1951-1980")
+    assert metric_title(atlas, "mean", 2003, jja) == "Mean anomaly 2018-2022, Jun–Jul–Aug, °C vs 1951-1980"
+    assert metric_title(atlas, "trend", 2003, jja) == "Trend 1993-2022, Jun–Jul–Aug, °C per decade"
+    table = metric_table(atlas, "year", 2003, jja)
+    assert table.at["FRA", "value"] == atlas.series("FRA", "jja").loc[2003]
+    assert " °C vs 1951-1980 in 2003, " in table.at["FRA", "label"]
+    assert table.at["FRA", "label"].endswith(" σ, FAOSTAT")
+    assert metric_table(atlas, "mean", scope=jja).at["FRA", "label"].startswith(
+        f"{atlas.warming_for('jja').at['FRA', 'recent_mean']:+.2f} °C vs 1951-1980 (2018-2020, 3 years)")
+
+
+def test_sigma_is_the_anomaly_over_faostats_spread(atlas) -> None:
+    for scope in (Scope("annual", "1951-1980"), Scope("jan", "1951-1980"), Scope("son", "1991-2020")):
+        table = metric_table(atlas, "year", 2010, scope)
+        sd = atlas.warming_for(scope.season).at["BRA", "sd"]
+        assert table.at["BRA", "sigma"] == pytest.approx(table.at["BRA", "value"] / sd)
+        assert f", {table.at['BRA', 'sigma']:.1f} σ, " in table.at["BRA", "label"]
+    assert metric_table(atlas, "trend")["sigma"].isna().all()  # a trend is not an anomaly
+
+
+@pytest.mark.parametrize("base", ["1961-1990", "1991-2020"])
+def test_another_base_subtracts_the_series_own_mean_over_it(atlas, base: str) -> None:
+    first, last = map(int, base.split("-"))
+    scope = Scope("annual", base)
+    published = atlas.series("FRA")
+    own_mean = published.loc[first:last].mean()
+    assert anomalies(atlas, "FRA", scope).loc[2003] == pytest.approx(published.loc[2003] - own_mean,
+                                                                      abs=1e-4)
+    assert anomalies(atlas, "FRA", scope).loc[first:last].mean() == pytest.approx(0, abs=1e-4)
+    table = metric_table(atlas, "mean", scope=scope)
+    assert table.at["FRA", "value"] == pytest.approx(
+        atlas.warming.at["FRA", "recent_mean"] - own_mean, abs=1e-4)
+    assert f"°C vs {base}" in table.at["FRA", "label"]
+    trend = metric_table(atlas, "trend", scope=scope)
+    assert trend.at["FRA", "value"] == atlas.warming.at["FRA", "trend_per_decade"]  # unchanged
+
+
+def test_too_few_base_years_read_insufficient_data(atlas) -> None:
+    scope = Scope("annual", "1991-2020")
+    assert len(atlas.series("SSD").loc[1991:2020]) < 24
+    table = metric_table(atlas, "mean", scope=scope)
+    assert table.at["SSD", "label"].startswith("insufficient data for base 1991-2020 (")
+    assert table["value"].isna()["SSD"]
+    assert anomalies(atlas, "SSD", scope).empty

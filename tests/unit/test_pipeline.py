@@ -311,6 +311,11 @@ def test_a_base_period_is_the_series_own_mean_over_it(fresh) -> None:
         assert (row["base_last"], row["n"]) == (str(first + 29), "30")
 
 
+def test_the_world_line_has_its_base_means(fresh) -> None:
+    world = {(r["base_first"]): r for r in rows(fresh, "baselines.csv.gz") if r["iso3"] == "WLD"}
+    assert set(world) == {"1961", "1991"} and all(r["n"] == "30" for r in world.values())
+
+
 def test_a_base_with_fewer_than_80_percent_of_its_years_has_no_mean(fresh) -> None:
     bases = rows(fresh, "baselines.csv.gz")
     assert {r["mean"] == "" for r in bases if int(r["n"]) < 24} == {True}
@@ -467,7 +472,7 @@ def test_manifest_carries_the_periods_the_outputs_were_computed_with(fresh) -> N
                                   "recent_mean": [2018, 2022], "trend": [1993, 2022],
                                   "seed": [1901, 2012]}
     assert content["min_years"] == {"recent_mean": 3, "trend": 20, "source": 20, "base_percent": 80}
-    assert content["bases"] == [[1951, 1980], [1961, 1990], [1991, 2020]]
+    assert [b["years"] for b in content["bases"]] == [[1951, 1980], [1961, 1990], [1991, 2020]]
     warming = {r["iso3"]: r for r in annual(fresh)}
     assert (warming["FRA"]["mean_first"], warming["FRA"]["mean_last"]) == ("2018", "2022")
 

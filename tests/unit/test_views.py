@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from climate_atlas.anomalies import default_scope
 from climate_atlas.data import load_atlas
+from climate_atlas.state import new_state
 from climate_atlas.views.metrics import metric_table
 from climate_atlas.views.series import (
     indicator_chart,
@@ -24,6 +26,12 @@ def atlas():
     return load_atlas()
 
 
+def _state(atlas, metric: str = "mean", year: int = 2022, selection=("FRA",), **choices):
+    state = new_state(atlas)
+    state.param.update(metric=metric, year=year, selection=list(selection), **choices)
+    return state
+
+
 def _raw_warming(atlas, iso3: str, column: str) -> float:
     return float(atlas.warming.at[iso3, column])
 
@@ -31,7 +39,7 @@ def _raw_warming(atlas, iso3: str, column: str) -> float:
 @pytest.mark.parametrize(("metric", "column"),
                          [("mean", "recent_mean"), ("trend", "trend_per_decade")])
 def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> None:
-    world = world_map(atlas, atlas.geometry, metric, 2022, ["FRA"])
+    world = world_map(atlas, atlas.geometry, _state(atlas, metric))
     data = world.countries.data
     row = data["iso3"].index("FRA")
     assert data["value"][row] == _raw_warming(atlas, "FRA", column)
@@ -40,9 +48,9 @@ def test_map_colours_france_by_its_metric(atlas, metric: str, column: str) -> No
 
 
 def test_recolouring_changes_values_not_geometry(atlas) -> None:
-    world = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"])
+    world = world_map(atlas, atlas.geometry, _state(atlas))
     xs = world.countries.data["xs"]
-    recolour(world, atlas, "year", 1990)
+    recolour(world, atlas, _state(atlas, "year", 1990))
     row = world.countries.data["iso3"].index("FRA")
     assert world.countries.data["value"][row] == atlas.series("FRA").loc[1990]
     assert world.countries.data["xs"] is xs
@@ -50,13 +58,13 @@ def test_recolouring_changes_values_not_geometry(atlas) -> None:
 
 
 def test_map_rows_are_the_geometry_countries(atlas) -> None:
-    world = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"])
+    world = world_map(atlas, atlas.geometry, _state(atlas))
     assert world.countries.data["iso3"] == map_countries(atlas.geometry)
     assert len(map_countries(atlas.geometry)) == len(atlas.geometry["countries"])
 
 
 def test_countries_without_series_are_grey_and_say_no_data(atlas) -> None:
-    data = world_map(atlas, atlas.geometry, "mean", 2022, ["FRA"]).countries.data
+    data = world_map(atlas, atlas.geometry, _state(atlas)).countries.data
     row = data["iso3"].index("CYN")
     assert data["value"][row] is None
     assert data["label"][row] == "no data"
@@ -120,7 +128,7 @@ def test_a_new_selection_updates_the_same_chart(atlas) -> None:
     """A click changes the data in place: same figure, the old country's slot reused or emptied."""
     chart = temperature_chart(atlas, ["FRA", "DEU"])
     figure, first = chart.figure, chart.slots[0].series
-    show_temperature(chart, atlas, ["TUR"])
+    show_temperature(chart, atlas, ["TUR"], default_scope(atlas))
     assert chart.figure is figure and chart.slots[0].series is first
     assert _labels(chart) == ["World", "Türkiye", "Türkiye trend 1993-2022"]
     assert len(chart.slots[1].series.data["year"]) == 0

@@ -3,7 +3,8 @@
 Everything that lists or names metrics derives from METRICS: the state's choices and the selector,
 the link check, the map's colours, the table's column and the download's sources. A new metric is
 one entry in METRICS and the function that computes it. Years come from the data (`Atlas.periods`),
-never from here.
+never from here. Each metric follows the reader's `Scope`: its season, and for an anomaly its base
+period (re-based) and how unusual it is in FAOSTAT's standard deviations over the publishers' base (σ).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from climate_atlas.data import Atlas, Periods
+from climate_atlas.anomalies import Scope, default_scope, is_published, offsets, shortfall
+from climate_atlas.data import ANNUAL, Atlas, Periods, seasonal_series
 
 NO_DATA = "no data"
 SEED_SOURCE = "seed project's table (World Bank Climate Data API, CRU TS)"
@@ -25,21 +27,38 @@ TEMPERATURE, SEED = "temperature", "seed"  # the series a metric comes from (`Me
 
 
 @dataclass(frozen=True)
+class Words:
+    """What a metric's unit and title say besides the metric: the data's periods, the season's
+    words (", Jun–Jul–Aug"; "" for the year as a whole) and the base period ("first-last")."""
+
+    periods: Periods
+    season: str
+    base: str
+
+
+def words(atlas: Atlas, scope: Scope) -> Words:
+    season = "" if scope.season == ANNUAL else f", {atlas.seasons[scope.season].label}"
+    return Words(atlas.periods, season, scope.base)
+
+
+@dataclass(frozen=True)
 class Metric:
-    """One map metric. `compute(atlas, metric, year)` gives per country `value` (NaN when missing)
-    and `label` (its hover text); `year` is None unless `by_year`."""
+    """One map metric. `compute(atlas, metric, year, scope)` gives per country `value` (NaN when
+    missing), `label` (its hover text) and `sigma` (value in standard deviations, NaN unless an
+    anomaly); `year` is None unless `by_year`."""
 
     key: str  # the state's value and the link's `metric=`
     label: Callable[[Periods], str]  # the selector's words
-    unit: Callable[[Periods], str]  # the colour bar's title and the hover's unit
-    title: Callable[[int, Periods], str]  # map title and table column: what, which years, unit
+    unit: Callable[[Words], str]  # the colour bar's title and the hover's unit
+    title: Callable[[int, Words], str]  # map title and table column: what, which years, unit
     column: str  # the precomputed column its values come from (data.COLUMNS)
-    compute: Callable[[Atlas, Metric, int | None], pd.DataFrame]
+    compute: Callable[[Atlas, Metric, int | None, Scope], pd.DataFrame]
     source: str  # TEMPERATURE or SEED: the provenance a download of it carries
     by_year: bool = False  # its values change with the chosen year
+    anomaly: bool = False  # against a base period: re-based with it, and given in σ
     # The values the colour scale spans, when wider than those shown: one scale for every year
     # lets an animation compare like with like.
-    scale: Callable[[Atlas], np.ndarray] | None = None
+    scale: Callable[[Atlas, Scope], np.ndarray] | None = None
 
 
 def _period(first: float, last: float) -> str:
@@ -55,55 +74,118 @@ def describe(value: float, first: float, last: float, n: int, unit: str) -> str:
     return f"{value:+.2f} {unit} ({_period(first, last)}, {n} years)"
 
 
-def _sources(atlas: Atlas) -> pd.Series:
-    return atlas.countries["temperature_source"].reindex(atlas.warming.index)
+def spread(sigma: float) -> str:
+    """How unusual an anomaly is, as the hover appends it: ", 2.3 σ" ('' when unknown)."""
+    return "" if math.isnan(sigma) else f", {sigma:.1f} σ"
 
 
-def _warming_table(atlas: Atlas, metric: Metric, year: int | None) -> pd.DataFrame:
+def _sources(atlas: Atlas, scope: Scope, index: pd.Index) -> pd.Series:
+    """Where each country's series for the season comes from."""
+    if scope.season == ANNUAL:
+        return atlas.countries["temperature_source"].reindex(index)
+    return pd.Series(atlas.seasons[scope.season].source, index=index)
+
+
+def _rebased(atlas: Atlas, metric: Metric, scope: Scope, values: pd.Series) -> pd.Series:
+    """An anomaly against the chosen base (NaN where the series has too few of its years)."""
+    if not metric.anomaly or is_published(atlas, scope):
+        return values
+    return values - offsets(atlas, scope)["offset"].reindex(values.index)
+
+
+def _sigma(atlas: Atlas, metric: Metric, scope: Scope, values: pd.Series) -> pd.Series:
+    if not metric.anomaly:
+        return pd.Series(np.nan, index=values.index)
+    return values / atlas.warming_for(scope.season)["sd"].reindex(values.index)
+
+
+def _table(atlas: Atlas, metric: Metric, scope: Scope, published: pd.Series,
+           describe_one: Callable[[str, float], str]) -> pd.DataFrame:
+    """value, label and sigma per country from the published values: re-based, and labelled by
+    `describe_one(iso3, value)` unless the base lacks years, each label ending with its source."""
+    values = _rebased(atlas, metric, scope, published)
+    sigma = _sigma(atlas, metric, scope, values)
+    sources = _sources(atlas, scope, values.index)
+
+    def label(iso3: str, value: float, as_published: float) -> str:
+        missing = (shortfall(atlas, iso3, scope) if metric.anomaly and not math.isnan(as_published)
+                   else None)
+        return (missing or describe_one(iso3, value) + spread(sigma[iso3])) + f", {sources[iso3]}"
+
+    labels = [label(iso3, v, p) for (iso3, v), p in zip(values.items(), published, strict=True)]
+    return pd.DataFrame({"value": values, "label": labels, "sigma": sigma}, index=values.index)
+
+
+def _warming_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) -> pd.DataFrame:
     """A pipeline-computed value per country, with the years actually behind it (the pipeline's
     `<key>_first`, `_last`, `_n` columns): FAOSTAT's series end early, and the hover says so."""
-    w, unit, sources = atlas.warming, metric.unit(atlas.periods), _sources(atlas)
-    labels = [
-        describe(row[metric.column], row[f"{metric.key}_first"], row[f"{metric.key}_last"],
-                 int(row[f"{metric.key}_n"]), unit) + f", {sources[iso3]}"
-        for iso3, row in w.iterrows()
-    ]
-    return pd.DataFrame({"value": w[metric.column], "label": labels}, index=w.index)
+    w, unit = atlas.warming_for(scope.season), metric.unit(words(atlas, scope))
+
+    def describe_one(iso3: str, value: float) -> str:
+        row = w.loc[iso3]
+        return describe(value, row[f"{metric.key}_first"], row[f"{metric.key}_last"],
+                        int(row[f"{metric.key}_n"]), unit)
+
+    return _table(atlas, metric, scope, w[metric.column], describe_one)
 
 
-def _year_table(atlas: Atlas, metric: Metric, year: int | None) -> pd.DataFrame:
-    sources, unit = _sources(atlas), metric.unit(atlas.periods)
-    rows = atlas.temperature[atlas.temperature["year"] == year].set_index("iso3")
-    values = rows[metric.column].reindex(atlas.warming.index)
-    labels = [f"{v:+.2f} {unit} in {year}, {sources[iso3]}" if not math.isnan(v)
-              else f"no value for {year}, {sources[iso3]}" for iso3, v in values.items()]
-    return pd.DataFrame({"value": values, "label": labels}, index=values.index)
+@lru_cache(maxsize=RECENT)
+def values_in(atlas: Atlas, season: str, year: int) -> pd.Series:
+    """Every country's published anomaly of `season` in `year` (°C), index iso3, NaN where none."""
+    index = atlas.warming_for(season).index
+    if season == ANNUAL:
+        rows = atlas.temperature[atlas.temperature["year"] == year]
+        return rows.set_index("iso3")["anomaly"].reindex(index)
+    series = seasonal_series()
+    return pd.Series([series[(iso3, season)].get(year, np.nan) if (iso3, season) in series
+                      else np.nan for iso3 in index], index=index, dtype=float)
 
 
-def _seed_table(atlas: Atlas, metric: Metric, year: int | None) -> pd.DataFrame:
-    values, unit = atlas.seed[metric.column], metric.unit(atlas.periods)
+def _year_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) -> pd.DataFrame:
+    unit = metric.unit(words(atlas, scope))
+
+    def describe_one(iso3: str, value: float) -> str:
+        return f"{value:+.2f} {unit} in {year}" if not math.isnan(value) else f"no value for {year}"
+
+    return _table(atlas, metric, scope, values_in(atlas, scope.season, year), describe_one)
+
+
+def _seed_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) -> pd.DataFrame:
+    values, unit = atlas.seed[metric.column], metric.unit(words(atlas, scope))
     labels = [f"{v:+.2f} {unit}, {SEED_SOURCE}" for v in values]
-    return pd.DataFrame({"value": values, "label": labels}, index=values.index)
+    return pd.DataFrame({"value": values, "label": labels, "sigma": np.nan}, index=values.index)
 
 
-def _anomaly_unit(p: Periods) -> str:
-    return f"°C vs {p.base}"
+@lru_cache(maxsize=RECENT)
+def _season_pool(atlas: Atlas, season: str) -> np.ndarray:
+    """Every published anomaly of one season, any country and year: the by-year colour scale."""
+    if season == ANNUAL:
+        return atlas.temperature["anomaly"].to_numpy()
+    return np.concatenate([s.to_numpy() for (_, key), s in seasonal_series().items()
+                           if key == season])
+
+
+def _anomaly_unit(w: Words) -> str:
+    return f"°C vs {w.base}"
 
 
 # In the selector's order; the first is the default.
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("mean", label=lambda p: f"Mean anomaly {p.recent_mean}", unit=_anomaly_unit,
-           title=lambda year, p: f"Mean anomaly {p.recent_mean}, {_anomaly_unit(p)}",
-           column="recent_mean", compute=_warming_table, source=TEMPERATURE),
+           title=lambda year, w: f"Mean anomaly {w.periods.recent_mean}{w.season}, "
+                                 f"{_anomaly_unit(w)}",
+           column="recent_mean", compute=_warming_table, source=TEMPERATURE, anomaly=True),
     Metric("year", label=lambda p: "Anomaly in the chosen year", unit=_anomaly_unit,
-           title=lambda year, p: f"Anomaly in {year}, {_anomaly_unit(p)}",
-           column="anomaly", compute=_year_table, source=TEMPERATURE, by_year=True,
-           scale=lambda atlas: atlas.temperature["anomaly"].to_numpy()),
+           title=lambda year, w: f"Anomaly in {year}{w.season}, {_anomaly_unit(w)}",
+           column="anomaly", compute=_year_table, source=TEMPERATURE, by_year=True, anomaly=True,
+           scale=lambda atlas, scope: _season_pool(atlas, scope.season)),
     Metric("trend", label=lambda p: f"Trend {p.trend} (°C per decade)",
-           unit=lambda p: "°C per decade", title=lambda year, p: f"Trend {p.trend}, °C per decade",
+           unit=lambda w: "°C per decade",
+           title=lambda year, w: f"Trend {w.periods.trend}{w.season}, °C per decade",
            column="trend_per_decade", compute=_warming_table, source=TEMPERATURE),
-    Metric("seed", label=lambda p: f"Seed project's {p.seed} change", unit=lambda p: f"°C, {p.seed}",
-           title=lambda year, p: f"Change {p.seed}, °C (seed project's data)",
+    Metric("seed", label=lambda p: f"Seed project's {p.seed} change",
+           unit=lambda w: f"°C, {w.periods.seed}",
+           title=lambda year, w: f"Change {w.periods.seed}, °C (seed project's data)",
            column="tempchange", compute=_seed_table, source=SEED),
 )}
 
@@ -113,25 +195,35 @@ def metric_options(periods: Periods) -> dict[str, str]:
     return {metric.label(periods): key for key, metric in METRICS.items()}
 
 
-def metric_title(atlas: Atlas, metric: str, year: int) -> str:
+def metric_title(atlas: Atlas, metric: str, year: int, scope: Scope | None = None) -> str:
     """What the map shows, over which years, in which unit: short enough for a phone's width."""
-    return METRICS[metric].title(year, atlas.periods)
+    return METRICS[metric].title(year, words(atlas, scope or default_scope(atlas)))
 
 
-def metric_table(atlas: Atlas, metric: str, year: int | None = None) -> pd.DataFrame:
-    """Per country: `value` (NaN when missing) and `label` (hover text: value, years, source).
+def metric_unit(atlas: Atlas, metric: str, scope: Scope | None = None) -> str:
+    """The colour bar's title and the hover's unit."""
+    return METRICS[metric].unit(words(atlas, scope or default_scope(atlas)))
 
-    `year` matters only to a by-year metric (default: the last year of the data). The source
-    matters in the hover: FAOSTAT's series end in 2020, so their recent mean covers fewer years.
+
+def metric_table(atlas: Atlas, metric: str, year: int | None = None,
+                 scope: Scope | None = None) -> pd.DataFrame:
+    """Per country: `value` (NaN when missing), `label` (hover text: value, years, σ, source) and
+    `sigma` (an anomaly in FAOSTAT's standard deviations over the base it publishes; NaN for a trend or the seed).
+
+    `year` matters only to a by-year metric (default: the last year of the data), `scope` (the
+    season and base; default: the year against the publishers' base) to all but the seed's. The
+    source matters in the hover: FAOSTAT's series end earlier than the IMF's, so their recent mean covers fewer
+    years.
     """
+    scope = scope or default_scope(atlas)
     if not METRICS[metric].by_year:
-        return _metric_table(atlas, metric, None)
-    return _metric_table(atlas, metric, atlas.periods.years.last if year is None else year)
+        return _metric_table(atlas, metric, None, scope)
+    return _metric_table(atlas, metric, atlas.periods.years.last if year is None else year, scope)
 
 
 @lru_cache(maxsize=RECENT)
-def _metric_table(atlas: Atlas, metric: str, year: int | None) -> pd.DataFrame:
+def _metric_table(atlas: Atlas, metric: str, year: int | None, scope: Scope) -> pd.DataFrame:
     """Kept for the last RECENT keys: one change asks for the same table from several views (the
     map, the table and its caption), so each change computes it once; a year step leaves a metric
     that does not follow the year alone (its key has no year)."""
-    return METRICS[metric].compute(atlas, METRICS[metric], year)
+    return METRICS[metric].compute(atlas, METRICS[metric], year, scope)

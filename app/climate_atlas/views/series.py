@@ -20,7 +20,8 @@ from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, GlyphRenderer, HoverTool, Legend, LegendItem
 from bokeh.plotting import figure
 
-from climate_atlas.data import Atlas, Period
+from climate_atlas.anomalies import Scope, anomalies, default_scope, shortfall, world_anomalies
+from climate_atlas.data import ANNUAL, Atlas, Period
 
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -42,24 +43,31 @@ def trend_line(series: pd.Series, per_decade: float, trend: Period) -> pd.Series
     return pd.Series(window.mean() + slope * (years - window.index.to_numpy().mean()), index=years)
 
 
-def _trend_text(atlas: Atlas, iso3: str) -> str:
+def _trend_text(atlas: Atlas, iso3: str, season: str) -> str:
     """The trend as a title says it; the years behind it are in the hover and the trend line."""
-    row = atlas.warming.loc[iso3]
+    row = atlas.warming_for(season).loc[iso3]
     if np.isnan(row["trend_per_decade"]):
         return f"insufficient data ({int(row['trend_n'])} years)"
     return f"{row['trend_per_decade']:+.2f} °C/decade"
 
 
-def temperature_title(atlas: Atlas, selection: list[str]) -> str:
-    """One country: its trend and source, or why there is none. Several: their names."""
+def temperature_title(atlas: Atlas, selection: list[str], scope: Scope | None = None) -> str:
+    """One country: its trend and source, or why there is none. Several: their names. A season
+    or month is named after the countries."""
+    scope = scope or default_scope(atlas)
+    season = "" if scope.season == ANNUAL else f", {atlas.seasons[scope.season].label}"
     if len(selection) > 1:
-        return "Temperature anomaly: " + ", ".join(atlas.country_name(c) for c in selection)
+        return (f"Temperature anomaly{season}: "
+                + ", ".join(atlas.country_name(c) for c in selection))
     iso3 = selection[0]
-    name = atlas.country_name(iso3)
-    if iso3 not in atlas.warming.index:
+    name = atlas.country_name(iso3) + season
+    if iso3 not in atlas.warming_for(scope.season).index:
         return f"{name}: no temperature series in the IMF or FAOSTAT data"
-    source = atlas.countries.at[iso3, "temperature_source"]
-    return f"{name}: trend {_trend_text(atlas, iso3)} ({source})"
+    source = (atlas.countries.at[iso3, "temperature_source"] if scope.season == ANNUAL
+              else atlas.seasons[scope.season].source)
+    missing = shortfall(atlas, iso3, scope)
+    trend = f"trend {_trend_text(atlas, iso3, scope.season)}"
+    return f"{name}: {trend}, {missing} ({source})" if missing else f"{name}: {trend} ({source})"
 
 
 def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
@@ -169,33 +177,38 @@ def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any]
         slot.trend_item.visible = key is not None and len(slot.trend.data["year"]) > 0
 
 
-def temperature_chart(atlas: Atlas, selection: list[str]) -> SeriesChart:
-    """Yearly anomalies against the base period, each country's trend over the trend window, and
-    the world."""
-    chart = _series_chart(f"Anomaly (°C vs {atlas.periods.base})", points=True, tooltips=[
+def temperature_chart(atlas: Atlas, selection: list[str], scope: Scope | None = None) -> SeriesChart:
+    """Yearly anomalies of a season (or the year) against a base period, each country's trend over
+    the trend window, and the world (annual only)."""
+    chart = _series_chart("", points=True, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Anomaly", "@value{+0.00} °C")])
-    chart.world.data = _columns(atlas.world_temperature, "World")
-    show_temperature(chart, atlas, selection)
+    show_temperature(chart, atlas, selection, scope or default_scope(atlas))
     return chart
 
 
-def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str]) -> None:
-    """Point the temperature chart at another selection."""
-    def fill(slot: Slot, iso3: str) -> None:
-        series, name = atlas.series(iso3), atlas.country_name(iso3)
+def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str], scope: Scope) -> None:
+    """Point the temperature chart at another selection, season or base."""
+    def fill(slot: Slot, key: tuple[str, Scope]) -> None:
+        iso3 = key[0]
+        series, name = anomalies(atlas, iso3, scope), atlas.country_name(iso3)
         slot.series.data = _columns(series, name)
         slot.series_item.label = value(name)
-        per_decade = (atlas.warming.at[iso3, "trend_per_decade"]
-                      if iso3 in atlas.warming.index else np.nan)
-        if np.isnan(per_decade):
+        warming = atlas.warming_for(scope.season)
+        per_decade = (warming.at[iso3, "trend_per_decade"] if iso3 in warming.index else np.nan)
+        if np.isnan(per_decade) or series.empty:
             slot.trend.data = dict(EMPTY)
         else:
             trend = atlas.periods.trend
             slot.trend.data = _columns(trend_line(series, float(per_decade), trend), name)
             slot.trend_item.label = value(f"{name} trend {trend}")
 
-    _fill(chart, list(selection), fill)
-    chart.figure.title.text = temperature_title(atlas, selection)
+    if chart.world_shown != scope:
+        chart.world.data = _columns(world_anomalies(atlas, scope), "World")
+        chart.legend.items[0].visible = scope.season == ANNUAL
+        chart.figure.yaxis.axis_label = f"Anomaly (°C vs {scope.base})"
+        chart.world_shown = scope
+    _fill(chart, [(iso3, scope) for iso3 in selection], fill)
+    chart.figure.title.text = temperature_title(atlas, selection, scope)
 
 
 def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChart:

@@ -24,8 +24,9 @@ from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMappe
 from bokeh.palettes import RdBu11
 from bokeh.plotting import figure
 
+from climate_atlas.anomalies import Scope
 from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import METRICS, NO_DATA, metric_table, metric_title
+from climate_atlas.views.metrics import METRICS, NO_DATA, metric_table, metric_title, metric_unit
 
 if TYPE_CHECKING:
     from climate_atlas.state import AtlasState
@@ -67,18 +68,18 @@ def _shapes(geometry: Geometry, codes: list[str]) -> dict[str, list]:
     return {"xs": xs, "ys": ys}
 
 
-def color_limit(atlas: Atlas, metric: str, values: np.ndarray) -> float:
+def color_limit(atlas: Atlas, metric: str, values: np.ndarray, scope: Scope) -> float:
     """Symmetric around 0, over the metric's `scale` where it has one (one scale for every year,
     so an animation compares like with like), else over the values shown."""
     scale = METRICS[metric].scale
-    pool = scale(atlas) if scale is not None else values
+    pool = scale(atlas, scope) if scale is not None else values
     pool = np.abs(pool[~np.isnan(pool)])
     return float(np.quantile(pool, 0.995)) if len(pool) else 1.0
 
 
 @dataclass(frozen=True)
 class Colouring:
-    """Everything about the map that changes with the metric and the year."""
+    """Everything about the map that changes with the metric, the year, the season and the base."""
 
     value: list[float]
     label: list[str]
@@ -87,17 +88,17 @@ class Colouring:
     title: str
 
 
-def colouring(atlas: Atlas, codes: list[str], metric: str, year: int) -> Colouring:
+def colouring(atlas: Atlas, codes: list[str], metric: str, year: int, scope: Scope) -> Colouring:
     """Per map row (`codes`), the value and hover text of `metric`; grey "no data" where there is
     none."""
-    table = metric_table(atlas, metric, year)
+    table = metric_table(atlas, metric, year, scope)
     values = table["value"].reindex(codes).astype(float)
     labels = table["label"].reindex(codes).fillna(NO_DATA)
-    title = metric_title(atlas, metric, year)
     return Colouring(
         value=[None if np.isnan(v) else v for v in values],  # None: JSON null, Bokeh's NaN colour
-        label=list(labels), limit=color_limit(atlas, metric, table["value"].to_numpy(float)),
-        unit=METRICS[metric].unit(atlas.periods), title=title)
+        label=list(labels),
+        limit=color_limit(atlas, metric, table["value"].to_numpy(float), scope),
+        unit=metric_unit(atlas, metric, scope), title=metric_title(atlas, metric, year, scope))
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,10 @@ class WorldMap:
     geometry: Geometry
 
 
-def world_map(atlas: Atlas, geometry: Geometry, metric: str, year: int,
-              selection: list[str]) -> WorldMap:
-    """The choropleth of `geometry`'s countries with the selected ones outlined."""
-    codes = map_countries(geometry)
-    colours = colouring(atlas, codes, metric, year)
+def world_map(atlas: Atlas, geometry: Geometry, state: AtlasState) -> WorldMap:
+    """The choropleth of `geometry`'s countries as `state` asks, with the selected ones outlined."""
+    codes, selection = map_countries(geometry), state.selection
+    colours = colouring(atlas, codes, state.metric, state.year, state.scope)
     countries = ColumnDataSource({**_shapes(geometry, codes), "iso3": codes,
                                   "name": [atlas.country_name(c) for c in codes],
                                   "value": colours.value, "label": colours.label})
@@ -144,9 +144,10 @@ def _outlined(geometry: Geometry, selection: list[str]) -> list[str]:
     return [code for code in map_countries(geometry) if code in selection]
 
 
-def recolour(world: WorldMap, atlas: Atlas, metric: str, year: int) -> None:
-    """Show another metric or year: only the value and label columns and the scale change."""
-    colours = colouring(atlas, map_countries(world.geometry), metric, year)
+def recolour(world: WorldMap, atlas: Atlas, state: AtlasState) -> None:
+    """Show another metric, year, season or base: only the value and label columns and the scale
+    change."""
+    colours = colouring(atlas, map_countries(world.geometry), state.metric, state.year, state.scope)
     world.countries.data.update(value=colours.value, label=colours.label)
     world.mapper.update(low=-colours.limit, high=colours.limit)
     world.colour_bar.title = colours.unit
@@ -160,7 +161,8 @@ def outline(world: WorldMap, selection: list[str]) -> None:
 
 
 class LiveMap:
-    """The map on show, kept in step with the state: a new metric or year recolours it in place, a
+    """The map on show, kept in step with the state: a new metric, year, season or base recolours
+    it in place, a
     new selection outlines it, a click inside a country picks that country.
 
     The browser's map shows one figure for the whole session; the served map swaps in a new
@@ -172,8 +174,8 @@ class LiveMap:
     def __init__(self, atlas: Atlas, state: AtlasState, world: WorldMap) -> None:
         self.atlas, self.state = atlas, state
         self.show(world)
-        state.param.watch(lambda *_: recolour(self.world, atlas, state.metric, state.year),
-                          ["metric", "year"])
+        state.param.watch(lambda *_: recolour(self.world, atlas, state),
+                          ["metric", "year", "season", "base"])
         state.param.watch(lambda *_: outline(self.world, state.selection), "selection")
 
     def show(self, world: WorldMap) -> None:
