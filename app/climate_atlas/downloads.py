@@ -11,13 +11,15 @@ import zipfile
 
 import pandas as pd
 
-from climate_atlas.data import Atlas, Periods
+from climate_atlas.anomalies import Scope, anomalies, default_scope
+from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.views.metrics import METRICS, SEED, TEMPERATURE
 
 
-def temperature_series(periods: Periods) -> str:
-    """The temperature series' name in a download, with its base period."""
-    return f"Temperature anomaly (°C vs {periods.base})"
+def temperature_series(atlas: Atlas, scope: Scope) -> str:
+    """The temperature series' name in a download, with its season and base period."""
+    season = "" if scope.season == ANNUAL else f", {atlas.seasons[scope.season].label}"
+    return f"Temperature anomaly{season} (°C vs {scope.base})"
 
 
 def _input(atlas: Atlas, fragment: str) -> dict:
@@ -38,13 +40,16 @@ def _entry(series: str, entry: dict) -> dict[str, str]:
             "source_page": entry["source_page"], "release_date": str(entry["release"])}
 
 
-def sources_table(atlas: Atlas, codes: list[str], source: str) -> pd.DataFrame:
+def sources_table(atlas: Atlas, codes: list[str], source: str,
+                  scope: Scope | None = None) -> pd.DataFrame:
     """Provenance of each series a download holds: the indicators `codes` and the warming series
-    `source` (TEMPERATURE or SEED, as `Metric.source` names them)."""
-    series = temperature_series(atlas.periods)
+    `source` (TEMPERATURE or SEED, as `Metric.source` names them) of `scope`'s season and base."""
+    scope = scope or default_scope(atlas)
+    series = temperature_series(atlas, scope)
+    fao = _entry(f"{series}, FAOSTAT", _input(atlas, "faostat/"))
     rows = {
-        TEMPERATURE: [_entry(f"{series}, IMF", _input(atlas, "imf/")),
-                      _entry(f"{series}, FAOSTAT", _input(atlas, "faostat/"))],
+        TEMPERATURE: [_entry(f"{series}, IMF", _input(atlas, "imf/")), fao]
+                     if scope.season == ANNUAL else [fao],
         SEED: [_entry(f"Change {atlas.periods.seed} (seed project's table)",
                       _input(atlas, "tdiff4"))],
     }[source]
@@ -61,15 +66,15 @@ def zip_bytes(files: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
-def selection_series(atlas: Atlas, selection: list[str], code: str) -> pd.DataFrame:
-    """Long table of the selected countries' temperature and indicator series."""
+def selection_series(atlas: Atlas, selection: list[str], code: str, scope: Scope) -> pd.DataFrame:
+    """Long table of the selected countries' temperature (of `scope`) and indicator series."""
     meta = atlas.indicator_meta.loc[code]
-    temperature = temperature_series(atlas.periods)
+    temperature = temperature_series(atlas, scope)
     frames = []
     for iso3 in selection:
-        source = atlas.countries.at[iso3, "temperature_source"] if iso3 in atlas.countries.index \
-            else ""
-        for series, values in ((f"{temperature}, {source}", atlas.series(iso3)),
+        source = atlas.seasons[scope.season].source if scope.season != ANNUAL else \
+            atlas.countries.at[iso3, "temperature_source"] if iso3 in atlas.countries.index else ""
+        for series, values in ((f"{temperature}, {source}", anomalies(atlas, iso3, scope)),
                                (f"{meta['short_name']} ({meta['unit']})",
                                 atlas.indicator_series(code, iso3))):
             frames.append(pd.DataFrame({"country": atlas.country_name(iso3), "iso3": iso3,
@@ -78,13 +83,16 @@ def selection_series(atlas: Atlas, selection: list[str], code: str) -> pd.DataFr
     return pd.concat(frames, ignore_index=True)
 
 
-def series_download(atlas: Atlas, selection: list[str], code: str) -> bytes:
-    """Zip of the selected countries' series and their sources."""
-    return zip_bytes({"climate-atlas-series.csv": selection_series(atlas, selection, code),
-                      "sources.csv": sources_table(atlas, [code], TEMPERATURE)})
+def series_download(atlas: Atlas, selection: list[str], code: str,
+                    scope: Scope | None = None) -> bytes:
+    """Zip of the selected countries' series (temperature of `scope`) and their sources."""
+    scope = scope or default_scope(atlas)
+    return zip_bytes({"climate-atlas-series.csv": selection_series(atlas, selection, code, scope),
+                      "sources.csv": sources_table(atlas, [code], TEMPERATURE, scope)})
 
 
-def table_download(atlas: Atlas, table: pd.DataFrame, code: str, metric: str) -> bytes:
+def table_download(atlas: Atlas, table: pd.DataFrame, code: str, metric: str,
+                   scope: Scope | None = None) -> bytes:
     """Zip of the country table as shown, and its sources."""
     return zip_bytes({"climate-atlas-table.csv": table,
-                      "sources.csv": sources_table(atlas, [code], METRICS[metric].source)})
+                      "sources.csv": sources_table(atlas, [code], METRICS[metric].source, scope)})

@@ -67,7 +67,8 @@ def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
     world = world_map(atlas, atlas.geometry, state)
     LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
-                                      "its value, years and source."),
+                                      "its value, years, source and σ (how unusual the anomaly "
+                                      "is, in FAOSTAT's standard deviations)."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
 
 
@@ -246,10 +247,10 @@ def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
         # current_view: the header filters applied (and Panel's sort, undone by sort_index)
         rows = as_shown(table.current_view.sort_index(), table.sorters)
         shown = with_full_names(atlas, state.metric, state.year, state.indicator, rows)
-        return io.BytesIO(table_download(atlas, shown, state.indicator, state.metric))
+        return io.BytesIO(table_download(atlas, shown, state.indicator, state.metric, state.scope))
 
     def series_zip() -> io.BytesIO:
-        return io.BytesIO(series_download(atlas, state.selection, state.indicator))
+        return io.BytesIO(series_download(atlas, state.selection, state.indicator, state.scope))
 
     return pn.Column(
         pn.pane.Markdown("Each download is a zip: a plain CSV and `sources.csv` (publisher, "

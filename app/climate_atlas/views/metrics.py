@@ -208,12 +208,13 @@ def metric_unit(atlas: Atlas, metric: str, scope: Scope | None = None) -> str:
 def metric_table(atlas: Atlas, metric: str, year: int | None = None,
                  scope: Scope | None = None) -> pd.DataFrame:
     """Per country: `value` (NaN when missing), `label` (hover text: value, years, σ, source) and
-    `sigma` (an anomaly in FAOSTAT's standard deviations over the base it publishes; NaN for a trend or the seed).
+    `sigma` (an anomaly in FAOSTAT's standard deviations over the base it publishes; NaN for a
+    trend or the seed).
 
     `year` matters only to a by-year metric (default: the last year of the data), `scope` (the
     season and base; default: the year against the publishers' base) to all but the seed's. The
-    source matters in the hover: FAOSTAT's series end earlier than the IMF's, so their recent mean covers fewer
-    years.
+    source matters in the hover: FAOSTAT's series end earlier than the IMF's, so their recent mean
+    covers fewer years.
     """
     scope = scope or default_scope(atlas)
     if not METRICS[metric].by_year:

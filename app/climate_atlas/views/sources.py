@@ -17,6 +17,8 @@ def sources_markdown(atlas: Atlas) -> str:
         f"pipeline (`make data`). The {atlas.periods.seed} figures are the seed project's own "
         "table, shown only for comparison.",
         "",
+        _climate_notes(atlas),
+        "",
         "| Publisher | Licence | Release | Files | Source page |",
         "|---|---|---|---|---|",
     ]
@@ -24,3 +26,18 @@ def sources_markdown(atlas: Atlas) -> str:
         lines.append(f"| {publisher} | {licence} | {release} | {', '.join(names)} | "
                      f"[{page}]({page}) |")
     return "\n".join(lines)
+
+
+def _climate_notes(atlas: Atlas) -> str:
+    """Where the seasons, the σ and the base periods come from, in the data's own years."""
+    faostat = next(s for s in atlas.seasons.values() if s.source == "FAOSTAT")
+    bases = "; ".join(f"{b.period} ({b.note})" for b in atlas.periods.bases)
+    return (
+        f"**Annual** series are the IMF's, or FAOSTAT's where the IMF has too few years. "
+        f"**Seasons and months** (Dec–Jan–Feb ... and January ... December) come from FAOSTAT "
+        f"only, {faostat.years}. **σ**: how unusual an anomaly is, in FAOSTAT's standard deviation "
+        f"of that country and season over {atlas.periods.base}. **Base periods**: {bases}. Every "
+        f"series is published against {atlas.periods.base}; another base subtracts the series' own "
+        f"mean over it, and a series with fewer than "
+        f"{atlas.manifest['min_years']['base_percent']}% of the base's years reads "
+        f"\"insufficient data\" for that base. Trends do not depend on the base.")
