@@ -53,6 +53,18 @@ _LEGEND_JS = f"""() => {{ {_LIVE_DOC}
     .map(m => m.label && typeof m.label === 'object' ? m.label.value : m.label);
 }}"""
 
+# The longest series a chart titled with `marker` draws for the country called `name`: [years,
+# values] (its line, not its two-point trend line).
+_SERIES_JS = f"""([marker, name]) => {{ {_LIVE_DOC}
+  const views = [...Bokeh.index.query(v => v.model.document === doc && v.model.data_source
+    && v.parent != null && v.parent.model.title != null
+    && String(v.parent.model.title.text).includes(marker)
+    && v.model.data_source.data.name && v.model.data_source.data.name[0] === name)];
+  const data = views.map(v => v.model.data_source.data)
+    .sort((a, b) => b.year.length - a.year.length)[0];
+  return data ? [Array.from(data.year), Array.from(data.value)] : null;
+}}"""
+
 # The outline layer over the map: which countries it draws.
 _HIGHLIGHT_JS = f"""() => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.data_source
@@ -135,6 +147,12 @@ class AtlasPage:
         """Click inside the country's polygon, then wait until the heading names it."""
         self.page.mouse.click(*self.plot_point(*self.country_point(iso3), MAP_NAME))
         self.page.get_by_text(f"({iso3})").first.wait_for(timeout=30_000)
+
+    def series(self, marker: str, name: str) -> dict[int, float]:
+        """The values by year a chart titled with `marker` draws for the country called `name`
+        (empty when it draws none)."""
+        found = self.page.evaluate(_SERIES_JS, [marker, name])
+        return {} if found is None else {int(y): v for y, v in zip(*found, strict=True)}
 
     def year(self) -> int:
         """The year the slider shows."""
