@@ -11,7 +11,8 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: FORCE setup run serve build test lint unit e2e data docker-test screenshots bench
+.PHONY: FORCE setup run serve build test lint unit e2e data docker-test screenshots bench \
+	bench-smoke
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -55,6 +56,7 @@ test: setup
 	@scripts/stage.sh build $(MAKE) --no-print-directory build
 	@scripts/stage.sh unit $(MAKE) --no-print-directory unit
 	@scripts/stage.sh e2e $(MAKE) --no-print-directory e2e
+	@scripts/stage.sh bench-smoke $(MAKE) --no-print-directory bench-smoke
 	@scripts/stage.sh docker $(MAKE) --no-print-directory docker-test
 
 lint:
@@ -71,6 +73,9 @@ docker-test:  # the image on a debootstrap base, checked from outside (needs roo
 
 screenshots: setup build  # the README's pictures, from the static site, with the e2e fixtures
 	$(PY) -m pytest tests/e2e/screenshots.py -q -k static
+
+bench-smoke: setup build  # each bench variant becomes live on this machine (no timings)
+	$(PY) -m bench smoke
 
 bench: setup build  # timings and bytes against plain `panel convert`, the Pyodide floor, panel serve
 	$(PY) -m bench all

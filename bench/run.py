@@ -2,6 +2,8 @@
 
     python -m bench [--runs 5] [--profiles loopback,emulated] [--variants ours,baseline,floor,serve]
     python -m bench server [...]      the server-side load test (bench/load.py), `make bench-server`
+    python -m bench smoke             one cold loopback visit of each variant: each must become
+                                      live (`make test` runs it; no timings, nothing written)
 
 Writes bench/results.json (every sample) and bench/results.md (the table README includes). Needs
 `make build`. Variants are visited round-robin, run by run, so background load on the machine hits
@@ -258,9 +260,23 @@ def write(results: dict) -> None:
     (BENCH / "results.md").write_text(markdown(results))
 
 
+def smoke(args: argparse.Namespace) -> int:
+    """One cold visit of each variant on loopback; 1 if any did not become live. A variant that
+    breaks on a fresh machine (the baseline once could not find micropip) fails `make test`."""
+    args.runs, args.profiles, args.warm, args.interact = 1, ["loopback"], [], []
+    samples = browser_bench(args)["samples"]
+    failed = [name for name in args.variants
+              if not samples.get(name, {}).get("loopback")
+              or any("failed" in r for r in samples[name]["loopback"])]
+    for name in args.variants:
+        print(f"[bench smoke] {name}: {'FAILED' if name in failed else 'live'}", flush=True)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", nargs="?", default="browser", choices=["browser", "server", "all"])
+    parser.add_argument("part", nargs="?", default="browser",
+                        choices=["browser", "server", "all", "smoke"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profiles", default="loopback,emulated")
     parser.add_argument("--variants", default="ours,baseline,floor,serve")
@@ -278,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
     args.profiles = args.profiles.split(",")
     args.variants = args.variants.split(",")
     args.warm, args.interact = args.warm.split(","), args.interact.split(",")
+    if args.part == "smoke":
+        sys.exit(smoke(args))
     old = BENCH / "results.json"
     results = json.loads(old.read_text()) if old.exists() else {}
     start = time.monotonic()
