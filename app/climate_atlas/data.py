@@ -151,8 +151,10 @@ class Atlas:
         """Temperature anomaly by year of one country and season, °C against the publishers' base
         (empty when it has none). Seasons and months are read from FAOSTAT's table on first use."""
         if season != ANNUAL:
-            found = seasonal_series().get((iso3, season))
-            return found if found is not None else pd.Series(dtype=float, name="anomaly")
+            table = seasonal_table()
+            if (iso3, season) not in table.index:
+                return pd.Series(dtype=float, name="anomaly").rename_axis("year")
+            return table.loc[(iso3, season)].dropna().rename("anomaly").rename_axis("year")
         rows = self.temperature[self.temperature["iso3"] == iso3]
         return rows.set_index("year")["anomaly"]
 
@@ -199,17 +201,17 @@ def _read_json(name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def seasonal_series() -> dict[tuple[str, str], pd.Series]:
-    """FAOSTAT's seasonal and monthly anomalies, (iso3, season) -> anomaly by year (°C), read once
-    when a season is first asked for: a visitor who never leaves "Annual" never parses them."""
+def seasonal_table() -> pd.DataFrame:
+    """FAOSTAT's seasonal and monthly anomalies (°C): index (iso3, season), a column per year, NaN
+    where there is no value. Read once, when a season is first asked for: a visitor who never
+    leaves "Annual" never parses it."""
     try:
         table = pd.read_csv(io.BytesIO(_read_bytes("seasons.csv.gz")), keep_default_na=False,
                             na_values=[""], index_col=["iso3", "season"])
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"precomputed file 'seasons.csv.gz' is unreadable: {exc}") from exc
     table.columns = table.columns.astype(int)
-    return {key: row.dropna().rename("anomaly").rename_axis("year")
-            for key, row in table.iterrows()}
+    return table
 
 
 def _seasons(manifest: dict[str, Any]) -> dict[str, Season]:

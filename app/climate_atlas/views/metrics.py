@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.anomalies import Scope, default_scope, is_published, offsets, shortfall
-from climate_atlas.data import ANNUAL, Atlas, Periods, seasonal_series
+from climate_atlas.data import ANNUAL, Atlas, Periods, seasonal_table
 
 NO_DATA = "no data"
 SEED_SOURCE = "seed project's table (World Bank Climate Data API, CRU TS)"
@@ -136,9 +136,9 @@ def values_in(atlas: Atlas, season: str, year: int) -> pd.Series:
     if season == ANNUAL:
         rows = atlas.temperature[atlas.temperature["year"] == year]
         return rows.set_index("iso3")["anomaly"].reindex(index)
-    series = seasonal_series()
-    return pd.Series([series[(iso3, season)].get(year, np.nan) if (iso3, season) in series
-                      else np.nan for iso3 in index], index=index, dtype=float)
+    table = seasonal_table().xs(season, level="season")
+    values = table[year] if year in table.columns else pd.Series(dtype=float)
+    return values.reindex(index).astype(float)
 
 
 def _year_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) -> pd.DataFrame:
@@ -161,8 +161,8 @@ def _season_pool(atlas: Atlas, season: str) -> np.ndarray:
     """Every published anomaly of one season, any country and year: the by-year colour scale."""
     if season == ANNUAL:
         return atlas.temperature["anomaly"].to_numpy()
-    return np.concatenate([s.to_numpy() for (_, key), s in seasonal_series().items()
-                           if key == season])
+    values = seasonal_table().xs(season, level="season").to_numpy().ravel()
+    return values[~np.isnan(values)]
 
 
 def _anomaly_unit(w: Words) -> str:
