@@ -3,6 +3,9 @@
 Times come from the page itself (performance.now(), relative to the navigation start):
 - `ready`: body[data-atlas-ready='true'], the one marker every variant sets (DESIGN.md section 5);
 - `map`: the map's Bokeh plot view has finished drawing (pre-rendered or live, whichever is first);
+- `first interaction`: from the navigation start, a click inside one country's polygon every 150 ms
+  from the moment the map is drawn, until a chart on screen names that country (whichever
+  document draws it: a pre-render that answers before Python does counts);
 - interaction latency: from the input event's timestamp (pointerdown on the map, input on the
   select) to the moment a Bokeh document change makes the chart's new title appear, i.e. the
   chart's data change being applied in the page (plus `painted`: the next animation frame).
@@ -223,6 +226,58 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
     out["external"] = sorted(set(log.external))
     out["errors"] = log.errors
     return out
+
+
+# -- first interaction -------------------------------------------------------------------------
+
+FIRST_COUNTRY = "BRA"  # large, far from the map's edge and from other big countries' borders
+FIRST_EVERY_MS = 150
+
+# Whether any plot title on screen (any Bokeh document) starts with the given text.
+_ANSWERED_JS = """prefix => window.Bokeh != null && Bokeh.index != null
+  && Bokeh.index.query_one(v => v.model.type === 'Title'
+                                && String(v.model.text).startsWith(prefix)) != null"""
+
+
+def first_interaction(browser: Browser, variant: Variant, profile: str,
+                      timeout_ms: float = 240_000) -> dict:
+    """A cold visit that clicks FIRST_COUNTRY every FIRST_EVERY_MS from the moment the map is drawn:
+    `answered` is when a chart names it (s from navigation), `map` when the map could first be
+    clicked, `clicks` how many clicks it took."""
+    from tools.atlas_page import AtlasPage
+
+    log = Visit()
+    context = _new_context(browser, variant, log)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    if PROFILES[profile]:
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    atlas = AtlasPage(page, "bench")
+    prefix = f"{atlas.atlas.country_name(FIRST_COUNTRY)}: trend"
+    deadline = time.monotonic() + timeout_ms / 1000
+    try:
+        page.goto(variant.url, wait_until="commit", timeout=timeout_ms)
+        point = None
+        while point is None and time.monotonic() < deadline:
+            with contextlib.suppress(LookupError, Exception):
+                point = atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME)
+            if point is None:
+                page.wait_for_timeout(20)
+        drawn = page.evaluate("performance.now()") / 1000
+        clicks = 0
+        while time.monotonic() < deadline:
+            page.mouse.click(*atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME))
+            clicks += 1
+            page.wait_for_timeout(FIRST_EVERY_MS)
+            if page.evaluate(_ANSWERED_JS, prefix):
+                return {"answered": page.evaluate("performance.now()") / 1000, "map": drawn,
+                        "clicks": clicks}
+        return {"failed": f"no chart named {prefix!r} within {timeout_ms / 1000:.0f} s"}
+    except Exception as exc:  # noqa: BLE001 - one failed visit is reported, the run goes on
+        return {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    finally:
+        context.close()
 
 
 # -- interactions ------------------------------------------------------------------------------

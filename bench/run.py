@@ -28,7 +28,16 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench import baseline, httpd
-from bench.browser import PROFILES, SELFCHECK_HTML, SELFCHECK_JS, Variant, baseline_route, selfcheck, visit
+from bench.browser import (
+    PROFILES,
+    SELFCHECK_HTML,
+    SELFCHECK_JS,
+    Variant,
+    baseline_route,
+    first_interaction,
+    selfcheck,
+    visit,
+)
 from tools.servers import panel_serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +125,8 @@ def browser_bench(args) -> dict:
                         continue
                     if variant.kind == "serve":
                         result["server_rss"] = served.rss()
+                    if variant.app and variant.name in args.first and run < args.first_runs:
+                        result["first"] = first_interaction(browser, variant, profile)
                     print(f"[bench] {profile:8} run {run + 1}/{args.runs} {variant.name:8} "
                           f"cold {result['cold']['tti']:6.2f} s"
                           + (f"  warm {result['warm']['tti']:6.2f} s" if "warm" in result else "")
@@ -143,6 +154,8 @@ def summarize(samples: dict) -> dict:
             fig["requests_cold"] = stats([r["cold"]["requests"] for r in runs])
             fig["bytes_warm"] = stats([r["warm"]["bytes"] for r in runs if "warm" in r])
             fig["memory"] = stats([r["memory"]["total"] for r in runs])
+            fig["first_interaction"] = stats([r["first"].get("answered") for r in runs
+                                              if "first" in r])
             fig["failed_visits"] = len(all_runs) - len(runs)
             if any("server_rss" in r for r in runs):
                 fig["server_rss"] = stats([r.get("server_rss") for r in runs])
@@ -189,6 +202,13 @@ def ratios(summary: dict, samples: dict) -> list[dict]:
         ("bytes, cold: ours / baseline",
          ratio(_med(summary, "ours", "loopback", "bytes_cold"),
                _med(summary, "baseline", "loopback", "bytes_cold")), 0.5),
+        ("first interaction, cold, loopback: ours / baseline cold TTI",
+         ratio(_med(summary, "ours", "loopback", "first_interaction"),
+               _med(summary, "baseline", "loopback", "tti_cold")), 0.15),
+        ("first interaction, cold, loopback (s, ours)", value(("loopback", "first_interaction")),
+         2.0),
+        ("first interaction, cold, 50 Mbit/s (s, ours)", value(("emulated", "first_interaction")),
+         3.0),
         ("first visible map, loopback (s, ours)", value(("loopback", "first_map")), 1.0),
         ("first visible map, 50 Mbit/s (s, ours)", value(("emulated", "first_map")), 1.0),
         ("click → chart (s, ours, median of 20)", value(("loopback", "click_latency")), 0.15),
@@ -201,6 +221,7 @@ def ratios(summary: dict, samples: dict) -> list[dict]:
 
 
 FIGS = [("tti_cold", "cold time to interactive", "s"), ("first_map", "first visible map", "s"),
+        ("first_interaction", "first interaction: a click answered, from navigation", "s"),
         ("tti_warm", "warm reload time to interactive", "s"),
         ("bytes_cold", "bytes, cold load", "MB"), ("requests_cold", "requests, cold load", ""),
         ("bytes_warm", "bytes, warm reload", "MB"),
@@ -263,7 +284,7 @@ def write(results: dict) -> None:
 def smoke(args: argparse.Namespace) -> int:
     """One cold visit of each variant on loopback; 1 if any did not become live. A variant that
     breaks on a fresh machine (the baseline once could not find micropip) fails `make test`."""
-    args.runs, args.profiles, args.warm, args.interact = 1, ["loopback"], [], []
+    args.runs, args.profiles, args.warm, args.interact, args.first = 1, ["loopback"], [], [], []
     samples = browser_bench(args)["samples"]
     failed = [name for name in args.variants
               if not samples.get(name, {}).get("loopback")
@@ -283,6 +304,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", default="ours", help="variants that also get a warm reload")
     parser.add_argument("--interact", default="ours,serve",
                         help="variants whose first loopback visit measures 20+20 interactions")
+    parser.add_argument("--first", default="ours,baseline,serve",
+                        help="variants that also get a cold visit measuring the first interaction")
+    parser.add_argument("--first-runs", type=int, default=3,
+                        help="runs in which those variants get that visit")
     parser.add_argument("--budget", type=float, default=720,
                         help="seconds: start no new run that would end after this")
     parser.add_argument("--ours", type=Path, default=ROOT / "build", help="the build to measure")
@@ -294,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     args.profiles = args.profiles.split(",")
     args.variants = args.variants.split(",")
     args.warm, args.interact = args.warm.split(","), args.interact.split(",")
+    args.first = args.first.split(",")
     if args.part == "smoke":
         sys.exit(smoke(args))
     old = BENCH / "results.json"
