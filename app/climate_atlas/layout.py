@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import panel as pn
@@ -320,18 +321,51 @@ def build_dashboard() -> pn.viewable.Viewable:
         styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
-    main = pn.Column(*_controls(atlas, state), _map_view(atlas, state),
-                     styles={"flex": "3 1 300px"})
+    controls, world = pn.Column(*_controls(atlas, state)), _map_view(atlas, state)
+    main = pn.Column(controls, world, styles={"flex": "3 1 300px"})
+    intro = pn.pane.Markdown(INTRO)
+    tabs = pn.Tabs(
+        ("Table", _table_tab(atlas, state)),
+        ("Warming vs indicator", _analysis(atlas, state)),
+        ("Sources", pn.pane.Markdown(sources_markdown(atlas), styles={"overflow-x": "auto"})),
+        # Browser: a tab is drawn when first opened (the scatter brings HoloViews then).
+        # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
+        # resource settings and points its stylesheets at the CDN.
+        dynamic=not server)
+    back = _full_atlas_link(state)
+    _embeddable(state, {"map": [world], "chart": [charts]}, [intro, controls, world, charts, chips,
+                                                            tabs], back)
     _sync_url(atlas, state, ready)
     if server:
         log_session(state)
     return make_accessible(pn.Column(
-        pn.pane.Markdown(INTRO), notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}),
-        pn.Tabs(("Table", _table_tab(atlas, state)),
-                ("Warming vs indicator", _analysis(atlas, state)),
-                ("Sources", pn.pane.Markdown(sources_markdown(atlas), styles={"overflow-x": "auto"})),
-                # Browser: a tab is drawn when first opened (the scatter brings HoloViews then).
-                # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
-                # resource settings and points its stylesheets at the CDN.
-                dynamic=not server),
-        ready, sizing_mode="stretch_width"))
+        back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
+        sizing_mode="stretch_width"))
+
+
+def _full_atlas_link(state: AtlasState) -> pn.pane.HTML:
+    """An embedded view's way back: the whole atlas at the state the view shows, in the top
+    window (out of the iframe). The query holds only validated state values; escaped all the same."""
+    link = pn.pane.HTML(visible=False, margin=(5, 10))
+
+    def show(*_: object) -> None:
+        href = html.escape(to_query(state, embed=False), quote=True)
+        link.object = (f'<a href="{href}" target="_top" rel="noopener">Open the full Climate '
+                       "Atlas at this view</a>")
+
+    show()
+    state.param.watch(show, ["selection", "indicator", "year", "metric", "season", "base"])
+    return link
+
+
+def _embeddable(state: AtlasState, shown: dict[str, list[pn.viewable.Viewable]],
+                parts: list[pn.viewable.Viewable], back: pn.pane.HTML) -> None:
+    """`?embed=map` or `?embed=chart` (for an iframe): only that view and the link back stay
+    visible. The link is read once the page's URL is known, so the parts are hidden then."""
+    def embed(*_: object) -> None:
+        keep = shown.get(state.embed)
+        for part in parts:
+            part.visible = keep is None or part in keep
+        back.visible = keep is not None
+
+    state.param.watch(embed, "embed")

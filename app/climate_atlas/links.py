@@ -7,7 +7,7 @@ Reading a link is total: any query string gives the state values it holds validl
 everything else, and never raises, because one bad value must not lose the rest of a shared link.
 Settings other sites add to links they pass on (`utm_*`, `fbclid` ...) are ignored silently.
 The rules for a key given more than once: `countries` lists merge, in order; a single-valued key
-(`indicator`, `year`, `metric`, `season`, `base`) keeps its first valid value and the notice names
+(`indicator`, `year`, `metric`, `season`, `base`, `embed`) keeps its first valid value and the notice names
 the ones ignored.
 Notices are plain text that quotes what the link said; the pane that shows them escapes it
 (`views.plain_text`).
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from climate_atlas.data import Atlas
-from climate_atlas.state import MAX_SELECTED, AtlasState
+from climate_atlas.state import EMBEDS, MAX_SELECTED, AtlasState
 from climate_atlas.views.metrics import METRICS
 
 SHOWN_CHARS = 40  # a value quoted in a notice is cut to this length
@@ -88,7 +88,7 @@ def _single(key: str, values: list[str], read: Callable[[str], object | None], i
 
 def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]:
     """State values found valid in `query` (keys of AtlasState: selection, indicator, year, metric,
-    season, base)
+    season, base, embed)
     and one plain-text notice per kind of value that was dropped. Never raises."""
     grouped = _group(query)
     values: dict[str, object] = {}
@@ -108,6 +108,8 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
                    "Unknown season {values} was ignored."),
         "base": (lambda v: v if v in {str(b.period) for b in atlas.periods.bases} else None,
                  "Unknown base period {values} was ignored."),
+        "embed": (lambda v: v if v in EMBEDS and v else None,
+                  "Unknown embed {values} was ignored (embed=map or embed=chart)."),
     }
     for key, (read, invalid) in readers.items():
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
@@ -119,9 +121,11 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
     return values, notices
 
 
-def to_query(state: AtlasState) -> str:
-    """The query string that restores `state`."""
+def to_query(state: AtlasState, embed: bool = True) -> str:
+    """The query string that restores `state`; with embed=False, the whole atlas at that state (the
+    link an embedded view offers back)."""
     return "?" + urlencode({
         "countries": ",".join(state.selection), "indicator": state.indicator,
         "year": state.year, "metric": state.metric, "season": state.season, "base": state.base,
+        **({"embed": state.embed} if embed and state.embed else {}),
     }, safe=",")

@@ -11,6 +11,7 @@ from climate_atlas.views.metrics import METRICS
 DEFAULT_COUNTRY = "IND"  # a populous country with both a long series and every indicator
 DEFAULT_INDICATOR = "EN.ATM.CO2E.PC"
 MAX_SELECTED = 8  # the colour-blind-safe palette has eight colours
+EMBEDS = ["", "map", "chart"]  # the whole atlas, or one view of it for an iframe
 
 
 class AtlasState(param.Parameterized):
@@ -25,6 +26,8 @@ class AtlasState(param.Parameterized):
                             doc="the year, a season or a month (keys of Atlas.seasons)")
     base = param.Selector(default="", objects=[""], doc="the base period, 'first-last'; choices "
                           "and default (the publishers' base) set by new_state from the data")
+    embed = param.Selector(default="", objects=EMBEDS, doc="'map' or 'chart': the page shows only "
+                           "that view, for an iframe (the link's `embed=`); '' for the whole atlas")
     click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
     notice = param.String(default="", doc="polite words about input that was dropped: plain "
                           "text that may quote a link or a file, shown only through plain_text_pane")

@@ -4,6 +4,7 @@ under a sub-path and says plainly when it cannot start."""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,29 @@ def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
         atlas.page.wait_for_function("() => location.search.includes('countries=BRA')")
         assert "year=1999" in atlas.page.url
         expect(notice).to_be_hidden()
+
+
+def test_an_embed_shows_only_its_view_and_links_back(browser: Browser,
+                                                     base_url: tuple[str, str]) -> None:
+    with _opened(browser, base_url, "?embed=map&countries=FRA&metric=trend") as atlas:
+        back = atlas.page.get_by_role("link", name="Open the full Climate Atlas at this view")
+        expect(back).to_be_visible()
+        atlas.wait_for_title("Trend 1993-2022, °C per decade")
+        for hidden in (atlas.page.get_by_label("Find a country"),
+                       atlas.page.get_by_role("tab", name="Table"),
+                       atlas.page.get_by_text("Selected: France")):
+            expect(hidden).to_be_hidden()
+        assert back.get_attribute("target") == "_top"
+        href = back.get_attribute("href")
+        assert href.startswith("?countries=FRA&") and "metric=trend" in href and "embed" not in href
+        atlas.page.mouse.click(*atlas.plot_point(*atlas.country_point("BRA"), "world-map"))
+        expect(back).to_have_attribute("href", re.compile(r"^\?countries=BRA&"))
+        atlas.page.wait_for_function("() => location.search.includes('embed=map')")
+    with _opened(browser, base_url, "?embed=chart&countries=NOR") as atlas:
+        back = atlas.page.get_by_role("link", name="Open the full Climate Atlas at this view")
+        expect(back).to_be_visible()
+        atlas.wait_for_title("Norway: trend")
+        expect(atlas.page.get_by_text("Selected: Norway (NOR)")).to_be_visible()
+        for hidden in (atlas.page.get_by_label("Find a country"), atlas.page.get_by_label("Map shows"),
+                       atlas.page.get_by_role("tab", name="Table")):
+            expect(hidden).to_be_hidden()

@@ -37,6 +37,8 @@ def test_a_full_link_restores_every_value(atlas) -> None:
     ("season=Annual", {}, "Annual"),
     ("base=1981-2010", {}, "1981-2010"),
     ("base=<b>1991</b>", {}, "<b>1991</b>"),
+    ("embed=table", {}, "table"),
+    ("embed=", {}, "''"),
 ])
 def test_invalid_values_are_dropped_with_a_notice(atlas, query, kept, words) -> None:
     values, notices = parse_query(query, atlas)
@@ -59,6 +61,16 @@ def test_round_trip(atlas) -> None:
     assert notices == []
     assert values == {"selection": ["TUR", "CIV"], "indicator": "SP.POP.TOTL", "year": 2000,
                       "metric": "year", "season": "jja", "base": "1991-2020"}
+
+
+def test_an_embed_link_keeps_its_view_and_links_back_without_it(atlas) -> None:
+    values, notices = parse_query("?embed=chart&countries=NOR", atlas)
+    assert values == {"embed": "chart", "selection": ["NOR"]} and notices == []
+    state = new_state(atlas)
+    state.param.update(**values)
+    assert "embed=chart" in to_query(state)
+    assert "embed" not in to_query(state, embed=False)
+    assert parse_query(to_query(state, embed=False), atlas)[0]["selection"] == ["NOR"]
 
 
 def test_a_link_carries_season_and_base(atlas) -> None:
