@@ -170,3 +170,26 @@ def test_an_embed_shows_only_its_view_and_links_back(browser: Browser,
         for hidden in (atlas.page.get_by_label("Find a country"), atlas.page.get_by_label("Map shows"),
                        atlas.page.get_by_role("tab", name="Table")):
             expect(hidden).to_be_hidden()
+
+
+def test_an_embed_works_inside_an_iframe(browser: Browser, base_url: tuple[str, str]) -> None:
+    """The embed as a third-party page uses it: in an iframe, whose link back leaves the iframe."""
+    _, url = base_url
+    log = NetworkLog()
+    context = new_context(browser, log, viewport={"width": 1000, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content(f'<iframe src="{url}?embed=map&countries=KEN" title="atlas" width="800" '
+                         'height="500"></iframe>')
+        frame = page.frame_locator("iframe")
+        frame.locator("body[data-atlas-ready='true']").wait_for(state="attached",
+                                                                 timeout=BOOT_TIMEOUT_MS)
+        back = frame.get_by_role("link", name="Open the full Climate Atlas at this view")
+        expect(back).to_be_visible()
+        expect(frame.get_by_label("Find a country")).to_be_hidden()
+        with page.expect_navigation():
+            back.click()
+        assert page.url.startswith(url) and "countries=KEN" in page.url and "embed" not in page.url
+    finally:
+        context.close()
+    assert log.external == []
