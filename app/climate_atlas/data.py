@@ -125,8 +125,8 @@ class Atlas:
     seasons: dict[str, Season]  # by key, annual first, in the selector's order
     # Per-indicator rows and per-country series, filled on first use: comparing the long indicator
     # table's codes on every click took most of a click's data time.
-    _by_code: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = field(
-        default_factory=dict, init=False, repr=False)
+    _rows: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
+    _by_code: dict[str, dict[str, pd.Series]] = field(default_factory=dict, init=False, repr=False)
     _warming: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -158,20 +158,18 @@ class Atlas:
         rows = self.temperature[self.temperature["iso3"] == iso3]
         return rows.set_index("year")["anomaly"]
 
-    def _indicator(self, code: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-        if code not in self._by_code:
-            rows = self.indicators[self.indicators["code"] == code]
-            self._by_code[code] = (rows, {iso3: group.set_index("year")["value"]
-                                          for iso3, group in rows.groupby("iso3")})
-        return self._by_code[code]
-
     def indicator_rows(self, code: str) -> pd.DataFrame:
         """Every published value of one indicator: iso3, year, value."""
-        return self._indicator(code)[0]
+        if code not in self._rows:
+            self._rows[code] = self.indicators[self.indicators["code"] == code]
+        return self._rows[code]
 
     def indicator_series(self, code: str, iso3: str) -> pd.Series:
         """Yearly values of one indicator for one country (empty when none were published)."""
-        found = self._indicator(code)[1].get(iso3)
+        if code not in self._by_code:  # split once per indicator: a chart asks per country
+            self._by_code[code] = {country: group.set_index("year")["value"]
+                                   for country, group in self.indicator_rows(code).groupby("iso3")}
+        found = self._by_code[code].get(iso3)
         return found if found is not None else pd.Series(dtype=float, name="value").rename_axis("year")
 
 

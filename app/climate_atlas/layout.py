@@ -8,6 +8,7 @@ import io
 import panel as pn
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
+from climate_atlas.anomalies import Scope
 from climate_atlas.data import ANNUAL, Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
@@ -18,6 +19,7 @@ from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, target
 from climate_atlas.views.metrics import metric_options
 from climate_atlas.views.plain_text import plain_text_pane
+from climate_atlas.views.ranking import ranking, ranking_caption
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
     indicator_chart,
@@ -170,9 +172,18 @@ def _scope_controls(atlas: Atlas, state: AtlasState) -> pn.Row:
     seasons = {(s.label if s.key == ANNUAL else f"{s.label} ({s.source}, {s.years})"): s.key
                for s in atlas.seasons.values()}
     bases = {f"{b.period} ({b.note})": str(b.period) for b in atlas.periods.bases}
+    faostat = next(s for s in atlas.seasons.values() if s.source == "FAOSTAT")
+    published, normal = atlas.periods.bases[0], atlas.periods.bases[-1]
     return pn.Row(
-        pn.widgets.Select.from_param(state.param.season, name="Season or month", options=seasons),
-        pn.widgets.Select.from_param(state.param.base, name="Base period", options=bases),
+        pn.widgets.Select.from_param(
+            state.param.season, name="Season or month", options=seasons,
+            description=f"The year as a whole, a meteorological season or a month. Seasons and "
+                        f"months come from FAOSTAT, {faostat.years}."),
+        pn.widgets.Select.from_param(
+            state.param.base, name="Base period", options=bases,
+            description=f"Anomalies are differences from each series' mean over this period. The "
+                        f"publishers use {published.period}; {normal.period} is "
+                        f"{normal.note}. Trends do not change with it."),
         styles={"flex-wrap": "wrap"})
 
 
@@ -232,8 +243,36 @@ def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
     an async view there would resolve Panel's stylesheets to its CDN)."""
     view = _clickable_scatter_on_demand if target() == "browser" else _clickable_scatter
     points = pn.param.ParamFunction(pn.bind(view, atlas, state, state.param.indicator), lazy=True)
-    return pn.Column(pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator)),
+    return pn.Column(*_ranking(atlas, state),
+                     pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator)),
                      points)
+
+
+def _ranking(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
+    """Every indicator ranked by its rank correlation with the map's metric; a click on a row
+    shows that indicator (its scatter below, its chart above). Computed when the tab is first
+    opened (lazy), not with the page: the bootstrap is a fraction of a second per metric."""
+    choice = (state.param.metric, state.param.year, state.param.season, state.param.base)
+
+    def table(metric: str, year: int, season: str, base: str) -> pn.widgets.Tabulator:
+        rows = ranking(atlas, metric, year, Scope(season, base))
+        shown = rows.rename(columns={"indicator": "Indicator", "rho": "ρ", "low": "95% low",
+                                     "high": "95% high"})
+        widget = pn.widgets.Tabulator(
+            shown[["Indicator", "ρ", "n", "95% low", "95% high"]], show_index=False,
+            disabled=True, selectable=False, sizing_mode="stretch_width", layout="fit_columns",
+            formatters={c: {"type": "money", "precision": 2, "symbol": ""}
+                        for c in ("ρ", "95% low", "95% high")})
+
+        def opened(event: object) -> None:
+            state.indicator = rows["code"].iat[event.row]
+
+        widget.on_click(opened)
+        return widget
+
+    caption = pn.bind(lambda *c: ranking_caption(atlas, c[0], c[1], Scope(c[2], c[3])), *choice)
+    return [pn.pane.Markdown(caption),
+            pn.param.ParamFunction(pn.bind(table, *choice), lazy=True)]
 
 
 def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:

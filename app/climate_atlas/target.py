@@ -11,6 +11,7 @@ from typing import Literal
 
 Target = Literal["browser", "server"]
 ENV_VAR = "CLIMATE_ATLAS_TARGET"
+_LOADED: set[str] = set()  # packages load_on_demand has loaded in this process
 
 
 def target() -> Target:
@@ -25,8 +26,13 @@ def target() -> Target:
 
 async def load_on_demand(package: str) -> None:
     """Load a package the static site ships but does not load at boot (ON_DEMAND in
-    tools/build_site/), with its dependencies, from the site's own lock. Elsewhere it is installed."""
-    if sys.platform == "emscripten":
+    tools/build_site/), with its dependencies, from the site's own lock. Elsewhere it is installed.
+
+    Once per package: Pyodide 0.27.7 starts loading an already-loaded wheel again when asked twice
+    (a reopened dynamic tab asks again) and that second load never settled, which stalled the
+    session's events behind it."""
+    if sys.platform == "emscripten" and package not in _LOADED:
         import pyodide_js  # the Pyodide runtime's JS API, present only in the browser
 
         await pyodide_js.loadPackage(package)
+        _LOADED.add(package)
