@@ -1,13 +1,18 @@
 """Malformed raw files stop the pipeline with one clear line and leave old outputs intact;
 good files that differ only in width, line endings or a UTF-8 byte-order mark are accepted.
 
-Each case copies the raw tree (symlinks, one file replaced by a broken copy) into a temp folder;
-a reviewed table is broken in a copy of pipeline/reference/ that the run is pointed at.
+Each error case copies the small fixture tree (tests/data/raw/, cut from the snapshot by
+tests/data/make_raw.py) with one file replaced by a broken copy, over copies of the outputs a clean
+run on that tree made; a reviewed table is broken in a copy of pipeline/reference/ that the run is
+pointed at. Line numbers in the expected messages are computed from the fixture's bytes. The two
+tests that good files are accepted compare with the committed outputs, so they run on the full
+snapshot.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -26,6 +31,7 @@ from pipeline.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT.parent / "shared" / "data" / "raw"
+FIXTURE = ROOT / "tests" / "data" / "raw"
 COMMITTED = ROOT / "data" / "precomputed"
 COMMITTED_SERVER = ROOT / "data" / "server"
 IMF = "imf/Annual_Surface_Temperature_Change.csv"
@@ -42,18 +48,23 @@ FAO_AREAS = "pipeline/reference/fao_areas.csv"
 INDICATOR_TABLE = "pipeline/reference/indicators.csv"
 
 
-def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
-    """A raw tree of symlinks, with the named files replaced by changed copies."""
+def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]], source: Path = FIXTURE) -> Path:
+    """A raw tree with the named files replaced by changed copies: the small fixture tree is copied,
+    the full snapshot (5 MB) linked."""
     root = tmp / "raw"
-    for source in RAW.rglob("*"):
-        if source.is_file():
-            target = root / source.relative_to(RAW)
+    raw_changes = [rel for rel in changes if not rel.startswith("pipeline/")]
+    assert all((source / rel).is_file() for rel in raw_changes), f"not all of {raw_changes} in {source}"
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = root / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
-            rel = source.relative_to(RAW).as_posix()
+            rel = path.relative_to(source).as_posix()
             if rel in changes:
-                target.write_bytes(changes[rel](source.read_bytes()))
+                target.write_bytes(changes[rel](path.read_bytes()))
+            elif source == FIXTURE:
+                shutil.copyfile(path, target)
             else:
-                target.symlink_to(source)
+                target.symlink_to(path)
     return root
 
 
@@ -68,17 +79,35 @@ def reference_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> P
     return folder
 
 
-def previous_outputs(tmp: Path) -> tuple[Path, Path]:
-    """Output folders holding the committed outputs, standing in for a previous run."""
+@pytest.fixture(scope="module")
+def fixture_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """What a clean run on the fixture tree writes (out, server): the "previous outputs" of every
+    error case, made once per module so a case only pays for its own run."""
+    tmp = tmp_path_factory.mktemp("fixture-run")
     out, server = tmp / "out", tmp / "server"
-    shutil.copytree(COMMITTED, out)
-    shutil.copytree(COMMITTED_SERVER, server)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(["--raw", str(FIXTURE), "--out", str(out), "--server-out", str(server)])
+    problem = err.getvalue().strip()
+    assert rc == 0, f"the fixture tree fails on its own: {problem} (remake: python -m tests.data.make_raw)"
+    return out, server
+
+
+def previous_outputs(tmp: Path, made: tuple[Path, Path]) -> tuple[Path, Path]:
+    """Output folders holding a clean run's outputs, standing in for a previous run."""
+    out, server = tmp / "out", tmp / "server"
+    shutil.copytree(made[0], out)
+    shutil.copytree(made[1], server)
     return out, server
 
 
 def snapshot(*folders: Path) -> dict[str, bytes]:
-    return {str(p): p.read_bytes() for folder in folders for p in sorted(folder.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p): p.read_bytes()
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def line_of(data: bytes, marker: bytes) -> int:
@@ -110,15 +139,29 @@ def duplicate_line(marker: bytes) -> Callable[[bytes], bytes]:
     return change
 
 
-IMF_BYTES = (RAW / IMF).read_bytes()
-POP_BYTES = (RAW / POP).read_bytes()
-FAO_BYTES = (RAW / FAO).read_bytes()
+IMF_BYTES = (FIXTURE / IMF).read_bytes()
+POP_BYTES = (FIXTURE / POP).read_bytes()
+FAO_BYTES = (FIXTURE / FAO).read_bytes()
+SEED_BYTES = (FIXTURE / SEED).read_bytes()
+CENTROIDS_BYTES = (FIXTURE / CENTROIDS).read_bytes()
+
+# Where each case's fault lands: the lines of its marker in the fixture bytes.
+IMF_HEADER = line_of(IMF_BYTES, b",ISO3,")
+IMF_AFG_1961 = line_of(IMF_BYTES, b",-0.113,-0.164,")
+IMF_BASE = line_of(IMF_BYTES, b"period 1951-1980")
+FAO_ALGERIA = line_of(FAO_BYTES, b"4,Algeria,")
+POP_HEADER = line_of(POP_BYTES, b'"Country Code"')
+POP_1970 = line_of(POP_BYTES, b'"1970"')
+POP_ABW_1960 = line_of(POP_BYTES, b'"54608"')
+POP_NAME = line_of(POP_BYTES, b'"Population, total"')
+SEED_ALBANIA = line_of(SEED_BYTES, b"Albania,2.029458")
+CENTROIDS_APPENDED = appended_line(CENTROIDS_BYTES)
 
 CASES = {
     "imf-missing-key-column": (
         IMF,
         replace(b",ISO3,", b",ISO_3,"),
-        f"{IMF}, line 1: key column 'ISO3' is missing",
+        f"{IMF}, line {IMF_HEADER}: key column 'ISO3' is missing",
     ),
     "imf-duplicate-key": (
         IMF,
@@ -128,12 +171,12 @@ CASES = {
     "imf-non-numeric": (
         IMF,
         replace(b",-0.113,-0.164,", b",n/a,-0.164,"),
-        f"{IMF}, line 2: column 'F1961': 'n/a' is not a number",
+        f"{IMF}, line {IMF_AFG_1961}: column 'F1961': 'n/a' is not a number",
     ),
     "imf-other-base-period": (  # the manifest tells the app the base period: it must be the file's
         IMF,
         replace(b"period 1951-1980", b"period 1961-1990"),
-        f"{IMF}, line 2: Indicator 'Temperature change with respect to a baseline climatology, "
+        f"{IMF}, line {IMF_BASE}: Indicator 'Temperature change with respect to a baseline climatology, "
         "corresponding to the period 1961-1990', expected a base period 'corresponding to the period "
         "1951-1980'",
     ),
@@ -145,12 +188,12 @@ CASES = {
     "fao-renamed-area": (
         FAO,
         lambda data: data.replace(b"4,Algeria,", b"4,Algeria (renamed),"),
-        f"{FAO}, line {line_of(FAO_BYTES, b'4,Algeria,')}: area 4 is 'Algeria (renamed)'",
+        f"{FAO}, line {FAO_ALGERIA}: area 4 is 'Algeria (renamed)'",
     ),
     "wdi-missing-key-column": (
         POP,
         replace(b'"Country Code"', b'"Code"'),
-        f"{POP}, line 5: first columns are",
+        f"{POP}, line {POP_HEADER}: first columns are",
     ),
     "wdi-duplicate-key": (
         POP,
@@ -160,35 +203,46 @@ CASES = {
     "wdi-non-numeric": (
         POP,
         replace(b'"54608"', b'"54,608"'),
-        f"{POP}, line 6: column '1960': '54,608' is not a number",
+        f"{POP}, line {POP_ABW_1960}: column '1960': '54,608' is not a number",
     ),
-    "wdi-year-gap": (POP, replace(b'"1970"', b'"1907"'), f"{POP}, line 5: year columns are not contiguous"),
+    "wdi-year-gap": (
+        POP,
+        replace(b'"1970"', b'"1907"'),
+        f"{POP}, line {POP_1970}: year columns are not contiguous",
+    ),
     "wdi-unreviewed-indicator-name": (
         POP,
         lambda data: data.replace(b'"Population, total"', b'"Population, total (thousands)"'),
-        f"{POP}, line 6: Indicator Name 'Population, total (thousands)', reviewed name is",
+        f"{POP}, line {POP_NAME}: Indicator Name 'Population, total (thousands)', reviewed name is",
     ),
     "seed-non-numeric": (
         SEED,
         replace(b"Albania,2.029458", b"Albania,2.0x"),
-        f"{SEED}, line 3: column 'tempchange'",
+        f"{SEED}, line {SEED_ALBANIA}: column 'tempchange'",
     ),
     "centroids-duplicate-key": (
         CENTROIDS,
         duplicate_line(b"country_centroids_az8.1,"),
-        f"{CENTROIDS}, line 243: duplicate country key (iso_a3, else adm0_a3) 'ABW'",
+        f"{CENTROIDS}, line {CENTROIDS_APPENDED}: duplicate country key (iso_a3, else adm0_a3) 'ABW'",
     ),
 }
 
 
-def failing_run(tmp: Path, capsys, monkeypatch, changes: dict[str, Callable[[bytes], bytes]]) -> str:
-    """Run on changed copies over a copy of the committed outputs; return the one error line.
+def failing_run(
+    tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    made: tuple[Path, Path],
+    changes: dict[str, Callable[[bytes], bytes]],
+) -> str:
+    """Run on changed copies of the fixture tree over a copy of a clean run's outputs; return the
+    one error line.
 
     The run must fail with status 1 and one line, and leave the previous outputs byte-identical.
     """
     raw = raw_copy(tmp, changes)
     monkeypatch.setattr(reference, "HERE", reference_copy(tmp, changes))
-    out, server = previous_outputs(tmp)
+    out, server = previous_outputs(tmp, made)
     before = snapshot(out, server)
     rc = main(["--raw", str(raw), "--out", str(out), "--server-out", str(server)])
     err = capsys.readouterr().err
@@ -200,16 +254,16 @@ def failing_run(tmp: Path, capsys, monkeypatch, changes: dict[str, Callable[[byt
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_malformed_input_fails_clearly_and_keeps_old_outputs(
-    case: str, tmp_path, capsys, monkeypatch
+    case: str, tmp_path, capsys, monkeypatch, fixture_outputs
 ) -> None:
     rel, change, expected = CASES[case]
-    err = failing_run(tmp_path, capsys, monkeypatch, {rel: change})
+    err = failing_run(tmp_path, capsys, monkeypatch, fixture_outputs, {rel: change})
     assert err.startswith(f"pipeline: error: {expected}"), err
 
 
-def test_command_prints_one_line_without_traceback(tmp_path) -> None:
+def test_command_prints_one_line_without_traceback(tmp_path, fixture_outputs) -> None:
     raw = raw_copy(tmp_path, {IMF: replace(b",ISO3,", b",ISO_3,")})
-    out, server = previous_outputs(tmp_path)
+    out, server = previous_outputs(tmp_path, fixture_outputs)
     done = subprocess.run(
         [sys.executable, "-m", "pipeline", "--raw", str(raw), "--out", str(out), "--server-out", str(server)],
         cwd=ROOT,
@@ -218,7 +272,8 @@ def test_command_prints_one_line_without_traceback(tmp_path) -> None:
         timeout=120,
     )
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [f"pipeline: error: {IMF}, line 1: key column 'ISO3' is missing"]
+    expected = f"pipeline: error: {IMF}, line {IMF_HEADER}: key column 'ISO3' is missing"
+    assert done.stderr.splitlines() == [expected]
 
 
 # Decoding and dialect faults: each file re-saved as a spreadsheet or an editor would, in the wrong
@@ -248,8 +303,8 @@ Fault = Callable[[str, bytes], tuple[bytes, str]]
 
 
 def original(rel: str) -> bytes:
-    """A file as published (raw) or as committed (reviewed table)."""
-    return (ROOT / rel if rel.startswith("pipeline/") else RAW / rel).read_bytes()
+    """A file as in the fixture tree (raw) or as committed (reviewed table)."""
+    return (ROOT / rel if rel.startswith("pipeline/") else FIXTURE / rel).read_bytes()
 
 
 def text_of(rel: str, data: bytes) -> str:
@@ -355,7 +410,8 @@ FAULTS: dict[str, tuple[Fault, list[str]]] = {
     "utf-16-be": (wide("utf-16-be", "UTF-16", "FE FF"), [FOREST, INDICATOR_TABLE]),
     "utf-32": (wide("utf-32-le", "UTF-32", "FF FE 00 00"), [IMF]),
     "utf-16-without-bom": (utf16_without_bom, [IMF, FAO, SEED]),
-    # The WDI files and tdiff4.csv are ASCII, and cp1252 cannot encode the centroids file's mojibake.
+    # The WDI files and tdiff4.csv are ASCII, and the published centroids file's mojibake holds
+    # characters cp1252 cannot encode (U+0085), so it has no cp1252 re-save.
     "cp1252-in-utf-8-file": (as_cp1252, [IMF, FAO_AREAS]),
     "utf-8-in-cp1252-file": (as_utf8, [FAO]),
     "utf-8-with-bom-in-cp1252-file": (as_utf8_with_bom, [FAO]),
@@ -370,11 +426,11 @@ FAULTS: dict[str, tuple[Fault, list[str]]] = {
     ("fault", "rel"), [(fault, rel) for fault, (_, files) in FAULTS.items() for rel in files]
 )
 def test_decoding_and_dialect_faults_name_the_cause_and_fix(
-    fault: str, rel: str, tmp_path, capsys, monkeypatch
+    fault: str, rel: str, tmp_path, capsys, monkeypatch, fixture_outputs
 ) -> None:
     change, _ = FAULTS[fault]
     changed, problem = change(rel, original(rel))
-    err = failing_run(tmp_path, capsys, monkeypatch, {rel: lambda _: changed})
+    err = failing_run(tmp_path, capsys, monkeypatch, fixture_outputs, {rel: lambda _: changed})
     assert err == f"pipeline: error: {rel}, {problem}\n"
     assert not [words for words in MISLEADING if words in err], err
 
@@ -420,7 +476,7 @@ def test_width_and_line_endings_are_accepted(tmp_path) -> None:
         CO2: mix_line_endings,
         GDP: cut_to(2021),
     }
-    raw = raw_copy(tmp_path, changes)
+    raw = raw_copy(tmp_path, changes, RAW)
     assert b"\r\n" in (raw / POP).read_bytes() and b"\r\n" not in (raw / FOREST).read_bytes()
     mixed = (raw / CO2).read_bytes()
     assert 0 < mixed.count(b"\r\n") < mixed.count(b"\n")
@@ -451,7 +507,7 @@ BOM_ACCEPTED = [
 def test_utf8_bom_is_accepted_where_utf8_is_expected(tmp_path, monkeypatch) -> None:
     """A UTF-8 byte-order mark only confirms UTF-8 (or ASCII), so it changes no output: the manifest
     differs only in the hashes of the files that were given one."""
-    raw = raw_copy(tmp_path, dict.fromkeys(BOM_ACCEPTED, add_bom))
+    raw = raw_copy(tmp_path, dict.fromkeys(BOM_ACCEPTED, add_bom), RAW)
     tables = [p.relative_to(ROOT).as_posix() for p in REFERENCE.glob("*.csv")]
     monkeypatch.setattr(reference, "HERE", reference_copy(tmp_path, dict.fromkeys(tables, add_bom)))
     out, server = tmp_path / "out", tmp_path / "server"
