@@ -29,7 +29,13 @@ from climate_atlas.views.series import (
     temperature_chart,
 )
 from climate_atlas.views.sources import sources_markdown
-from climate_atlas.views.table import as_shown, on_screen_table, table_caption, with_full_names
+from climate_atlas.views.table import (
+    as_shown,
+    on_screen_table,
+    screen_options,
+    table_caption,
+    with_full_names,
+)
 from climate_atlas.views.world_map import LiveMap, world_map
 
 DISCONNECTED = ("Connection to the server lost. Reload the page to continue: the link keeps "
@@ -281,7 +287,8 @@ def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
     args = (atlas, state.param.metric, state.param.year, state.param.indicator)
     table = pn.widgets.Tabulator(pn.bind(on_screen_table, *args), show_index=False,
                                  header_filters=True, pagination="local", page_size=15,
-                                 disabled=True, sizing_mode="stretch_width", layout="fit_columns")
+                                 disabled=True, sizing_mode="stretch_width", layout="fit_columns",
+                                 **screen_options())
 
     def table_zip() -> io.BytesIO:
         # current_view: the header filters applied (and Panel's sort, undone by sort_index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from climate_atlas.state import DEFAULT_INDICATOR
 from climate_atlas.views.scatter import scatter_table
 from tests.e2e.browser import artifact
 from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
@@ -165,6 +167,64 @@ def test_table_download_holds_the_rows_as_filtered_and_sorted(
     expect(table.locator(".tabulator-row")).to_have_count(15)
 
 
+def _default_view(atlas: AtlasPage) -> int:
+    """The indicator and year a first visit shows (the last year: CO2 per capita has none then);
+    returns that year."""
+    last = atlas.atlas.periods.years.last
+    atlas.choose("World Bank indicator", atlas.indicator_label(DEFAULT_INDICATOR))
+    handle = atlas.page.get_by_role("slider").first
+    handle.focus()
+    for _ in range(last - atlas.year()):
+        handle.press("ArrowRight")
+    expect(atlas.page.get_by_text(f"where {last} has no value, the latest from the 5 years before "
+                                  f"({last - 5}-{last - 1}), with its year")).to_be_visible()
+    return last
+
+
+def _indicator_cells(atlas: AtlasPage) -> list[str]:
+    return atlas.page.locator('.tabulator-row .tabulator-cell[tabulator-field="indicator"]') \
+        .all_inner_texts()
+
+
+def test_table_shows_the_latest_earlier_value_with_its_year(atlas: AtlasPage) -> None:
+    """The default view's indicator column is filled where the year has no value: India's latest
+    CO2 per capita from the 5 years before, labelled with its year; the column still sorts as
+    numbers, and the download has each value's year in a column of its own."""
+    last = _default_view(atlas)
+    india = atlas.atlas.indicator_series(DEFAULT_INDICATOR, "IND")
+    assert last - 5 <= india.index.max() < last  # else this test would not test the rule
+    table = atlas.page.locator(".tabulator")
+    iso3_filter = table.locator('.tabulator-col[tabulator-field="iso3"] input')
+    table.locator('.tabulator-col[tabulator-field="country"] input').fill("")
+    table.locator('.tabulator-col[tabulator-field="region"] input').fill("")
+    iso3_filter.press_sequentially("IND")
+    try:
+        expect(table.locator(".tabulator-row")).to_have_count(1)
+        assert _shown_iso3(atlas) == ["IND"]
+        cell = table.locator('.tabulator-row .tabulator-cell[tabulator-field="indicator"]')
+        expect(cell).to_have_text(re.compile(rf"^\d+\.\d\d \({india.index.max()}\)$"))
+        assert float(cell.inner_text().split()[0]) == pytest.approx(india.iloc[-1], abs=0.005)
+    finally:
+        iso3_filter.fill("")
+    expect(table.locator(".tabulator-row")).to_have_count(15)
+    _sort_by(atlas, "indicator", "descending")
+    shown = [float(text.split()[0].replace(",", "")) for text in _indicator_cells(atlas)]
+    assert shown == sorted(shown, reverse=True) and shown[0] > 10  # as numbers, not as text
+    first_page = _shown_iso3(atlas)
+
+    archive = _download(atlas, "Download the table as shown")
+    csv = pd.read_csv(archive.open("climate-atlas-table.csv"), keep_default_na=False,
+                      na_values=[""], dtype={"CO2 emissions per capita, year of value": "Int64"})
+    value, year = csv.columns[-2:]
+    assert (value, year) == (f"CO2 emissions per capita (t per person), latest of {last - 5}-{last}",
+                             "CO2 emissions per capita, year of value")
+    assert list(csv["iso3"][:15]) == first_page
+    assert csv.set_index("iso3").loc["IND", [value, year]].tolist() == [india.iloc[-1],
+                                                                       india.index.max()]
+    assert csv[year].dropna().between(last - 5, last - 1).all()
+    assert csv[year].isna().equals(csv[value].isna()) and csv[value].notna().sum() > 150
+
+
 def _isolated_point(table: pd.DataFrame, logx: bool) -> pd.Series:
     """The scatter point farthest from its nearest neighbour, so a click hits only it."""
     x = np.log10(table["value"]) if logx else table["value"]
@@ -176,16 +236,24 @@ def _isolated_point(table: pd.DataFrame, logx: bool) -> pd.Series:
 
 
 def test_scatter_click_selects_its_country(atlas: AtlasPage) -> None:
+    """The caption says which year's value each point has (the table's rule), the hover gives it,
+    and a click on a point selects its country."""
     atlas.open_tab("Warming vs indicator")
     expect(atlas.page.get_by_text("Rank correlation (Spearman)")).to_be_visible()
     atlas.choose("World Bank indicator", atlas.indicator_label("NY.GDP.PCAP.PP.KD"))
     atlas.wait_for_title("Warming trend against GDP per capita")
+    last = int(atlas.atlas.indicator_rows("NY.GDP.PCAP.PP.KD")["year"].max())
+    expect(atlas.page.get_by_text(f"Each country's value is its latest from {last - 5}-{last}: the "
+                                  f"indicator's last year, {last}, or up to 5 years before "
+                                  "(the hover gives its year)")).to_be_visible()
     table = scatter_table(atlas.atlas, "NY.GDP.PCAP.PP.KD")
     values = table["value"]
     point = _isolated_point(table, values.min() > 0 and values.max() / values.min() > 100)
     atlas.page.mouse.click(*atlas.plot_point(point["value"], point["trend_per_decade"],
                                              SCATTER_TITLE_MARKER))
     atlas.wait_for_heading(point["iso3"])
+    # the pointer rests on the point: its hover gives the value's year
+    expect(atlas.page.get_by_text(re.compile(rf"^\S+ \({point['year']}\)$"))).to_be_visible()
     atlas.open_tab("Table")
 
 

@@ -7,8 +7,15 @@ import pandas as pd
 import pytest
 
 from climate_atlas.data import load_atlas
+from climate_atlas.latest import latest_within
 from climate_atlas.search import search_terms
-from climate_atlas.views.scatter import rank_correlation, scatter_table
+from climate_atlas.views.scatter import (
+    latest_values,
+    rank_correlation,
+    reference_year,
+    scatter_summary,
+    scatter_table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +58,25 @@ def test_search_knows_aliases_and_codes(atlas) -> None:
     assert by_words["Turkey"] == by_words["Türkiye"] == "TUR"
     assert by_words["Ivory Coast"] == "CIV"
     assert any(term.endswith("(FRA)") for term in terms)
+
+
+@pytest.mark.parametrize("code", ["EN.ATM.CO2E.PC", "EG.USE.PCAP.KG.OE", "EG.ELC.RNEW.ZS"])
+def test_the_scatter_takes_the_tables_rule_from_the_indicators_last_year(atlas, code: str) -> None:
+    """Each point's value is the latest from the indicator's last year and the 5 before: energy use
+    per capita drops its 2007 values; renewable electricity, one of whose countries runs to 2019
+    while the rest end in 2015, keeps them all."""
+    rows = atlas.indicator_rows(code)
+    last = int(rows["year"].max())
+    assert reference_year(atlas, code) == last
+    latest = latest_values(atlas, code)
+    assert latest.equals(latest_within(rows, last))
+    assert latest["year"].between(last - 5, last).all()
+    kept = rows[rows["year"] >= last - 5]["iso3"].unique()
+    assert sorted(latest.index) == sorted(kept)
+    assert set(scatter_table(atlas, code)["year"]) <= set(range(last - 5, last + 1))
+
+
+def test_the_scatter_summary_states_the_rule(atlas) -> None:
+    summary = scatter_summary(atlas, "EN.ATM.CO2E.PC")
+    assert "latest from 2014-2019: the indicator's last year, 2019, or up to 5 years before" in summary
+    assert "the hover gives its year" in summary

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.data import Atlas
+from climate_atlas.latest import YEARS_BACK, latest_within
 
 if TYPE_CHECKING:
     import holoviews as hv
@@ -19,14 +20,32 @@ if TYPE_CHECKING:
 CAVEAT = "Correlation is not cause: both can follow a third factor such as latitude or income."
 
 
+def reference_year(atlas: Atlas, code: str) -> int:
+    """The year the scatter's values stand for: the indicator's last published year (any country's).
+
+    The scatter has no year of its own (the trend covers a fixed window), and the World Bank's series
+    end in different years: some in 2023, renewable electricity and electricity use mostly in 2014-
+    2015 with one country later. Counting back from each indicator's own last year keeps every
+    indicator's countries, while a value from long before it (energy use per capita's 2007 values)
+    stays out, as in the table."""
+    return int(atlas.indicator_rows(code)["year"].max())
+
+
 def latest_values(atlas: Atlas, code: str) -> pd.DataFrame:
-    """Per country, the indicator's latest published value, and that value's year.
+    """Per country, the indicator's value in `reference_year`, or the latest from the YEARS_BACK
+    years before it (the table's rule, `latest_within`), and that value's year.
 
     The trend it is set against covers a fixed window, so the scatter does not follow the year slider:
     moving the slider (or playing the years) then costs no scatter redraw.
     """
-    latest = atlas.indicator_rows(code).sort_values("year").groupby("iso3").tail(1).set_index("iso3")
-    return latest[["value", "year"]]
+    return latest_within(atlas.indicator_rows(code), reference_year(atlas, code))
+
+
+def values_words(atlas: Atlas, code: str) -> str:
+    """Which value of each country the scatter shows, for its caption."""
+    year = reference_year(atlas, code)
+    return (f"Each country's value is its latest from {year - YEARS_BACK}-{year}: the indicator's "
+            f"last year, {year}, or up to {YEARS_BACK} years before (the hover gives its year).")
 
 
 def scatter_table(atlas: Atlas, code: str) -> pd.DataFrame:
@@ -58,7 +77,7 @@ def scatter_summary(atlas: Atlas, code: str) -> str:
     short = atlas.indicator_meta.at[code, "short_name"]
     strength = "no" if np.isnan(rho) else f"{rho:+.2f}"
     return (f"Rank correlation (Spearman) between {short} and the warming trend: "
-            f"**{strength}**, n = {n} countries. {CAVEAT}")
+            f"**{strength}**, n = {n} countries. {values_words(atlas, code)} {CAVEAT}")
 
 
 def scatter_chart(atlas: Atlas, code: str) -> hv.Scatter:
@@ -72,7 +91,8 @@ def scatter_chart(atlas: Atlas, code: str) -> hv.Scatter:
 
     meta = atlas.indicator_meta.loc[code]
     table = scatter_table(atlas, code)
-    xlabel = f"{meta['short_name']} ({meta['unit']}), latest published value"
+    year = reference_year(atlas, code)
+    xlabel = f"{meta['short_name']} ({meta['unit']}), latest of {year - YEARS_BACK}-{year}"
     return hv.Scatter(table, kdims=[("value", xlabel)],
                       vdims=[("trend_per_decade", f"Warming trend {atlas.periods.trend} (°C per decade)"),
                              "name", "iso3", "year"]).opts(

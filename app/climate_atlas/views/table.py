@@ -5,15 +5,27 @@ from __future__ import annotations
 import math
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
 from climate_atlas.data import Atlas
+from climate_atlas.latest import YEARS_BACK, latest_within, window_words
 from climate_atlas.views.metrics import RECENT, metric_table, metric_title
+
+# The on-screen table's fixed column names (see on_screen_table). The indicator column holds numbers,
+# so it sorts and filters as numbers; what it shows is the label column, through a formatter.
+INDICATOR = "indicator"
+VALUE_YEAR = "indicator year"  # the year the indicator's value is from
+LABEL = "indicator label"  # the value as text, with its year when that is not the chosen year
 
 
 def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
-    """One row per country with data; column names carry units so a CSV stands on its own."""
+    """One row per country with data; column names carry units so a CSV stands on its own.
+
+    The indicator's value is the one `latest_within` picks for `year` (that year's, else the latest
+    from the YEARS_BACK years before), and the next column is the year it is from (empty where
+    there is no value)."""
     return _country_table(atlas, metric, year, code).copy()
 
 
@@ -22,15 +34,16 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFr
     """Kept for the last RECENT keys: the table, its caption and a download ask for the same one."""
     meta = atlas.indicator_meta.loc[code]
     metric_values = metric_table(atlas, metric, year)["value"]
-    rows = atlas.indicator_rows(code)
-    indicator = rows[rows["year"] == year].set_index("iso3")["value"]
+    latest = latest_within(atlas.indicator_rows(code), year).reindex(atlas.countries.index)
     countries = atlas.countries
     table = pd.DataFrame({
         "country": countries["name"],
         "iso3": countries.index,
         "region": countries["region"],
         metric_title(atlas, metric, year): metric_values.reindex(countries.index),
-        f"{meta['short_name']} in {year} ({meta['unit']})": indicator.reindex(countries.index),
+        f"{meta['short_name']} ({meta['unit']}), latest of {year - YEARS_BACK}-{year}":
+            latest["value"],
+        f"{meta['short_name']}, year of value": latest["year"].astype("Int64"),
     })
     # the order the browser's own sort by name gives, so sorting by country changes nothing
     return table.sort_values("country", key=lambda names: names.map(_collation_key),
@@ -38,13 +51,50 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFr
 
 
 def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
-    """The same rows under fixed column names, so a new year or indicator only changes values.
+    """The same rows under fixed column names, so a new year or indicator only changes values;
+    plus LABEL, the indicator's value as the screen shows it ("1.78 (2019)" for a value from before
+    `year`, "1.78" for one from `year`).
 
     (Tabulator 6.4 throws when its columns are replaced while it redraws, as during play; the
-    caption `table_caption` says what the two value columns hold.)
+    caption `table_caption` says what the value columns hold. Panel replaces them when a column's
+    type changes too, so the value's year is always a float column.)
     """
     table = country_table(atlas, metric, year, code)
-    return table.set_axis(list(table.columns[:3]) + ["map metric", "indicator"], axis=1)
+    shown = table.set_axis(list(table.columns[:3]) + ["map metric", INDICATOR, VALUE_YEAR], axis=1)
+    shown[VALUE_YEAR] = shown[VALUE_YEAR].astype("float64")
+    shown[LABEL] = [value_label(value, of, year)
+                    for value, of in zip(shown[INDICATOR], shown[VALUE_YEAR], strict=True)]
+    return shown
+
+
+def value_text(value: float) -> str:
+    """A value at a precision that reads well whatever its size: three significant digits, and no
+    digit of the integer part dropped ("0.115", "1.78", "24.4", "9,160", "1,417,173,173"). World Bank
+    values carry up to 13 decimals of arithmetic, well past what their sources measure; the
+    downloads keep every digit."""
+    if math.isnan(value):
+        return "-"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 0
+    return f"{value:,.{decimals}f}"
+
+
+def value_label(value: float, of: float, year: int) -> str:
+    """The text of an indicator cell: the value, and the year it is from when that is not `year`."""
+    if math.isnan(value):
+        return value_text(value)
+    return value_text(value) if of == year else f"{value_text(value)} ({int(of)})"
+
+
+def screen_options() -> dict[str, Any]:
+    """The Tabulator options that show on_screen_table's indicator column as its LABEL, keeping
+    the numbers underneath for sorting and filtering: a Bokeh HTMLTemplateFormatter (its template
+    is compiled with `new Function`, which the site's CSP allows as 'unsafe-eval'; `<%- %>` escapes
+    the text), and the helper columns hidden."""
+    from bokeh.models import HTMLTemplateFormatter
+
+    # `obj` is the template's row: the column's name has a space, so it is read by key
+    return {"formatters": {INDICATOR: HTMLTemplateFormatter(template=f'<%- obj["{LABEL}"] %>')},
+            "hidden_columns": [VALUE_YEAR, LABEL], "text_align": {INDICATOR: "right"}}
 
 
 # ICU's root collation (what the browser's localeCompare uses) puts punctuation before digits and
@@ -89,11 +139,19 @@ def as_shown(rows: pd.DataFrame, sorters: list[dict[str, str]]) -> pd.DataFrame:
 def with_full_names(atlas: Atlas, metric: str, year: int, code: str,
                     shown: pd.DataFrame) -> pd.DataFrame:
     """Rows of `on_screen_table` (for example the widget's filtered, sorted view) under the full
-    column names of `country_table`, which carry the metric, year and units a CSV needs."""
-    return shown.set_axis(list(country_table(atlas, metric, year, code).columns), axis=1)
+    column names of `country_table`, which carry the metric, year and units a CSV needs: the
+    screen's label dropped, the value's year an integer again."""
+    full = shown.drop(columns=LABEL).set_axis(
+        list(country_table(atlas, metric, year, code).columns), axis=1)
+    full[full.columns[-1]] = full[full.columns[-1]].astype("Int64")
+    return full
 
 
 def table_caption(atlas: Atlas, metric: str, year: int, code: str) -> str:
-    """What the table's two value columns are (the downloaded CSV names them in full)."""
+    """What the table's two value columns are (the downloaded CSV names them in full), and which
+    year an indicator value is from."""
     headers = country_table(atlas, metric, year, code).columns
-    return f"**map metric**: {headers[3]}; **indicator**: {headers[4]}."
+    meta = atlas.indicator_meta.loc[code]
+    return (f"**map metric**: {headers[3]}; **indicator**: {meta['short_name']} in {year} "
+            f"({meta['unit']}); where {year} has no value, the latest from the {YEARS_BACK} years "
+            f"before ({window_words(year)}), with its year in brackets.")
