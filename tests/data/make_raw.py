@@ -21,10 +21,9 @@ encodings and line endings as published; nothing edited or invented):
 - CYN and SOL (N. Cyprus, Somaliland): the polygons without data. The pipeline requires exactly these
   two (pipeline.geometry.check_keys); they are keyed by ADM0_A3 (ISO_A3_EH is -99) and have centroid
   rows, and world-atlas matches them by name (they have no id).
-- FAOSTAT: for each kept area, only the rows of Dec-Jan-Feb (Months Code 7016, whose name holds the
-  cp1252 en dash 0x96) and of the Meteorological year (7020, the annual rows the pipeline uses), both
-  elements. Two more areas: USSR (228, a historical entity without ISO3, reported as unmatched) and
-  OECD (5873, an aggregate, skipped). OECD's rows are the file's last, so the cut ends as the file
+- FAOSTAT: for each kept area, every row: each month, season (Dec-Jan-Feb's name holds the cp1252
+  en dash 0x96) and the Meteorological year, both elements (the pipeline requires every season). Two more
+  areas: USSR (228, a historical entity without ISO3, reported as unmatched) and OECD (5873, an aggregate, skipped). OECD's rows are the file's last, so the cut ends as the file
   does, without a final line break.
 - iso-codes/codes.json whole (10 kB): it decides which WDI codes are aggregates, and world-atlas ids
   map through it, so a cut would change what those rules see.
@@ -74,8 +73,7 @@ IMF = "imf/Annual_Surface_Temperature_Change.csv"
 IMF_KEYS = {"AFG", "ALB", "DZA", "ABW", WORLD}  # CIV is not in the IMF file
 FAO = "faostat/Environment_Temperature_change_E_All_Data_NOFLAG.csv"
 # Afghanistan, Albania, Algeria, Côte d'Ivoire; USSR (historical); OECD (aggregate, the last rows).
-FAO_AREAS = {"2", "3", "4", "107", "228", "5873"}
-FAO_MONTHS = {"7016", "7020"}  # Dec-Jan-Feb (its name has the en dash), Meteorological year
+FAO_AREAS = {"2", "3", "4", "22", "107", "228", "5873"}  # Aruba (22): its spread (sd)
 WORLDBANK = "worldbank"
 WDI_PREAMBLE = 4
 WDI_KEYS = COUNTRIES | {WORLD}
@@ -251,7 +249,7 @@ def cut(source: Path = SOURCE) -> dict[str, bytes]:
 
     files = {rel: read(rel) for rel in WHOLE}
     files[IMF] = cut_csv(IMF, read(IMF), "utf-8", "ISO3", IMF_KEYS)
-    files[FAO] = cut_csv(FAO, read(FAO), "cp1252", "Area Code", FAO_AREAS, where={"Months Code": FAO_MONTHS})
+    files[FAO] = cut_csv(FAO, read(FAO), "cp1252", "Area Code", FAO_AREAS)
     for path in sorted((source / WORLDBANK).glob("API_*.csv")):
         rel = path.relative_to(source).as_posix()
         files[rel] = cut_csv(rel, read(rel), "utf-8", "Country Code", WDI_KEYS, head=WDI_PREAMBLE + 1)

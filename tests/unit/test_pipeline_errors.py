@@ -190,6 +190,12 @@ CASES = {
         lambda data: data.replace(b"4,Algeria,", b"4,Algeria (renamed),"),
         f"{FAO}, line {FAO_ALGERIA}: area 4 is 'Algeria (renamed)'",
     ),
+    "fao-unknown-months-code": (  # a month or season the app would not offer: stop for review
+        FAO,
+        replace(b",7001,January,", b",7099,January,"),
+        f"{FAO}, line {line_of(FAO_BYTES, b',7001,January,')}: Months Code 7099 'January' is not a "
+        "month, season or the meteorological year",
+    ),
     "wdi-missing-key-column": (
         POP,
         replace(b'"Country Code"', b'"Code"'),

@@ -99,5 +99,5 @@ def test_pipeline_runs_clean_on_the_fixture_tree(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["notes"]["faostat_series"] == ["CIV"]  # the FAOSTAT fallback
     assert manifest["notes"]["indicator_aggregates_dropped"] == ["WLD"]
-    assert manifest["temperature_crosscheck"]["countries_compared"] == 3  # AFG, ALB, DZA
+    assert manifest["temperature_crosscheck"]["countries_compared"] == 4  # AFG, ALB, ABW, DZA
     assert manifest["unmatched"]["faostat_areas"] == ["USSR"]  # OECD is an aggregate: skipped
