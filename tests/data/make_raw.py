@@ -22,9 +22,10 @@ encodings and line endings as published; nothing edited or invented):
   two (pipeline.geometry.check_keys); they are keyed by ADM0_A3 (ISO_A3_EH is -99) and have centroid
   rows, and world-atlas matches them by name (they have no id).
 - FAOSTAT: for each kept area, every row: each month, season (Dec-Jan-Feb's name holds the cp1252
-  en dash 0x96) and the Meteorological year, both elements (the pipeline requires every season). Two more
-  areas: USSR (228, a historical entity without ISO3, reported as unmatched) and OECD (5873, an aggregate, skipped). OECD's rows are the file's last, so the cut ends as the file
-  does, without a final line break.
+  en dash 0x96) and the Meteorological year, both elements (the pipeline requires every season).
+  Two more areas: USSR (228, a historical entity without ISO3, reported as unmatched) and OECD
+  (5873, an aggregate, skipped). OECD's rows are the file's last, so the cut ends as the file does,
+  without a final line break.
 - iso-codes/codes.json whole (10 kB): it decides which WDI codes are aggregates, and world-atlas ids
   map through it, so a cut would change what those rules see.
 - The Natural Earth shapefile: the six kept records, written with pyshp (as the pipeline reads it).
