@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 import panel as pn
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
@@ -26,6 +27,13 @@ from climate_atlas.views.series import (
     temperature_chart,
 )
 from climate_atlas.views.sources import sources_markdown
+from climate_atlas.views.stripes import (
+    png_credit,
+    show_stripes,
+    stripes_caption,
+    stripes_chart,
+    stripes_png,
+)
 from climate_atlas.views.table import as_shown, on_screen_table, table_caption, with_full_names
 from climate_atlas.views.world_map import LiveMap, world_map
 
@@ -79,6 +87,39 @@ def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
     return [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", styles=CLIP)
             for chart in (temperature, indicator)]
+
+
+def _stripes_rows(atlas: Atlas, selection: list[str]) -> list[tuple[str, pd.Series]]:
+    """What the warming stripes draw: per selected country, its name and anomaly (°C) by year.
+
+    The one place that chooses the stripes' series: a season- or base-period-aware series (issue
+    20) goes here, and the caption's base period (`_stripes`) with it."""
+    return [(atlas.country_name(iso3), atlas.series(iso3)) for iso3 in selection]
+
+
+def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
+    """Warming stripes of the selected countries, updated in place, with their credit and a PNG
+    download of the same picture."""
+    stripes = stripes_chart()
+    show_stripes(stripes, _stripes_rows(atlas, state.selection))
+    state.param.watch(lambda *_: show_stripes(stripes, _stripes_rows(atlas, state.selection)),
+                      "selection")
+    base = atlas.periods.base
+
+    def png() -> io.BytesIO:
+        return io.BytesIO(stripes_png(_stripes_rows(atlas, state.selection), png_credit(base)))
+
+    async def png_on_demand() -> io.BytesIO:
+        await load_on_demand("pillow")  # the static site loads Pillow's wheel at the first click
+        return png()
+
+    download = pn.widgets.FileDownload(
+        callback=png_on_demand if target() == "browser" else png,
+        filename="climate-atlas-warming-stripes.png", label="Download the stripes (PNG)",
+        max_width=260)  # no fixed width: a minimum width here would widen the page on a phone
+    return pn.Column(pn.pane.Bokeh(stripes.figure, sizing_mode="stretch_width"),
+                     pn.pane.Markdown(stripes_caption(base), styles=WRAP), download,
+                     sizing_mode="stretch_width", styles=CLIP)
 
 
 def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
@@ -293,9 +334,10 @@ def build_dashboard() -> pn.viewable.Viewable:
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
     chips = _selected_chips(atlas, state)
+    temperature, indicator = _series(atlas, state)
     charts = pn.Column(
         pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection)), chips,
-        *_series(atlas, state),
+        temperature, _stripes(atlas, state), indicator,
         pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
         styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
