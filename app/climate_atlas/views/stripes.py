@@ -77,7 +77,7 @@ def stripe_colors(values: np.ndarray | pd.Series | list[float]) -> list[str]:
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
-    """"#rrggbb" as (r, g, b), each 0-255."""
+    """Parse "#rrggbb" into (r, g, b), each 0-255."""
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
