@@ -11,6 +11,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from climate_atlas.data import load_atlas
+from climate_atlas.views.stripes import STRIPES_NAME
 from climate_atlas.views.world_map import MAP_NAME
 
 _LIVE_DOC = "const doc = Bokeh.documents[Bokeh.documents.length - 1];"
@@ -45,6 +46,24 @@ _MAP_COLUMN_JS = f"""column => {{ {_LIVE_DOC}
 _MAP_TAGS_JS = f"""name => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.name === name);
   return view ? view.model.tags.map(String) : null;
+}}"""
+
+# The plot named `marker`, or whose title contains it: its box on the page (x, y, width, height).
+_PLOT_BOX_JS = f"""marker => {{ {_LIVE_DOC}
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
+    && (v.model.name === marker
+        || v.model.title != null && String(v.model.title.text).includes(marker)));
+  if (view == null) return null;
+  const box = view.el.getBoundingClientRect();
+  return [box.left + window.scrollX, box.top + window.scrollY, box.width, box.height];
+}}"""
+
+# The warming stripes' rows, top to bottom: the country names written over the bands.
+_STRIPES_ROWS_JS = f"""name => {{ {_LIVE_DOC}
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.name === name);
+  if (view == null) return null;
+  const text = view.model.renderers.map(r => r.data_source.data).find(d => d.align != null);
+  return Array.from(text.text).filter((t, i) => text.align[i] === 'center');
 }}"""
 
 _LEGEND_JS = f"""() => {{ {_LIVE_DOC}
@@ -106,6 +125,23 @@ class AtlasPage:
         """Wait until the map outlines exactly these countries."""
         self.page.wait_for_function(f"expected => ({_HIGHLIGHT_JS})() === expected",
                                     arg=",".join(sorted(codes)), timeout=30_000)
+
+    def plot_box(self, marker: str) -> tuple[float, float, float, float]:
+        """(x, y, width, height) on the page of the plot named `marker` or whose title contains it."""
+        box = self.page.evaluate(_PLOT_BOX_JS, marker)
+        if box is None:
+            raise LookupError(f"no plot named or titled '...{marker}...' on the page")
+        return box[0], box[1], box[2], box[3]
+
+    def stripes_rows(self) -> list[str] | None:
+        """The warming stripes' row labels, top to bottom (a country without data: "...: no ...")."""
+        return self.page.evaluate(_STRIPES_ROWS_JS, STRIPES_NAME)
+
+    def wait_for_stripes(self, names: list[str]) -> None:
+        """Wait until the warming stripes show exactly these rows, in this order."""
+        self.page.wait_for_function(f"expected => JSON.stringify(({_STRIPES_ROWS_JS})"
+                                    f"({STRIPES_NAME!r})) === JSON.stringify(expected)",
+                                    arg=names, timeout=30_000)
 
     def legend(self) -> list[str]:
         return self.page.evaluate(_LEGEND_JS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import io
 
+import pandas as pd
 import panel as pn
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
-from climate_atlas.anomalies import Scope
+from climate_atlas.anomalies import Scope, anomalies
 from climate_atlas.data import ANNUAL, Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
@@ -29,6 +30,13 @@ from climate_atlas.views.series import (
     temperature_chart,
 )
 from climate_atlas.views.sources import sources_markdown
+from climate_atlas.views.stripes import (
+    png_credit,
+    show_stripes,
+    stripes_caption,
+    stripes_chart,
+    stripes_png,
+)
 from climate_atlas.views.table import (
     as_shown,
     on_screen_table,
@@ -95,6 +103,46 @@ def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
     return [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", styles=CLIP)
             for chart in (temperature, indicator)]
+
+
+def _stripes_rows(atlas: Atlas, state: AtlasState) -> list[tuple[str, pd.Series]]:
+    """What the warming stripes draw: per selected country, its name and anomaly (°C) by year, of
+    the chosen season against the chosen base, as the temperature chart draws it."""
+    return [(atlas.country_name(iso3), anomalies(atlas, iso3, state.scope))
+            for iso3 in state.selection]
+
+
+def _stripes_words(atlas: Atlas, state: AtlasState) -> str:
+    """The base (and season) the stripes are measured against, as the caption and PNG name it."""
+    season = "" if state.season == ANNUAL else f"{atlas.seasons[state.season].label}, "
+    return f"{season}{state.base}"
+
+
+def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
+    """Warming stripes of the selected countries, updated in place, with their credit and a PNG
+    download of the same picture; they follow the selection, the season and the base."""
+    stripes = stripes_chart()
+    show_stripes(stripes, _stripes_rows(atlas, state))
+    state.param.watch(lambda *_: show_stripes(stripes, _stripes_rows(atlas, state)),
+                      ["selection", "season", "base"])
+
+    def png() -> io.BytesIO:
+        return io.BytesIO(stripes_png(_stripes_rows(atlas, state),
+                                      png_credit(_stripes_words(atlas, state))))
+
+    async def png_on_demand() -> io.BytesIO:
+        await load_on_demand("pillow")  # the static site loads Pillow's wheel at the first click
+        return png()
+
+    download = pn.widgets.FileDownload(
+        callback=png_on_demand if target() == "browser" else png,
+        filename="climate-atlas-warming-stripes.png", label="Download the stripes (PNG)",
+        max_width=260)  # no fixed width: a minimum width here would widen the page on a phone
+    caption = pn.bind(lambda *_: stripes_caption(_stripes_words(atlas, state)),
+                      state.param.season, state.param.base)
+    return pn.Column(pn.pane.Bokeh(stripes.figure, sizing_mode="stretch_width"),
+                     pn.pane.Markdown(caption, styles=WRAP), download,
+                     sizing_mode="stretch_width", styles=CLIP)
 
 
 def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
@@ -359,10 +407,11 @@ def build_dashboard() -> pn.viewable.Viewable:
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
     chips = _selected_chips(atlas, state)
+    temperature, indicator = _series(atlas, state)
     charts = pn.Column(
         pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
-                                                 state.param.season)), chips,
-        *_series(atlas, state),
+                                 state.param.season)), chips,
+        temperature, _stripes(atlas, state), indicator,
         pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
         styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has

@@ -9,10 +9,21 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import expect
+from PIL import Image
+from playwright.sync_api import Request, expect
 
 from climate_atlas.state import DEFAULT_INDICATOR
 from climate_atlas.views.scatter import scatter_table
+from climate_atlas.views.stripes import (
+    BAND,
+    PNG_BAND_PX,
+    PNG_FOOT_PX,
+    PNG_TEXT_PX,
+    STRIPES_NAME,
+    hex_to_rgb,
+    png_stripe_px,
+    stripe_colors,
+)
 from tests.e2e.browser import artifact
 from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 
@@ -81,10 +92,92 @@ def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> No
     atlas.wait_for_title("Mean anomaly 2018-2022")
 
 
-def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
-    with atlas.page.expect_download(timeout=30_000) as info:
+def _downloaded(atlas: AtlasPage, label: str, timeout_ms: float = 30_000) -> bytes:
+    with atlas.page.expect_download(timeout=timeout_ms) as info:
         atlas.page.get_by_role("button", name=label).click()
-    return zipfile.ZipFile(io.BytesIO(info.value.path().read_bytes()))
+    return info.value.path().read_bytes()
+
+
+def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(_downloaded(atlas, label)))
+
+
+def _select(atlas: AtlasPage, searches: list[tuple[str, str]]) -> None:
+    """Select exactly these countries, in order, by search: (typed, suggestion "Name (ISO)")."""
+    _replace_on_click(atlas)
+    for i, (typed, option) in enumerate(searches):
+        if i == 1:
+            _click_mode(atlas, "Click adds to comparison", "adds to")
+        _search(atlas, typed, option)
+        atlas.wait_for_heading(option[-4:-1])
+    _replace_on_click(atlas)
+
+
+def test_stripes_show_under_the_temperature_chart_with_their_credit(atlas: AtlasPage) -> None:
+    _select(atlas, [("Norw", "Norway (NOR)")])
+    atlas.wait_for_stripes(["Norway"])
+    atlas.wait_for_title("Norway: trend")
+    series = atlas.atlas.series("NOR")
+    expect(atlas.page.get_by_role("img", name=re.compile(
+        f"^Warming stripes.*: Norway, {series.index.min()} to {series.index.max()}\\.$"))).to_be_visible()
+    chart_x, chart_y, chart_w, chart_h = atlas.plot_box("Norway: trend")
+    x, y, w, h = atlas.plot_box(STRIPES_NAME)
+    assert chart_y + chart_h <= y < chart_y + chart_h + 50, "not right under the temperature chart"
+    assert abs(x - chart_x) < 20 and abs(w - chart_w) < 40
+    year = int(series.index.max())  # the hover names the year and its anomaly
+    atlas.page.mouse.move(*atlas.plot_point(year, -1 + BAND / 2, STRIPES_NAME))
+    expect(atlas.page.get_by_text(f"{series.loc[year]:+.2f} °C", exact=True)).to_be_visible()
+    atlas.page.mouse.move(0, 0)
+    caption = atlas.page.get_by_text("method by Ed Hawkins (University of Reading)")
+    expect(caption).to_be_visible()
+    expect(caption).to_contain_text(f"against {atlas.atlas.periods.base}")
+
+
+def test_a_second_country_adds_a_row_of_stripes(atlas: AtlasPage) -> None:
+    _select(atlas, [("Norw", "Norway (NOR)")])
+    atlas.wait_for_stripes(["Norway"])
+    one_row = atlas.plot_box(STRIPES_NAME)[3]
+    _select(atlas, [("Norw", "Norway (NOR)"), ("Keny", "Kenya (KEN)")])
+    atlas.wait_for_stripes(["Norway", "Kenya"])
+    expect(atlas.page.get_by_role("img", name=re.compile("^Warming stripes.*Norway.*; Kenya"))
+           ).to_be_visible()
+    atlas.page.wait_for_function(
+        "([name, h]) => Bokeh.index.query_one(v => v.model.name === name"
+        " && v.model.document === Bokeh.documents[Bokeh.documents.length - 1])"
+        ".el.getBoundingClientRect().height > 1.8 * h", arg=[STRIPES_NAME, one_row])
+
+
+def test_stripes_png_holds_a_band_per_country_in_the_scales_colours(atlas: AtlasPage) -> None:
+    """The PNG of Norway and Costa Rica (whose series is shorter): its size, and the colour of
+    each band's first and last stripe against the scale for that year's anomaly in the data."""
+    _select(atlas, [("Norw", "Norway (NOR)"), ("Costa", "Costa Rica (CRI)")])
+    atlas.wait_for_stripes(["Norway", "Costa Rica"])
+    requested: list[str] = []
+
+    def listener(request: Request) -> None:
+        requested.append(request.url)
+
+    atlas.page.context.on("request", listener)
+    try:
+        image = Image.open(io.BytesIO(_downloaded(atlas, "Download the stripes (PNG)", 60_000)))
+    finally:
+        atlas.page.context.remove_listener("request", listener)
+    if atlas.mode == "static":  # Pillow's wheel is not part of the boot: it comes with this click
+        assert any("/pyodide/pillow-" in url for url in requested), requested
+    assert image.format == "PNG"
+    rows = [atlas.atlas.series("NOR"), atlas.atlas.series("CRI")]
+    first = int(min(s.index.min() for s in rows))
+    last = int(max(s.index.max() for s in rows))
+    w = png_stripe_px(first, last)
+    assert image.size == ((last - first + 1) * w, 2 * (PNG_TEXT_PX + PNG_BAND_PX) + PNG_FOOT_PX)
+    pixels = image.convert("RGB")
+    for row, series in enumerate(rows):
+        y = row * (PNG_TEXT_PX + PNG_BAND_PX) + PNG_TEXT_PX + PNG_BAND_PX // 2
+        for year in (int(series.index.min()), int(series.index.max())):
+            anomaly = series.loc[year]
+            drawn = pixels.getpixel(((year - first) * w + w // 2, y))
+            assert drawn == hex_to_rgb(stripe_colors([anomaly])[0]), (row, year, anomaly)
+            assert (drawn[0] > drawn[2]) == (anomaly >= 0)  # red is warm, blue is cool
 
 
 def test_series_download_matches_the_data(atlas: AtlasPage) -> None:

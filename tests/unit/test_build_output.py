@@ -22,7 +22,7 @@ from urllib.parse import unquote
 import pytest
 
 from tools.build_site import convert
-from tools.build_site.dependencies import FROM_PYODIDE
+from tools.build_site.dependencies import FROM_PYODIDE, ON_DEMAND
 from tools.build_site.files import CACHE
 from tools.build_site.panel_patches import PANEL_VERSION, PYODIDE_VERSION
 from tools.build_site.service_worker import site_version
@@ -120,6 +120,20 @@ def test_every_dependency_resolves_and_nothing_server_only(lock):
     assert not any(n in json.dumps(lock) for n in ("geoviews", "cartopy"))
     assert {"climate-atlas", "panel", "bokeh", "holoviews"} <= lock.keys()
     assert "holoviews" not in lock["climate-atlas"]["depends"]  # loaded with the scatter tab, not at boot
+
+
+def test_on_demand_packages_are_shipped_but_not_loaded_at_boot(build, lock):
+    """HoloViews (the scatter tab) and Pillow (the stripes' PNG) are in the lock, for the app's
+    loadPackage, but no entry depends on them and the worker neither prefetches nor loads them."""
+    worker = (build / "main.js").read_text(encoding="utf-8")
+    boot = json.loads(re.search(r"loadPackage\((\[.*?\])", worker, re.S).group(1))
+    fetched = (build / "pyodide" / "runtime_fetch.js").read_text(encoding="utf-8")
+    assert {"pillow", "holoviews"} <= ON_DEMAND
+    for name in ON_DEMAND:
+        assert name in lock, name
+        assert not any(name in entry["depends"] for entry in lock.values()), name
+        assert name not in boot and lock[name]["file_name"] not in fetched, name
+    assert {"bokeh", "panel", "climate-atlas"} <= set(boot)
 
 
 def test_compiled_wheels_come_from_pyodide_official_lock(build, lock):

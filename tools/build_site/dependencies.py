@@ -14,9 +14,13 @@ from tools.build_site.files import PIP, run
 
 # What the site ships: the app's own dependencies plus these.
 BROWSER_ROOTS = ("panel", "holoviews")
-# Shipped but not loaded at boot: HoloViews draws only the scatter, whose tab loads it (with its own
-# dependencies) through the lock when first opened (views/scatter.py); about 1 s of a cold start.
-ON_DEMAND = {"holoviews"}
+# Shipped but not loaded at boot; the app loads each through the lock where it needs it
+# (target.load_on_demand), and no lock entry names one as a dependency (lock.py), so nothing else
+# pulls it in. HoloViews draws only the scatter, whose tab loads it (with its own dependencies) when
+# first opened (views/scatter.py): about 1 s of a cold start. Pillow (1.1 MB) is in the lock only
+# because bokeh's metadata names it; the page's code imports PIL nowhere but in the warming stripes'
+# PNG download, which loads it at its first click (layout.py `_stripes`).
+ON_DEMAND = {"holoviews", "pillow"}
 # Taken from Pyodide's own (compiled or patched) set, versions fixed by the official lock.
 FROM_PYODIDE = {"numpy", "pandas", "contourpy", "pillow", "packaging",
                 "python-dateutil", "pytz", "six"}

@@ -25,10 +25,10 @@ def write_lock(pyodide_dir: Path, official_lock: Path, added: list[Path],
     panel = spec.packages["panel"]
     if not {"nh3", "panel-material-ui"} <= set(panel.depends):
         raise BuildError(f"panel's depends changed ({panel.depends}): revisit NOT_SHIPPED")
+    # On-demand packages stay in the lock but out of every `depends` (the app's names holoviews,
+    # bokeh's pillow), so loading the boot's packages never pulls them in.
     for p in spec.packages.values():
-        p.depends = [d for d in p.depends if d not in NOT_SHIPPED]
-    app = next(p for p in spec.packages.values() if p.file_name == added[0].name)
-    app.depends = [d for d in app.depends if d not in ON_DEMAND]
+        p.depends = [d for d in p.depends if d not in NOT_SHIPPED and d not in ON_DEMAND]
     spec.packages = {k: p for k, p in spec.packages.items() if (pyodide_dir / p.file_name).exists()}
     for p in spec.packages.values():
         missing = set(p.depends) - spec.packages.keys()

@@ -169,7 +169,10 @@ def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
         summary = make(out, uploads, packages)
         meta = json.loads((uploads / "meta.json").read_text())
         modules = json.loads((uploads / "modules.json").read_text())
-        leaked = sorted({m.split(".")[0] for m in modules} & on_demand)
+        # by import name: the pillow package is the module PIL
+        lock = json.loads((runtime / "pyodide-lock.json").read_text())["packages"]
+        imports = {name for package in on_demand for name in lock[package]["imports"]}
+        leaked = sorted({m.split(".")[0] for m in modules} & imports)
         if leaked:
             raise BuildError(f"the snapshot's imports pulled in on-demand packages: "
                              f"{leaked} (SNAPSHOT_IMPORTS / WARM_IMPORTS in tools/build_site/snapshot.py)")
