@@ -23,6 +23,14 @@ def target() -> Target:
     return value  # type: ignore[return-value]
 
 
+def prerendering() -> bool:
+    """Whether this process draws the static site's pre-render: the page as the builder renders it
+    under CPython, shown until Python is live in the visitor's browser. Only that document carries
+    the BokehJS callbacks that answer before Python (views/prerender.py); the live document in
+    Pyodide and every `panel serve` session carry none."""
+    return target() == "browser" and sys.platform != "emscripten"
+
+
 async def load_on_demand(package: str) -> None:
     """Load a package the static site ships but does not load at boot (ON_DEMAND in
     tools/build_site/), with its dependencies, from the site's own lock. Elsewhere it is installed."""
