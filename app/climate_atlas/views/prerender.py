@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -101,21 +100,22 @@ class HeadingText:
 
 
 def heading_text(render: Any, heading: Any, atlas: Atlas, codes: list[str]) -> HeadingText:
-    """`render(markdown) -> model text`; `heading(atlas, selection, season) -> markdown`."""
+    """`render(markdown) -> model text`; `heading(atlas, selection, season) -> markdown`. Raises
+    RuntimeError when the headings are not composed as HeadingText says (the heading changed)."""
     single = [render(heading(atlas, [c], ANNUAL)) for c in codes]
-    # Where a heading for two differs from the heading of its last country alone: `lead` is
-    # inserted there, then the other country's fragment, then the rest (`end`).
-    first, last = codes[0], codes[1]
-    pair, base = render(heading(atlas, [first, last], ANNUAL)), single[1]
-    split = len(os.path.commonprefix([base, pair]))
     marker = "Compared with: "
-    end, lead = base[split:], pair[split:pair.rindex(marker) + len(marker)]
     probe = render(f"x  \n{marker}Q")
-    tail = len(probe) - probe.rindex(marker + "Q") - len(marker + "Q")
+    end = probe[probe.rindex(marker + "Q") + len(marker + "Q"):]  # the paragraph's end
     fragments = []
     for c in codes:
         text = render(f"x  \n{marker}{atlas.country_name(c)}")
-        fragments.append(text[text.rindex(marker) + len(marker):len(text) - tail])
+        fragments.append(text[text.rindex(marker) + len(marker):len(text) - len(end)])
+    first, last = codes[0], codes[1]
+    pair, base = render(heading(atlas, [first, last], ANNUAL)), single[1]
+    lead = pair[len(base) - len(end):pair.rindex(marker) + len(marker)]
+    composed = base[:len(base) - len(end)] + lead + fragments[0] + end
+    if not all(h.endswith(end) for h in single) or composed != pair:
+        raise RuntimeError("prerender: the selection heading is no longer composed as expected")
     return HeadingText(single, fragments, lead, end)
 
 
