@@ -135,10 +135,10 @@ def _python_colours(atlas: AtlasPage, year: int) -> tuple[list, list]:
 
 
 def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
-    """The link's selection, indicator, metric and year show as soon as the map does; the slider
+    """The link's selection, indicator, metric and (first) year show as soon as the map does; the slider
     recolours the map (hover labels as Python writes them, 0.125 rounded to even); the live session
     starts from the year the slider reached, with no flash back."""
-    link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1992&metric=year"
+    link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1992&metric=year&year=2000"
     with _held(browser) as (open_at, gate):
         atlas = open_at(link)
         atlas.wait_for_heading("CIV")
@@ -148,6 +148,7 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
         atlas.wait_for_title("Anomaly in 1992")
         assert atlas.year() == 1992
         assert _map_state(atlas) == _python_colours(atlas, 1992)
+        assert atlas.page.url.endswith(link)  # showing a link changes nothing in it
         heading = atlas.page.get_by_text("Compared with:").inner_text()
 
         atlas.page.get_by_role("slider").first.press("ArrowLeft")

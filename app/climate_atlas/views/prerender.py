@@ -317,7 +317,7 @@ if (S == null) {
   S = heading.__atlas_prerender = {
     index: new Map(codes.map((c, i) => [c, i])), selection: default_selection.slice(),
     metric: default_metric, indicator: default_indicator, shown_indicator: default_indicator,
-    year: slider.value, fetched: new Map(), off: false, applying: false,
+    year: slider.value, fetched: new Map(), off: false, linked_year: null,
   };
 }
 if (S.off) return;
@@ -501,7 +501,8 @@ function recolour() {  // the map's colours for the year metric, as views.world_
 
 if (cb_obj === slider) {
   S.year = slider.value;
-  if (!S.applying) write_link({year: S.year});
+  // BokehJS runs a callback after the change that caused it: the link's own year is not a move
+  if (S.linked_year === S.year) S.linked_year = null; else write_link({year: S.year});
   recolour();
 } else if (cb_obj.event_name === 'tap' || cb_obj.event_name === 'doubletap') {
   const iso3 = country_at(cb_obj.x, cb_obj.y);
@@ -529,8 +530,8 @@ if (cb_obj === slider) {
     metric_select.value = year_metric_label;
   }
   if (link.year != null && link.year !== slider.value) {
-    S.applying = true;
-    try { slider.value = link.year; } finally { S.applying = false; }
+    S.linked_year = link.year;  // the link may give the year more than once: keep it as it is
+    slider.value = link.year;
   }
   S.year = slider.value;
   if (link.selection) draw_selection();
