@@ -11,6 +11,9 @@ from typing import Literal
 
 Target = Literal["browser", "server"]
 ENV_VAR = "CLIMATE_ATLAS_TARGET"
+# Set to "answers" by the static build (tools/build_site/), whose page and data files the
+# pre-render's callbacks need; the benchmark's baseline, Panel's plain output, does not set it.
+PRERENDER_VAR = "CLIMATE_ATLAS_PRERENDER"
 
 
 def target() -> Target:
@@ -28,7 +31,8 @@ def prerendering() -> bool:
     under CPython, shown until Python is live in the visitor's browser. Only that document carries
     the BokehJS callbacks that answer before Python (views/prerender.py); the live document in
     Pyodide and every `panel serve` session carry none."""
-    return target() == "browser" and sys.platform != "emscripten"
+    return (target() == "browser" and sys.platform != "emscripten"
+            and os.environ.get(PRERENDER_VAR) == "answers")
 
 
 async def load_on_demand(package: str) -> None:

@@ -173,6 +173,7 @@ def test_prerender_never_imports_server_only_modules(tmp_path):
 import os, sys
 os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
+os.environ["CLIMATE_ATLAS_PRERENDER"] = "answers"
 from panel.io.convert import script_to_html
 script_to_html({str(ROOT / "app" / "main.py")!r}, runtime="pyodide-worker", inline=True)
 print(sorted(m for m in {list(convert.SERVER_ONLY) + ["nh3"]!r} if m in sys.modules))

@@ -98,9 +98,11 @@ def test_indicator_files_hold_what_the_indicator_chart_draws(atlas) -> None:
                      for n in [prerender.indicator_file(c)]}  # the same bytes on every call
 
 
-def _callbacks(target_name: str, monkeypatch: pytest.MonkeyPatch) -> list[CustomJS]:
-    """The pre-render document's document-level callbacks when built for `target_name`."""
-    monkeypatch.setenv(target.ENV_VAR, target_name)
+def _callbacks(monkeypatch: pytest.MonkeyPatch, answers: str = "answers") -> list[CustomJS]:
+    """The pre-render document's document-level callbacks, built as the static build does (or,
+    answers="", as the benchmark's baseline does)."""
+    monkeypatch.setenv(target.ENV_VAR, "browser")
+    monkeypatch.setenv(target.PRERENDER_VAR, answers)
     doc = Document()
     with set_curdoc(doc):
         doc.add_root(layout.build_dashboard().get_root(doc))
@@ -111,7 +113,7 @@ def test_only_the_browsers_prerender_gets_the_callback(atlas, monkeypatch) -> No
     """One callback on the tap, double tap, slider and the drawn document, with this root's models
     and every indicator file's integrity; none where the app is not pre-rendering for the browser
     (Pyodide and `panel serve` are covered by `prerendering()`)."""
-    (callback,) = _callbacks("browser", monkeypatch)
+    (callback,) = _callbacks(monkeypatch)
     args = callback.args
     assert args["heading"].document is not None and args["slider"].start == atlas.periods.years.first
     files = prerender.indicator_files(atlas)
@@ -122,5 +124,7 @@ def test_only_the_browsers_prerender_gets_the_callback(atlas, monkeypatch) -> No
         assert integrity == prerender._integrity(files[name])
     assert args["year_title"] == "Anomaly in {year}, °C vs 1951-1980"
     assert len(args["t_series"]) == len(args["i_series"]) == len(args["chip_buttons"]) == 8
+    assert _callbacks(monkeypatch, answers="") == []  # the benchmark's baseline: Panel's plain page
+    monkeypatch.setenv(target.PRERENDER_VAR, "answers")
     monkeypatch.setattr(target.sys, "platform", "emscripten")
     assert not target.prerendering()

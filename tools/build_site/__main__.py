@@ -79,6 +79,7 @@ def main() -> None:
         raise BuildError("panel was imported before PANEL_CDN_ROOT was set: the page would use the CDN")
     os.environ["PANEL_CDN_ROOT"] = "./panel/"
     os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
+    os.environ["CLIMATE_ATLAS_PRERENDER"] = "answers"  # the page and prerender/ data it needs: ours
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
