@@ -180,13 +180,17 @@ def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
         page = atlas.page
         note = page.locator("#site-prerender")
         expect(note).to_be_visible()
-        expect(note).to_contain_text("the map, the year slider and the charts already answer")
+        expect(note).to_contain_text("The map, the year slider and the charts answer now")
         assert page.locator(".pn-loading").count() >= 8  # search, click, 4 selects, play, chips, tabs
         box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
         assert box is not None
         top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",
                             [box["x"] + 20, box["y"] + box["height"] / 2])
         assert top == "BODY", "the search box is not under the loading veil"
+        x, y = atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME)
+        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", [x, y]) != "BODY"
+        page.mouse.move(x, y)  # the map's hover answers
+        expect(page.get_by_text("Country:").first).to_be_visible()
         page.mouse.wheel(0, 600)
         page.wait_for_function("window.scrollY > 0")
         _python_is_held(page, gate)
