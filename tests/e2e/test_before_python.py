@@ -15,6 +15,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from climate_atlas.anomalies import default_scope
+from climate_atlas.views.metrics import METRICS
 from climate_atlas.views.world_map import MAP_NAME, colouring, map_countries
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tools.atlas_page import SHOWN_TITLES_JS, AtlasPage
@@ -147,6 +148,11 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
         atlas.wait_for_title("Forest area: Türkiye, Côte d'Ivoire")
         atlas.wait_for_title("Anomaly in 1992")
         assert atlas.year() == 1992
+        # the selectors show the link's choices (as Python would), though only Python can change them
+        expect(atlas.page.get_by_label("Map shows", exact=True)).to_have_value(
+            METRICS["year"].label(atlas.atlas.periods))
+        expect(atlas.page.get_by_label("World Bank indicator")).to_have_value(
+            atlas.indicator_label("AG.LND.FRST.ZS"))
         assert _map_state(atlas) == _python_colours(atlas, 1992)
         assert atlas.page.url.endswith(link)  # showing a link changes nothing in it
         heading = atlas.page.get_by_text("Compared with:").inner_text()

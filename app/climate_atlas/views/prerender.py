@@ -216,6 +216,16 @@ def _model(viewable: pn.viewable.Viewable, root: Model) -> Model:
     return found[0]
 
 
+def _select_values(select: Model, labels: list[str]) -> list[str]:
+    """What a Select model holds as its value for each option label (Panel 1.9.4 sends options as
+    [value, label] pairs): the JS sets the value BokehJS shows."""
+    found = {label: value for value, label in select.options}
+    missing = [label for label in labels if label not in found]
+    if missing:
+        raise RuntimeError(f"prerender: no option {missing} in {select.title!r}")
+    return [found[label] for label in labels]
+
+
 def _markdown_text(pane: pn.pane.Markdown) -> Any:
     """markdown -> the model text a Markdown pane like `pane` sends to BokehJS (escaped HTML)."""
     return lambda text: pane._transform_object(text)["object"]
@@ -240,14 +250,14 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
     if not multi.endswith(names):
         raise RuntimeError(f"prerender: unexpected title for several countries: {multi!r}")
     temperature, indicator = parts.temperature, parts.indicator
+    metric_select, indicator_select = _model(parts.metric, root), _model(parts.indicator_select, root)
     return {
         # models of the pre-render document
         "countries": parts.world.countries, "outlines": parts.world.outlines,
         "mapper": parts.world.mapper, "colour_bar": parts.world.colour_bar,
         "map_title": parts.world.figure.title,
         "heading": _model(parts.heading, root), "slider": _model(parts.year, root),
-        "metric_select": _model(parts.metric, root),
-        "indicator_select": _model(parts.indicator_select, root),
+        "metric_select": metric_select, "indicator_select": indicator_select,
         "chip_label": _model(parts.chips_label, root),
         "chip_buttons": [_model(b, root) for b in parts.chips],
         "t_title": temperature.figure.title, "t_series": [s.series for s in temperature.slots],
@@ -268,10 +278,11 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "no_data": NO_DATA, "year_unit": metric_unit(atlas, "year", scope),
         "year_title": year_title.replace(str(first), YEAR_MARK),
         "year_limit": color_limit(atlas, "year", np.array([]), scope),
-        "year_metric_label": METRICS["year"].label(atlas.periods),
+        "year_metric_value": _select_values(metric_select, [METRICS["year"].label(atlas.periods)])[0],
         "year_first": first, "year_last": atlas.periods.years.last,
         "indicator_codes": codes,
-        "indicator_labels": [f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})" for c in codes],
+        "indicator_values": _select_values(indicator_select, [
+            f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})" for c in codes]),
         "indicator_urls": [f"./{DATA_DIR}/{indicator_file(c)}" for c in codes],
         "indicator_integrity": [_integrity(files[indicator_file(c)]) for c in codes],
         "metric_keys": list(METRICS), "js_metrics": list(JS_METRICS),
@@ -523,11 +534,11 @@ if (cb_obj === slider) {
   if (link.selection) S.selection = link.selection;
   if (link.indicator != null) {
     S.indicator = link.indicator;
-    indicator_select.value = indicator_labels[indicator_codes.indexOf(link.indicator)];
+    indicator_select.value = indicator_values[indicator_codes.indexOf(link.indicator)];
   }
   if (link.metric === 'year') {
     S.metric = 'year';
-    metric_select.value = year_metric_label;
+    metric_select.value = year_metric_value;
   }
   if (link.year != null && link.year !== slider.value) {
     S.linked_year = link.year;  // the link may give the year more than once: keep it as it is
