@@ -17,7 +17,9 @@ Every answer is also written into the address (`history.replaceState`, other key
 session reads the address once its document is embedded (layout._sync_url), so it starts from the
 state the visitor reached. The page keeps the pre-render on screen until the live session is ready
 (tools/build_site/panel_patches.py), and from the moment the page hands the address to Python
-(`body[data-atlas-handover]`) the callback does nothing.
+(`body[data-atlas-handover]`) the callback does nothing and the pre-render takes no click: for
+those few hundred ms (Python applying the address) a click is refused rather than drawn and then
+lost.
 
 The pre-render always draws the default scope (the year as a whole, against the publishers' base)
 and the carried data are that scope's. A link that asks for another season, base period or for the
@@ -25,8 +27,8 @@ trend or seed metric is left to Python: the callback stands down for that page a
 says so. What needs Python (search, click-to-compare, the other selectors, play, the table,
 downloads, the scatter) is marked as loading in the pre-render only.
 
-The callback is attached only when building the pre-render (`target.prerendering()`): the live
-document in Pyodide and every `panel serve` session carry none of it.
+The callback is attached only when the static build pre-renders (`target.prerendering()`): the live
+document in Pyodide, every `panel serve` session and the benchmark's baseline carry none of it.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ from climate_atlas.views.metrics import METRICS, NO_DATA, metric_title, metric_u
 from climate_atlas.views.series import SeriesChart, temperature_title, trend_line
 from climate_atlas.views.world_map import WorldMap, color_limit
 
-# build/prerender/: one JSON per indicator, fetched by the pre-render when it first draws that
-# indicator for a clicked country (the build writes them; connect-src 'self' allows it).
+# build/prerender/: one JSON per indicator; the pre-render fetches the one it shows once drawn, so a
+# click finds it there (the build writes them; connect-src 'self' allows it, integrity is checked).
 DATA_DIR = "prerender"
 # Lifted above Panel's loading veil (z-index 1000 in its loading.css), in the pre-render only: in the
 # live page this z-index would put the map above the search box's dropdown.
