@@ -84,6 +84,25 @@ _SERIES_JS = f"""([marker, name]) => {{ {_LIVE_DOC}
   return data ? [Array.from(data.year), Array.from(data.value)] : null;
 }}"""
 
+# Every line a chart titled with `marker` draws for the country called `name`, longest first: its
+# series, then its trend line (two points), each as [years, values].
+_LINES_JS = f"""([marker, name]) => {{ {_LIVE_DOC}
+  return [...Bokeh.index.query(v => v.model.document === doc && v.model.data_source
+    && v.parent != null && v.parent.model.title != null
+    && String(v.parent.model.title.text).includes(marker)
+    && v.model.data_source.data.name && v.model.data_source.data.name[0] === name)]
+    .map(v => v.model.data_source.data).filter((d, i, all) => all.indexOf(d) === i)
+    .sort((a, b) => b.year.length - a.year.length)
+    .map(d => [Array.from(d.year), Array.from(d.value)]);
+}}"""
+
+# The titles of the plots a visitor can see now, in any Bokeh document on the page (the static
+# site's pre-render, or the live view once it has replaced it).
+SHOWN_TITLES_JS = """() => [...Bokeh.index.query(v => v.model.type === 'Title' && v.parent != null
+    && v.parent.el != null && v.parent.el.isConnected
+    && v.parent.el.checkVisibility({opacityProperty: true, visibilityProperty: true}))]
+  .map(v => String(v.model.text))"""
+
 # The outline layer over the map: which countries it draws.
 _HIGHLIGHT_JS = f"""() => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.data_source
@@ -189,6 +208,15 @@ class AtlasPage:
         (empty when it draws none)."""
         found = self.page.evaluate(_SERIES_JS, [marker, name])
         return {} if found is None else {int(y): v for y, v in zip(*found, strict=True)}
+
+    def lines(self, marker: str, name: str) -> list[tuple[list[float], list[float]]]:
+        """Every line a chart titled with `marker` draws for the country called `name`: its
+        series, then (the temperature chart) its two-point trend line, as (years, values)."""
+        return [(years, values) for years, values in self.page.evaluate(_LINES_JS, [marker, name])]
+
+    def titles(self) -> list[str]:
+        """The titles of every plot on screen now."""
+        return self.page.evaluate(SHOWN_TITLES_JS)
 
     def year(self) -> int:
         """The year the slider shows."""

@@ -10,6 +10,8 @@ One place owns what they share, so a test, a benchmark and a local run see the s
   Content-Security-Policy there; the file itself is never served), and a caching policy chosen by
   the caller: `no-store` (tests: every load is a cold load) or `no-cache` (the benchmark: a warm
   reload revalidates, the default of several static hosts);
+- holding requests back: a test keeps the Python runtime from arriving (`Gate`) to see what the page
+  does before Python is live;
 - `panel serve app/main.py`, in its own process group;
 - stopping a process group (`panel serve --num-procs` forks workers; Chromium starts helpers).
 
@@ -32,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -114,6 +116,25 @@ def read_headers_file(path: Path) -> list[tuple[str, str, str]]:
     return rules
 
 
+@dataclass
+class Gate:
+    """Requests for paths matching `pattern` (fnmatch, inside the mount: "/pyodide/pyodide.asm.*")
+    wait until `release()`, for at most `timeout` seconds; `asked` is set by the first one."""
+    pattern: str
+    timeout: float = 300
+    asked: threading.Event = field(default_factory=threading.Event)
+    _open: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._open.set()
+
+    def hold(self, inner: str) -> None:
+        """Called by the handler for each request; blocks while the gate is shut."""
+        if fnmatch.fnmatchcase(inner, self.pattern):
+            self.asked.set()
+            self._open.wait(self.timeout)
+
+
 @dataclass(frozen=True)
 class Mount:
     """A folder served under a URL prefix ("/" or "/atlas/"), with its `_headers` rules (read once,
@@ -126,6 +147,7 @@ class Mount:
 class StaticHandler(SimpleHTTPRequestHandler):
     """What a static host sends; configured per server by `serve` (a subclass with its mounts)."""
     mounts: tuple[Mount, ...] = ()  # longest prefix first
+    gates: tuple[Gate, ...] = ()
     cache_control = NO_STORE
     protocol_version = "HTTP/1.1"  # keep-alive, as a real host
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
@@ -158,6 +180,8 @@ class StaticHandler(SimpleHTTPRequestHandler):
                 self.send_error(404)
             return None
         mount, inner = located
+        for gate in self.gates:
+            gate.hold(inner)
         root = mount.folder.resolve()  # per request: a redeploy may switch a symlinked folder
         target = (root / inner.lstrip("/")).resolve()
         if inner == "/_headers" or not (target == root or root in target.parents):
@@ -209,32 +233,36 @@ class QuietServer(ThreadingHTTPServer):
 
 
 def serve(mounts: dict[str, Path], port: int = 0, cache_control: str = NO_STORE,
-          handler: type[StaticHandler] = StaticHandler) -> tuple[ThreadingHTTPServer, str]:
+          handler: type[StaticHandler] = StaticHandler,
+          gates: tuple[Gate, ...] = ()) -> tuple[ThreadingHTTPServer, str]:
     """Serve each folder under its URL prefix on 127.0.0.1 (port 0: a free one) in a thread;
     returns the server (`shutdown()` and `server_close()` stop it) and its base URL (no slash).
-    `handler`: StaticHandler or an extension of it."""
+    `handler`: StaticHandler or an extension of it; `gates`: requests to hold back."""
     found = []
     for prefix, folder in mounts.items():
         prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         folder = Path(folder).absolute()
         found.append(Mount(prefix, folder, tuple(read_headers_file(folder / "_headers"))))
     configured = type(handler.__name__, (handler,), {
-        "mounts": tuple(sorted(found, key=lambda m: -len(m.prefix))), "cache_control": cache_control})
+        "mounts": tuple(sorted(found, key=lambda m: -len(m.prefix))), "cache_control": cache_control,
+        "gates": tuple(gates)})
     server = QuietServer((HOST, port), configured)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{HOST}:{server.server_address[1]}"
 
 
 @contextlib.contextmanager
-def static_serve(folder: Path, prefix: str = "/") -> Iterator[str]:
+def static_serve(folder: Path, prefix: str = "/", gates: tuple[Gate, ...] = ()) -> Iterator[str]:
     """Serve `folder` at `http://127.0.0.1:<free port><prefix>` (no-store) until the block ends;
-    yields that URL once it answers."""
-    server, base = serve({prefix: folder})
+    yields that URL once it answers. `gates`: requests to hold back (released when the block ends)."""
+    server, base = serve({prefix: folder}, gates=gates)
     url = base + (server.RequestHandlerClass.mounts[0].prefix)
     try:
         wait_until_up(url, 10)
         yield url
     finally:
+        for gate in gates:
+            gate.release()
         server.shutdown()
         server.server_close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from dataclasses import dataclass
 
 import pandas as pd
 import panel as pn
@@ -17,14 +18,16 @@ from climate_atlas.panel_fixes import apply_panel_fixes
 from climate_atlas.search import search_terms
 from climate_atlas.session_log import log_session
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
-from climate_atlas.target import load_on_demand, target
+from climate_atlas.target import load_on_demand, prerendering, target
 from climate_atlas.views.metrics import metric_options
 from climate_atlas.views.plain_text import plain_text_pane
 from climate_atlas.views.ranking import ranking, ranking_caption
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
+    SeriesChart,
     indicator_chart,
     indicator_source,
+    reserve_slots,
     show_indicator,
     show_temperature,
     temperature_chart,
@@ -44,13 +47,19 @@ from climate_atlas.views.table import (
     table_caption,
     with_full_names,
 )
-from climate_atlas.views.world_map import LiveMap, world_map
+from climate_atlas.views.world_map import LiveMap, WorldMap, world_map
 
 DISCONNECTED = ("Connection to the server lost. Reload the page to continue: the link keeps "
                 "your selection.")
 # body[data-atlas-ready]: the one readiness marker tests and benchmarks wait for, set by the live
-# session once the URL's state is applied (the static site's pre-render never sets it).
-READY_JS = "document.body.dataset.atlasReady = 'true'"
+# session once the URL's state is applied (the static site's pre-render never sets it). On the static
+# site the page first swaps its pre-render for the live view (`atlasHandOver`, defined by
+# tools/build_site/panel_patches.py) once that view has drawn the state; elsewhere there is none.
+READY_JS = """
+const ready = () => { document.body.dataset.atlasReady = 'true'; };
+if (typeof window.atlasHandOver === 'function') window.atlasHandOver(ready); else ready();
+"""
+CHIP_PREFIX = "✕ "  # a selected country's button: pressing it removes the country
 PLAY_INTERVAL_MS = 700
 # A chart clips what it cannot fit (a long title on a phone) instead of widening the page; long
 # words such as indicator codes in links wrap.
@@ -79,19 +88,19 @@ def _country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
     return f"## Selected: {row['name']} ({iso3})\n{note}{compared}"
 
 
-def _map(atlas: Atlas, state: AtlasState) -> pn.Column:
+def _map(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap]:
     """The choropleth, updated in place; a click selects the country under it."""
     world = world_map(atlas, atlas.geometry, state)
     LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years, source and σ (how unusual the anomaly "
                                       "is, in FAOSTAT's standard deviations)."),
-                     pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP))
+                     pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP)), world
 
 
-def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
+def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, list[pn.Column]]:
     """The temperature and indicator charts, updated in place when the selection or indicator
-    changes."""
+    changes, and the columns that show them."""
     temperature = temperature_chart(atlas, state.selection, state.scope)
     indicator = indicator_chart(atlas, state.indicator, state.selection)
     state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection, state.scope),
@@ -100,9 +109,9 @@ def _series(atlas: Atlas, state: AtlasState) -> list[pn.Column]:
                       ["selection", "indicator"])
     # The clip sits on a wrapper: on the figure itself it would not stop a long title from
     # widening the figure past a phone's screen.
-    return [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width", styles=CLIP)
-            for chart in (temperature, indicator)]
+    return temperature, indicator, [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
+                                              sizing_mode="stretch_width", styles=CLIP)
+                                    for chart in (temperature, indicator)]
 
 
 def _stripes_rows(atlas: Atlas, state: AtlasState) -> list[tuple[str, pd.Series]]:
@@ -145,12 +154,13 @@ def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
                      sizing_mode="stretch_width", styles=CLIP)
 
 
-def _map_view(atlas: Atlas, state: AtlasState) -> pn.viewable.Viewable:
-    """The served map adds projections, tiles and 50m detail; the browser's map is plain."""
+def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.viewable.Viewable, WorldMap | None]:
+    """The served map adds projections, tiles and 50m detail; the browser's map is plain (and its
+    figure is returned for the pre-render's callback)."""
     if target() == "server":
         from climate_atlas.server_extras import server_map  # the one import of cartopy, GeoViews
 
-        return server_map(atlas, state)
+        return server_map(atlas, state), None
     return _map(atlas, state)
 
 
@@ -169,7 +179,13 @@ def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
     return box
 
 
-def _selected_chips(atlas: Atlas, state: AtlasState) -> pn.Row:
+def _chips_words(count: int, click_adds: bool) -> str:
+    effect = "adds to" if click_adds else "replaces"
+    return f"**Selected** ({count} of at most {MAX_SELECTED}; a map click {effect} this):"
+
+
+def _selected_chips(atlas: Atlas, state: AtlasState) -> tuple[pn.Row, pn.pane.Markdown,
+                                                              list[pn.widgets.Button]]:
     """One button per selected country; pressing it removes that country from the comparison.
 
     A fixed set of MAX_SELECTED buttons, shown, hidden and relabelled in place: new buttons on every
@@ -188,21 +204,37 @@ def _selected_chips(atlas: Atlas, state: AtlasState) -> pn.Row:
                 name = atlas.country_name(selection[i])
                 # no per-country `description`: it is a tooltip model, and a new model per click
                 # costs the same page walk
-                button.param.update(name=f"✕ {name}", disabled=len(selection) == 1, visible=True)
+                button.param.update(name=CHIP_PREFIX + name, disabled=len(selection) == 1,
+                                    visible=True)
             else:
                 button.visible = False
-        effect = "adds to" if state.click_adds else "replaces"
-        label.object = (f"**Selected** ({len(selection)} of at most {MAX_SELECTED}; "
-                        f"a map click {effect} this):")
+        label.object = _chips_words(len(selection), state.click_adds)
 
     for i, button in enumerate(buttons):
         button.on_click(remover(i))
     show()
     state.param.watch(show, ["selection", "click_adds"])
-    return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"})
+    return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"}), label, buttons
 
 
-def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
+@dataclass(frozen=True)
+class Controls:
+    """The widgets above the map, in their order on the page."""
+
+    search: pn.widgets.AutocompleteInput
+    click: pn.widgets.RadioButtonGroup
+    metric: pn.widgets.Select
+    scope: pn.Row
+    year: pn.widgets.IntSlider
+    play: pn.widgets.Toggle
+    indicator: pn.widgets.Select
+
+    def column(self) -> pn.Column:
+        return pn.Column(self.search, self.click, self.metric, self.scope,
+                         pn.Row(self.year, self.play), self.indicator)
+
+
+def _controls(atlas: Atlas, state: AtlasState) -> Controls:
     meta = atlas.indicator_meta
     indicator = pn.widgets.Select.from_param(
         state.param.indicator, name="World Bank indicator",
@@ -215,9 +247,8 @@ def _controls(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
     year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
                                            start=atlas.periods.years.first,
                                            end=atlas.periods.years.last)
-    play = _player(state)
-    return [_search(atlas, state), click, metric, _scope_controls(atlas, state),
-            pn.Row(year, play), indicator]
+    return Controls(_search(atlas, state), click, metric, _scope_controls(atlas, state), year,
+                    _player(state), indicator)
 
 
 def _scope_controls(atlas: Atlas, state: AtlasState) -> pn.Row:
@@ -406,17 +437,17 @@ def build_dashboard() -> pn.viewable.Viewable:
                              visible=pn.bind(bool, state.param.notice))
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
-    chips = _selected_chips(atlas, state)
-    temperature, indicator = _series(atlas, state)
-    charts = pn.Column(
-        pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
-                                 state.param.season)), chips,
-        temperature, _stripes(atlas, state), indicator,
-        pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP),
-        styles={"flex": "2 1 300px"})
+    chips, chips_label, chip_buttons = _selected_chips(atlas, state)
+    heading = pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
+                                       state.param.season))
+    temperature, indicator, series_views = _series(atlas, state)
+    source = pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP)
+    charts = pn.Column(heading, chips, series_views[0], _stripes(atlas, state), series_views[1],
+                       source, styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
-    controls, world = pn.Column(*_controls(atlas, state)), _map_view(atlas, state)
+    widgets = _controls(atlas, state)
+    controls, (world, world_map_) = widgets.column(), _map_view(atlas, state)
     main = pn.Column(controls, world, styles={"flex": "3 1 300px"})
     intro = pn.pane.Markdown(INTRO)
     tabs = pn.Tabs(
@@ -433,9 +464,24 @@ def build_dashboard() -> pn.viewable.Viewable:
     _sync_url(atlas, state, ready)
     if server:
         log_session(state)
+    hooks = []
+    if prerendering() and world_map_ is not None:
+        from climate_atlas.views.prerender import Parts, answer_before_python
+
+        for chart in (temperature, indicator):
+            reserve_slots(chart, MAX_SELECTED)
+        hooks = answer_before_python(atlas, Parts(
+            world=world_map_, temperature=temperature, indicator=indicator, heading=heading,
+            year=widgets.year, metric=widgets.metric, indicator_select=widgets.indicator,
+            chips_label=chips_label, chips=chip_buttons,
+            chips_words=[_chips_words(n, False) for n in range(1, MAX_SELECTED + 1)],
+            chip_prefix=CHIP_PREFIX, render_heading=_country_heading,
+            lifted=[intro, world, heading, *series_views, source, widgets.year],
+            waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play,
+                     widgets.indicator, chips, tabs]), state)
     return make_accessible(pn.Column(
         back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
-        sizing_mode="stretch_width"))
+        sizing_mode="stretch_width", hooks=hooks))
 
 
 def _full_atlas_link(state: AtlasState) -> pn.pane.HTML:

@@ -12,6 +12,9 @@ from typing import Literal
 Target = Literal["browser", "server"]
 ENV_VAR = "CLIMATE_ATLAS_TARGET"
 _LOADED: set[str] = set()  # packages load_on_demand has loaded in this process
+# Set to "answers" by the static build (tools/build_site/), whose page and data files the
+# pre-render's callbacks need; the benchmark's baseline, Panel's plain output, does not set it.
+PRERENDER_VAR = "CLIMATE_ATLAS_PRERENDER"
 
 
 def target() -> Target:
@@ -22,6 +25,15 @@ def target() -> Target:
     if value not in ("browser", "server"):
         raise ValueError(f"{ENV_VAR} must be 'browser' or 'server', not {value!r}")
     return value  # type: ignore[return-value]
+
+
+def prerendering() -> bool:
+    """Whether this process draws the static site's pre-render: the page as the builder renders it
+    under CPython, shown until Python is live in the visitor's browser. Only that document carries
+    the BokehJS callbacks that answer before Python (views/prerender.py); the live document in
+    Pyodide and every `panel serve` session carry none."""
+    return (target() == "browser" and sys.platform != "emscripten"
+            and os.environ.get(PRERENDER_VAR) == "answers")
 
 
 async def load_on_demand(package: str) -> None:

@@ -187,6 +187,7 @@ def test_prerender_never_imports_server_only_modules(tmp_path):
 import os, sys
 os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
+os.environ["CLIMATE_ATLAS_PRERENDER"] = "answers"
 from panel.io.convert import script_to_html
 script_to_html({str(ROOT / "app" / "main.py")!r}, runtime="pyodide-worker", inline=True)
 print(sorted(m for m in {list(convert.SERVER_ONLY) + ["nh3"]!r} if m in sys.modules))
@@ -231,3 +232,20 @@ def test_service_worker_caches_every_file_of_this_build_checked(build):
         path = build / (unquote(url[2:]) or "index.html")
         digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
         assert integrity == f"sha384-{digest}", url
+
+
+def test_page_answers_before_python_and_hands_over_when_ready(build):
+    """The pre-render carries the callback (views/prerender.py) and, for each indicator file the
+    build wrote, its integrity; Panel's render handler keeps the pre-render until the live view
+    is ready (panel_patches.keep_prerender_until_ready)."""
+    from climate_atlas.data import load_atlas
+    from tools.build_site.files import sri
+
+    html = (build / "index.html").read_text(encoding="utf-8")
+    assert "window.atlasHandOver = " in html and "atlas-live-pending" in html
+    assert "Bokeh.index.roots.map((v) => v.remove())" not in html  # Panel's blank-the-page step
+    assert "atlasHandover" in html and "document_ready" in html and 'id="site-prerender"' in html
+    written = sorted((build / "prerender").glob("indicator-*.json"))
+    assert len(written) == len(load_atlas().indicator_meta)
+    for path in written:
+        assert sri(path) in html, path.name

@@ -76,6 +76,12 @@ def test_every_worker_patch_refuses_a_worker_it_was_not_written_for():
             patch("startApplication()")
 
 
+def test_the_handover_patch_refuses_a_page_it_was_not_written_for():
+    with pytest.raises(panel_patches.PatchError, match="render handler"):
+        panel_patches.keep_prerender_until_ready("<body><script>\n      const pyodideWorker = "
+                                                  "new Worker(</script></body>")
+
+
 def test_the_snapshot_maker_gets_the_workers_own_jsnull_shim():
     maker = (files.TOOLS / "snapshot_make.js").read_text()
     assert "__JSNULL_SHIM__" in maker and "jsnull = object()" not in maker  # filled in, not copied

@@ -5,11 +5,12 @@ from __future__ import annotations
 import http.client
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from tools.servers import REVALIDATE, serve, stop_process_group
+from tools.servers import REVALIDATE, Gate, serve, stop_process_group
 
 
 def _get(base: str, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
@@ -48,6 +49,27 @@ def test_a_site_under_a_sub_path_is_served_as_a_host_would(site: Path) -> None:
         assert _get(base, "/atlas/../index.html")[0] == 404
         assert _get(base, "/other/")[0] == 404
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_gate_holds_back_only_its_files_until_released(site: Path) -> None:
+    """What the before-Python e2e tests rely on: the runtime waits, the page does not."""
+    gate = Gate("/pyodide/*.wasm")
+    server, base = serve({"/": site}, gates=(gate,))
+    held: list[int] = []
+    try:
+        assert _get(base, "/index.html")[0] == 200 and not gate.asked.is_set()
+        thread = threading.Thread(target=lambda: held.append(_get(base, "/pyodide/a.wasm")[0]))
+        thread.start()
+        assert gate.asked.wait(5)
+        thread.join(0.3)
+        assert held == [] and _get(base, "/index.html")[0] == 200  # the rest is served meanwhile
+        gate.release()
+        thread.join(5)
+        assert held == [200]
+    finally:
+        gate.release()
         server.shutdown()
         server.server_close()
 

@@ -20,6 +20,7 @@ from tools.build_site.files import ROOT, BuildError, log
 from tools.build_site.lock import write_lock
 from tools.build_site.page import copy_panel_assets, improve_page
 from tools.build_site.panel_patches import check_versions
+from tools.build_site.prerender_data import write_prerender_data
 from tools.build_site.pypi import pure_wheels
 from tools.build_site.report import report
 from tools.build_site.runtime import copy_runtime, fetch_runtime
@@ -53,6 +54,7 @@ def build(root: Path, tmp: Path) -> None:
     app_name = canonicalize_name(parse_wheel_filename(app.name)[0])
     convert(root / "app" / "main.py", tmp, [app_name])
     improve_page(tmp)
+    log(f"pre-render data: {write_prerender_data(tmp) / 1e3:.0f} kB of indicator series")
     boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
     if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
@@ -77,6 +79,7 @@ def main() -> None:
         raise BuildError("panel was imported before PANEL_CDN_ROOT was set: the page would use the CDN")
     os.environ["PANEL_CDN_ROOT"] = "./panel/"
     os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
+    os.environ["CLIMATE_ATLAS_PRERENDER"] = "answers"  # the page and prerender/ data it needs: ours
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -132,10 +132,86 @@ def patch_page(html: str, status: str) -> str:
                         "", "index.html")
     html = replace_once(html, 'new Worker("./main.js")', 'new Worker("./main.js?atlas-build=" + '
                         """document.querySelector('meta[name="atlas-build"]').content)""", "index.html")
+    html = keep_prerender_until_ready(html)
     head, body_end, tail = html.rpartition("</body>")  # the inlined bundles also contain "</body>"
     if not body_end:
         raise PatchError("index.html: no </body>")
     return head + status + body_end + tail
+
+
+# The pre-render answers before Python (app/climate_atlas/views/prerender.py lifts its parts above
+# Panel's loading veil). The veil stays over the rest, now fixed to the window, and the page scrolls
+# (Panel's loading.css hides the overflow: on a phone the charts below the fold were out of reach).
+# The live view is drawn in a hidden box beside the pre-render until it is ready.
+HANDOVER_CSS = """<style>
+  body.pn-loading { overflow: auto; }
+  body.pn-loading::before, body.pn-loading::after { position: fixed; }
+  .atlas-live-pending { display: block !important; position: absolute; top: 0; left: 0; width: 100%;
+    transform: translateX(-300vw); opacity: 0; pointer-events: none; }
+</style>
+"""
+# Panel's render handler, as Panel 1.9.4 writes it: empty the pre-render's root elements, remove its
+# views, embed the live document into those elements, drop the loading veil, then post the page's
+# address to the worker. The page went blank for about 0.3 s and showed the default state for 0.1 s
+# before the live session applied the address (DESIGN.md section 8).
+_RENDER_ROOTS = """          for (const el of root_els) {
+             el.innerHTML = ''
+             data_roots.push([el.getAttribute('data-root-id'), el.id])
+          }"""
+_RENDER_CLEAR = """          // Clear pre-rendered contents
+          Bokeh.index.roots.map((v) => v.remove())"""
+_RENDER_UNVEIL = """          // Remove loading spinner and message
+          body.classList.remove("pn-loading", "arc")
+          for (const loading_msg of loading_msgs) {
+            loading_msg.remove()
+          }"""
+_RENDER_LOCATION = ("          pyodideWorker.postMessage({'type': 'location', location: "
+                    "JSON.stringify(window.location)})")
+
+
+def keep_prerender_until_ready(html: str) -> str:
+    """index.html: the live document is embedded beside the pre-render, in hidden boxes, and the
+    pre-render stays on screen (answering clicks, views/prerender.py) until the live session is
+    ready. When the page posts its address to Python, body[data-atlas-handover] is set: from then on
+    the pre-render's callback stands down and the pre-render is inert, so no click is taken that the
+    live session would not see. When the live session has applied the address it calls
+    `atlasHandOver` (layout.READY_JS): once BokehJS has painted the live view (its repaint waits for
+    up to 1/60 s, then an animation frame), the live view takes the pre-render's place, the veil
+    goes, and only then is body[data-atlas-ready] set. No blank, no default state in between."""
+    where = "index.html (Panel's render handler)"
+    html = replace_once(html, "    <script>\n      const pyodideWorker = new Worker(",
+                        HANDOVER_CSS + "    <script>\n      const pyodideWorker = new Worker(", where)
+    html = replace_once(html, _RENDER_ROOTS, """          const atlas_live = []  // [pre-render root, twin]
+          for (const el of root_els) {
+             const live = document.createElement('div')
+             live.id = el.id + '-live'
+             live.className = 'atlas-live-pending'
+             live.style.display = 'contents'
+             live.inert = true
+             el.after(live)
+             atlas_live.push([el, live])
+             data_roots.push([el.getAttribute('data-root-id'), live.id])
+          }""", where)
+    html = replace_once(html, _RENDER_CLEAR,
+                        "          const atlas_prerendered = [...Bokeh.index.roots]  // until the swap",
+                        where)
+    html = replace_once(html, _RENDER_UNVEIL, """          window.atlasHandOver = (ready) => {
+            requestAnimationFrame(() => setTimeout(() => requestAnimationFrame(() => {
+              for (const view of atlas_prerendered) view.remove()
+              for (const [el, live] of atlas_live) {
+                el.remove()
+                live.classList.remove('atlas-live-pending')
+                live.inert = false
+              }
+              body.classList.remove("pn-loading", "arc")
+              for (const loading_msg of [...loading_msgs]) loading_msg.remove()
+              body.dataset.atlasHandover = 'done'
+              ready()
+            }), 20))
+          }""", where)
+    return replace_once(html, _RENDER_LOCATION, """          body.dataset.atlasHandover = 'started'
+          for (const [el] of atlas_live) el.inert = true
+""" + _RENDER_LOCATION, where)
 
 
 def patch_worker_errors(js: str) -> str:

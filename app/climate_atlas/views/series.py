@@ -144,6 +144,17 @@ def _slot(chart: SeriesChart, i: int) -> Slot:
     return chart.slots[i]
 
 
+def reserve_slots(chart: SeriesChart, count: int) -> None:
+    """Make the first `count` colour slots now, hidden until filled: the static site's pre-render,
+    whose BokehJS callback fills them without Python (views/prerender.py), has no way to add
+    renderers."""
+    if count:
+        _slot(chart, count - 1)
+    for slot, key in zip(chart.slots, chart.shown, strict=True):
+        if key is None:
+            slot.series_item.visible = slot.trend_item.visible = False
+
+
 def _new_slot(chart: SeriesChart, color: str) -> Slot:
     series, trend = ColumnDataSource(dict(EMPTY)), ColumnDataSource(dict(EMPTY))
     drawn: list[GlyphRenderer] = [chart.figure.line("year", "value", source=series, color=color,

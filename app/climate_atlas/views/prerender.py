@@ -1,0 +1,554 @@
+"""Live before Python: the static site's pre-rendered page answers its first interactions in BokehJS.
+
+`panel convert` writes the page as a real BokehJS document, drawn about a second after navigation,
+while the Python runtime takes several more to start. Only Panel's loading veil keeps that document
+inert (DESIGN.md section 8). This module lifts the parts that can answer above the veil and gives
+the pre-render one CustomJS callback, generated here from the same tables, titles and trend lines the
+Python views draw, which answers:
+
+- a click (tap or double tap) on a country's polygon: the heading, the outline, the chips, the
+  temperature chart (series, trend line, legend, title with the trend value) and the indicator chart
+  (its per-country series fetched from `build/prerender/`, one small JSON per indicator, written by
+  the build stage `tools/build_site/prerender_data.py` from `indicator_files`);
+- the year slider: it recolours the map when the map shows the anomaly of the chosen year;
+- the link (`?countries=`, `year=`, `metric=`, `indicator=`) as soon as the map is drawn.
+
+Every answer is also written into the address (`history.replaceState`, other keys kept): the live
+session reads the address once its document is embedded (layout._sync_url), so it starts from the
+state the visitor reached. The page keeps the pre-render on screen until the live session is ready
+(tools/build_site/panel_patches.py), and from the moment the page hands the address to Python
+(`body[data-atlas-handover]`) the callback does nothing and the pre-render takes no click: for
+those few hundred ms (Python applying the address) a click is refused rather than drawn and then
+lost.
+
+The pre-render always draws the default scope (the year as a whole, against the publishers' base)
+and the carried data are that scope's. A link that asks for another season, base period or for the
+trend or seed metric is left to Python: the callback stands down for that page and the status line
+says so. What needs Python (search, click-to-compare, the other selectors, play, the table,
+downloads, the scatter) is marked as loading in the pre-render only.
+
+The callback is attached only when the static build pre-renders (`target.prerendering()`): the live
+document in Pyodide, every `panel serve` session and the benchmark's baseline carry none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import panel as pn
+from bokeh.models import CustomJS, Model
+
+from climate_atlas.anomalies import default_scope
+from climate_atlas.data import ANNUAL, Atlas
+from climate_atlas.views.metrics import METRICS, NO_DATA, metric_title, metric_unit
+from climate_atlas.views.series import SeriesChart, temperature_title, trend_line
+from climate_atlas.views.world_map import WorldMap, color_limit
+
+# build/prerender/: one JSON per indicator; the pre-render fetches the one it shows once drawn, so a
+# click finds it there (the build writes them; connect-src 'self' allows it, integrity is checked).
+DATA_DIR = "prerender"
+# Lifted above Panel's loading veil (z-index 1000 in its loading.css), in the pre-render only: in the
+# live page this z-index would put the map above the search box's dropdown.
+LIFT = {"position": "relative", "z-index": "1001"}
+# The map metrics whose colours the carried data can redraw (the others stand down).
+JS_METRICS = ("mean", "year")
+YEAR_MARK = "{year}"
+
+
+def _runs(years: Sequence[int]) -> list[int]:
+    """Years as [first, count, first, count, ...], one pair per run of consecutive years: 38
+    countries' series have gaps, and a chart draws exactly the years a series has."""
+    runs: list[int] = []
+    for year in (int(y) for y in years):
+        if runs and year == runs[-2] + runs[-1]:
+            runs[-1] += 1
+        else:
+            runs += [year, 1]
+    return runs
+
+
+def expand_runs(runs: Sequence[int]) -> list[int]:
+    """The years `_runs` encoded (the JS path does the same)."""
+    return [first + k for first, count in zip(runs[::2], runs[1::2], strict=True)
+            for k in range(count)]
+
+
+def _float(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
+
+def _series_json(years: Sequence[int], values: Sequence[float]) -> dict[str, list]:
+    return {"runs": _runs(years), "values": [_float(v) for v in values]}
+
+
+@dataclass(frozen=True)
+class HeadingText:
+    """The selection heading's model text (Panel's escaped HTML) per country, and how the JS adds
+    "Compared with" for a selection of several: the single heading's `end` becomes
+    `lead + fragments joined by ", " + end`. Derived from the Markdown pane the page uses, so the
+    text is exactly Python's (a unit test compares them for several selections)."""
+
+    single: list[str]
+    fragments: list[str]
+    lead: str
+    end: str
+
+
+def heading_text(render: Any, heading: Any, atlas: Atlas, codes: list[str]) -> HeadingText:
+    """`render(markdown) -> model text`; `heading(atlas, selection, season) -> markdown`. Raises
+    RuntimeError when the headings are not composed as HeadingText says (the heading changed)."""
+    single = [render(heading(atlas, [c], ANNUAL)) for c in codes]
+    marker = "Compared with: "
+    probe = render(f"x  \n{marker}Q")
+    end = probe[probe.rindex(marker + "Q") + len(marker + "Q"):]  # the paragraph's end
+    fragments = []
+    for c in codes:
+        text = render(f"x  \n{marker}{atlas.country_name(c)}")
+        fragments.append(text[text.rindex(marker) + len(marker):len(text) - len(end)])
+    first, last = codes[0], codes[1]
+    pair, base = render(heading(atlas, [first, last], ANNUAL)), single[1]
+    lead = pair[len(base) - len(end):pair.rindex(marker) + len(marker)]
+    composed = base[:len(base) - len(end)] + lead + fragments[0] + end
+    if not all(h.endswith(end) for h in single) or composed != pair:
+        raise RuntimeError("prerender: the selection heading is no longer composed as expected")
+    return HeadingText(single, fragments, lead, end)
+
+
+def _trend(atlas: Atlas, iso3: str, series: Any) -> list[float]:
+    """The trend line's two points [x0, x1, y0, y1] as the temperature chart draws them, or []."""
+    warming = atlas.warming
+    per_decade = warming.at[iso3, "trend_per_decade"] if iso3 in warming.index else np.nan
+    if np.isnan(per_decade) or series.empty:
+        return []
+    line = trend_line(series, float(per_decade), atlas.periods.trend)
+    return [float(x) for x in line.index] + [float(y) for y in line.to_numpy()]
+
+
+@lru_cache(maxsize=2)
+def country_table(atlas: Atlas) -> dict[str, list]:
+    """Per country of the atlas (the rows the JS looks a selection up in): name, the temperature
+    chart's title, its annual series (runs of years and values) and trend line, and what the
+    year metric's hover says (σ's standard deviation, the source). The default scope only."""
+    scope = default_scope(atlas)
+    codes = list(atlas.countries.index)
+    warming = atlas.warming
+    by_country = {c: g for c, g in atlas.temperature.groupby("iso3")}
+    table: dict[str, list] = {k: [] for k in ("codes", "names", "titles", "runs", "values",
+                                              "trends", "sd", "sources", "in_warming")}
+    for iso3 in codes:
+        rows = by_country.get(iso3)
+        series = (rows.set_index("year")["anomaly"] if rows is not None
+                  else atlas.series(iso3))
+        table["codes"].append(iso3)
+        table["names"].append(atlas.country_name(iso3))
+        table["titles"].append(temperature_title(atlas, [iso3], scope))
+        table["runs"].append(_runs(series.index))
+        table["values"].append([float(v) for v in series.to_numpy()])
+        table["trends"].append(_trend(atlas, iso3, series))
+        known = iso3 in warming.index
+        table["in_warming"].append(known)
+        table["sd"].append(_float(warming.at[iso3, "sd"]) if known else None)
+        source = atlas.countries.at[iso3, "temperature_source"]
+        table["sources"].append(source if isinstance(source, str) else "")
+    return table
+
+
+def indicator_json(atlas: Atlas, code: str) -> bytes:
+    """What the pre-render fetches for one indicator: its words, the world line and every
+    country's published years and values, as the indicator chart draws them."""
+    meta = atlas.indicator_meta.loc[code]
+    world = atlas.world_indicators[atlas.world_indicators["code"] == code].set_index("year")["value"]
+    countries = {}
+    for iso3 in atlas.indicator_rows(code)["iso3"].unique():
+        series = atlas.indicator_series(code, iso3)
+        countries[str(iso3)] = _series_json(series.index, series.to_numpy())
+    payload = {"code": code, "short_name": str(meta["short_name"]), "unit": str(meta["unit"]),
+               "world": _series_json(world.index, world.to_numpy()), "countries": countries}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def indicator_file(code: str) -> str:
+    return f"indicator-{code}.json"
+
+
+@lru_cache(maxsize=2)
+def indicator_files(atlas: Atlas) -> dict[str, bytes]:
+    """File name under DATA_DIR -> its bytes, for every indicator (the build writes these)."""
+    return {indicator_file(code): indicator_json(atlas, code) for code in atlas.indicator_meta.index}
+
+
+def _integrity(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+@dataclass
+class Parts:
+    """What the pre-render's callback reads and draws, and what it lifts or marks as loading."""
+
+    world: WorldMap
+    temperature: SeriesChart
+    indicator: SeriesChart
+    heading: pn.pane.Markdown
+    year: pn.widgets.IntSlider
+    metric: pn.widgets.Select
+    indicator_select: pn.widgets.Select
+    chips_label: pn.pane.Markdown
+    chips: list[pn.widgets.Button]
+    # chips_words[n - 1]: the chips' label (Markdown) for n selected; chip_prefix + name: a chip
+    chips_words: list[str]
+    chip_prefix: str
+    render_heading: Any  # (atlas, selection, season) -> the heading's Markdown
+    lifted: list[pn.viewable.Viewable] = field(default_factory=list)
+    waiting: list[pn.viewable.Viewable] = field(default_factory=list)
+
+
+def _model(viewable: pn.viewable.Viewable, root: Model) -> Model:
+    """The Bokeh model a Panel object drew in `root`'s document (Panel 1.9.4 keeps them in
+    `_models` by root id, which its own jslink uses); a missing one fails the build loudly."""
+    found = viewable._models.get(root.ref["id"])
+    if found is None:
+        raise RuntimeError(f"prerender: {type(viewable).__name__} has no model in this root")
+    return found[0]
+
+
+def _select_values(select: Model, labels: list[str]) -> list[str]:
+    """What a Select model holds as its value for each option label (Panel 1.9.4 sends options as
+    [value, label] pairs): the JS sets the value BokehJS shows."""
+    found = {label: value for value, label in select.options}
+    missing = [label for label in labels if label not in found]
+    if missing:
+        raise RuntimeError(f"prerender: no option {missing} in {select.title!r}")
+    return [found[label] for label in labels]
+
+
+def _markdown_text(pane: pn.pane.Markdown) -> Any:
+    """markdown -> the model text a Markdown pane like `pane` sends to BokehJS (escaped HTML)."""
+    return lambda text: pane._transform_object(text)["object"]
+
+
+def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
+    """Everything the callback reads: models of this root, the carried data and the words."""
+    table = country_table(atlas)
+    render = _markdown_text(parts.heading)
+    heading = heading_text(render, parts.render_heading, atlas, table["codes"])
+    scope = default_scope(atlas)
+    codes = list(atlas.indicator_meta.index)
+    files = indicator_files(atlas)
+    meta = atlas.indicator_meta
+    first = atlas.periods.years.first
+    year_title = metric_title(atlas, "year", first, scope)
+    if year_title.count(str(first)) != 1:
+        raise RuntimeError(f"prerender: cannot find the year in the map title {year_title!r}")
+    pair = table["codes"][:2]
+    multi = temperature_title(atlas, pair, scope)
+    names = ", ".join(atlas.country_name(c) for c in pair)
+    if not multi.endswith(names):
+        raise RuntimeError(f"prerender: unexpected title for several countries: {multi!r}")
+    temperature, indicator = parts.temperature, parts.indicator
+    metric_select, indicator_select = _model(parts.metric, root), _model(parts.indicator_select, root)
+    return {
+        # models of the pre-render document
+        "countries": parts.world.countries, "outlines": parts.world.outlines,
+        "mapper": parts.world.mapper, "colour_bar": parts.world.colour_bar,
+        "map_title": parts.world.figure.title,
+        "heading": _model(parts.heading, root), "slider": _model(parts.year, root),
+        "metric_select": metric_select, "indicator_select": indicator_select,
+        "chip_label": _model(parts.chips_label, root),
+        "chip_buttons": [_model(b, root) for b in parts.chips],
+        "t_title": temperature.figure.title, "t_series": [s.series for s in temperature.slots],
+        "t_trend": [s.trend for s in temperature.slots],
+        "t_series_items": [s.series_item for s in temperature.slots],
+        "t_trend_items": [s.trend_item for s in temperature.slots],
+        "i_title": indicator.figure.title, "i_world": indicator.world,
+        "i_yaxis": indicator.figure.yaxis[0], "i_series": [s.series for s in indicator.slots],
+        "i_series_items": [s.series_item for s in indicator.slots],
+        # the carried data (default scope), one entry per country of `codes`
+        **table,
+        "headings": heading.single, "compared": heading.fragments,
+        "compared_lead": heading.lead, "heading_end": heading.end,
+        "chip_texts": [_markdown_text(parts.chips_label)(w) for w in parts.chips_words],
+        "chip_prefix": parts.chip_prefix,
+        "multi_title": multi[:len(multi) - len(names)],
+        "trend_period": str(atlas.periods.trend),
+        "no_data": NO_DATA, "year_unit": metric_unit(atlas, "year", scope),
+        "year_title": year_title.replace(str(first), YEAR_MARK),
+        "year_limit": color_limit(atlas, "year", np.array([]), scope),
+        "year_metric_value": _select_values(metric_select, [METRICS["year"].label(atlas.periods)])[0],
+        "year_first": first, "year_last": atlas.periods.years.last,
+        "indicator_codes": codes,
+        "indicator_values": _select_values(indicator_select, [
+            f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})" for c in codes]),
+        "indicator_urls": [f"./{DATA_DIR}/{indicator_file(c)}" for c in codes],
+        "indicator_integrity": [_integrity(files[indicator_file(c)]) for c in codes],
+        "metric_keys": list(METRICS), "js_metrics": list(JS_METRICS),
+        "season_keys": list(atlas.seasons), "base_keys": [str(b.period) for b in atlas.periods.bases],
+        "published_base": scope.base, "max_selected": len(temperature.slots),
+    }
+
+
+def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
+    """Lift what answers above the veil, mark what needs Python as loading, and return the hook
+    (for the page's root: `pn.Column(..., hooks=...)`) that attaches the callback once the
+    pre-render's models exist. The defaults the JS starts from are `state`'s."""
+    for part in parts.lifted:
+        part.styles = {**part.styles, **LIFT}
+    for part in parts.waiting:
+        part.loading = True
+    defaults = {"default_selection": list(state.selection), "default_metric": state.metric,
+                "default_indicator": state.indicator}
+    attached: set[str] = set()
+
+    def attach(viewable: pn.viewable.Viewable, root: Model) -> None:
+        if root.ref["id"] in attached:  # Panel runs hooks again when a part changes
+            return
+        attached.add(root.ref["id"])
+        callback = CustomJS(args={**callback_args(atlas, parts, root), **defaults}, code=CODE)
+        figure = parts.world.figure
+        figure.js_on_event("tap", callback)
+        figure.js_on_event("doubletap", callback)  # BokehJS reports a quick second click so
+        _model(parts.year, root).js_on_change("value", callback)
+        pn.state.curdoc.js_on_event("document_ready", callback)  # the link, once drawn
+
+    return [attach]
+
+
+# One callback for every trigger: a tap or double tap on the map (cb_obj: the event), the year
+# slider (cb_obj: the slider) and the document being drawn (cb_obj: the document). Its arguments
+# are `callback_args` and the state's defaults.
+CODE = r"""
+const body = document.body;
+if (body.dataset.atlasHandover != null) return;  // Python has the address: stand down
+let S = heading.__atlas_prerender;
+if (S == null) {
+  S = heading.__atlas_prerender = {
+    index: new Map(codes.map((c, i) => [c, i])), selection: default_selection.slice(),
+    metric: default_metric, indicator: default_indicator, shown_indicator: default_indicator,
+    year: slider.value, fetched: new Map(), off: false, linked_year: null,
+  };
+}
+if (S.off) return;
+const stood_down = () => body.dataset.atlasHandover != null || S.off;
+const row = (iso3) => S.index.get(iso3);
+const expand = (runs) => {
+  const years = [];
+  for (let i = 0; i < runs.length; i += 2) for (let k = 0; k < runs[i + 1]; k++) years.push(runs[i] + k);
+  return years;
+};
+const empty = () => ({year: [], value: [], name: []});
+// Python's format(x, '.Nf'): toFixed rounds an exact tie away from zero, Python to even.
+const fixed = (x, digits) => {
+  const abs = Math.abs(x);
+  let text = abs.toFixed(digits);
+  const exact = abs.toFixed(digits + 30);
+  const kept = exact.slice(0, exact.length - 30);
+  if (/^50*$/.test(exact.slice(exact.length - 30)) && Number(kept.slice(-1)) % 2 === 0) text = kept;
+  return (x < 0 || Object.is(x, -0) ? '-' : '') + text;
+};
+const signed = (x, digits) => (x < 0 || Object.is(x, -0) ? '' : '+') + fixed(x, digits);
+
+function write_link(changes) {  // the address is the state the live session starts from
+  const query = new URLSearchParams(location.search);
+  for (const [key, value] of Object.entries(changes)) query.set(key, String(value));
+  const search = query.toString().replace(/%2C/gi, ',');
+  history.replaceState(history.state, '', `${location.pathname}?${search}${location.hash}`);
+}
+
+function read_link() {  // as links.parse_query reads it, for the keys this page can draw
+  const query = new URLSearchParams(location.search);
+  const first = (key, valid) => query.getAll(key).find(valid);
+  const link = {};
+  const given = query.getAll('countries').flatMap((v) => v.split(',')).map((c) => c.trim())
+    .filter((c) => c).map((c) => c.toUpperCase()).filter((c) => S.index.has(c));
+  if (given.length) link.selection = [...new Set(given)].slice(0, max_selected);
+  const year = first('year', (v) => /^[0-9]{1,4}$/.test(v.trim())
+    && Number(v.trim()) >= year_first && Number(v.trim()) <= year_last);
+  if (year != null) link.year = Number(year.trim());
+  link.indicator = first('indicator', (v) => indicator_codes.includes(v));
+  link.metric = first('metric', (v) => metric_keys.includes(v));
+  const season = first('season', (v) => season_keys.includes(v));
+  const base = first('base', (v) => base_keys.includes(v));
+  link.unsupported = (season != null && season !== season_keys[0])
+    || (base != null && base !== published_base)
+    || (link.metric != null && !js_metrics.includes(link.metric));
+  return link;
+}
+
+function inside(xs, ys, x, y) {  // even-odd ray casting, as world_map._inside
+  let odd = false;
+  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+    const crossing = (xs[j] - xs[i]) * (y - ys[i]) / (ys[j] - ys[i]) + xs[i];
+    if ((ys[i] > y) !== (ys[j] > y) && x < crossing) odd = !odd;
+  }
+  return odd;
+}
+
+function country_at(x, y) {  // as world_map.country_at, over the map's own polygons
+  const d = countries.data;
+  for (let i = 0; i < d.iso3.length; i++) {
+    for (let p = 0; p < d.xs[i].length; p++) {
+      const xs = d.xs[i][p], ys = d.ys[i][p], ox = xs[0], oy = ys[0];
+      let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+      for (let k = 0; k < ox.length; k++) {
+        x0 = Math.min(x0, ox[k]); x1 = Math.max(x1, ox[k]);
+        y0 = Math.min(y0, oy[k]); y1 = Math.max(y1, oy[k]);
+      }
+      if (x < x0 || x > x1 || y < y0 || y > y1 || !inside(ox, oy, x, y)) continue;
+      let hole = false;
+      for (let h = 1; h < xs.length; h++) if (inside(xs[h], ys[h], x, y)) hole = true;
+      if (!hole) return d.iso3[i];
+    }
+  }
+  return null;
+}
+
+function draw_selection() {
+  const sel = S.selection, names_of = (list) => list.map((c) => names[row(c)]);
+  let text = headings[row(sel[sel.length - 1])];
+  if (sel.length > 1) {
+    text = text.slice(0, text.length - heading_end.length) + compared_lead
+      + sel.slice(0, -1).map((c) => compared[row(c)]).join(', ') + heading_end;
+  }
+  heading.text = text;
+  const d = countries.data, keep = new Set(sel), outline = {xs: [], ys: [], iso3: []};
+  d.iso3.forEach((c, i) => {
+    if (keep.has(c)) { outline.xs.push(d.xs[i]); outline.ys.push(d.ys[i]); outline.iso3.push(c); }
+  });
+  outlines.data = outline;
+  chip_buttons.forEach((button, i) => {
+    if (i < sel.length) {
+      button.label = chip_prefix + names[row(sel[i])];
+      button.disabled = sel.length === 1;
+    }
+    button.visible = i < sel.length;
+  });
+  chip_label.text = chip_texts[sel.length - 1];
+  for (let i = 0; i < t_series.length; i++) {
+    const r = i < sel.length ? row(sel[i]) : null;
+    if (r == null) {
+      t_series[i].data = empty(); t_trend[i].data = empty();
+      t_series_items[i].visible = false; t_trend_items[i].visible = false;
+      continue;
+    }
+    const name = names[r], years = expand(runs[r]), trend = trends[r];
+    t_series[i].data = {year: years, value: values[r].slice(), name: years.map(() => name)};
+    t_series_items[i].label = {value: name};
+    if (trend.length) {
+      t_trend[i].data = {year: [trend[0], trend[1]], value: [trend[2], trend[3]], name: [name, name]};
+      t_trend_items[i].label = {value: `${name} trend ${trend_period}`};
+    } else {
+      t_trend[i].data = empty();
+    }
+    t_series_items[i].visible = true;
+    t_trend_items[i].visible = trend.length > 0;
+  }
+  t_title.text = sel.length > 1 ? multi_title + names_of(sel).join(', ') : titles[row(sel[0])];
+}
+
+function indicator_data(code) {
+  let data = S.fetched.get(code);
+  if (data == null) {
+    const k = indicator_codes.indexOf(code);
+    data = fetch(indicator_urls[k], {integrity: indicator_integrity[k]}).then((response) => {
+      if (!response.ok) throw new Error(`${response.status} ${response.url}`);
+      return response.json();
+    });
+    S.fetched.set(code, data);
+  }
+  return data;
+}
+
+function draw_indicator() {
+  const code = S.indicator, sel = S.selection.slice();
+  return indicator_data(code).then((d) => {
+    if (stood_down() || code !== S.indicator || sel.join() !== S.selection.join()) return;
+    if (S.shown_indicator !== code) {
+      const years = expand(d.world.runs);
+      i_world.data = {year: years, value: d.world.values, name: years.map(() => 'World')};
+      i_yaxis.axis_label = d.unit;
+      S.shown_indicator = code;
+    }
+    const missing = [];
+    for (let i = 0; i < i_series.length; i++) {
+      if (i >= sel.length) {
+        i_series[i].data = empty();
+        i_series_items[i].visible = false;
+        continue;
+      }
+      const name = names[row(sel[i])], series = d.countries[sel[i]];
+      const years = series ? expand(series.runs) : [];
+      if (!years.length) missing.push(name);
+      i_series[i].data = {year: years, value: series ? series.values : [], name: years.map(() => name)};
+      i_series_items[i].label = {value: name};
+      i_series_items[i].visible = true;
+    }
+    i_title.text = missing.length ? `${d.short_name}: no World Bank data for ${missing.join(', ')}`
+      : `${d.short_name}: ${sel.map((c) => names[row(c)]).join(', ')}`;
+  });
+}
+
+function recolour() {  // the map's colours for the year metric, as views.world_map.colouring
+  if (S.metric !== 'year') return;
+  const d = countries.data, value = [], label = [];
+  for (const iso3 of d.iso3) {
+    const r = row(iso3);
+    if (r == null || !in_warming[r]) { value.push(null); label.push(no_data); continue; }
+    const at = expand(runs[r]).indexOf(S.year), v = at < 0 ? null : values[r][at];
+    let text = v == null ? `no value for ${S.year}` : `${signed(v, 2)} ${year_unit} in ${S.year}`;
+    if (v != null && sd[r] != null) text += `, ${fixed(v / sd[r], 1)} σ`;
+    value.push(v);
+    label.push(`${text}, ${sources[r]}`);
+  }
+  countries.data = Object.assign({}, d, {value, label});
+  mapper.low = -year_limit;
+  mapper.high = year_limit;
+  colour_bar.title = year_unit;
+  map_title.text = year_title.replace('{year}', String(S.year));
+}
+
+if (cb_obj === slider) {
+  S.year = slider.value;
+  // BokehJS runs a callback after the change that caused it: the link's own year is not a move
+  if (S.linked_year === S.year) S.linked_year = null; else write_link({year: S.year});
+  recolour();
+} else if (cb_obj.event_name === 'tap' || cb_obj.event_name === 'doubletap') {
+  const iso3 = country_at(cb_obj.x, cb_obj.y);
+  if (iso3 == null) return;
+  S.selection = [iso3];  // a click replaces the selection (adding needs Python)
+  draw_selection();
+  write_link({countries: iso3});
+  draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
+} else {  // the document is drawn: show the link's state
+  const link = read_link();
+  if (link.unsupported) {
+    S.off = true;
+    const note = document.getElementById('site-prerender');
+    if (note != null) note.textContent = 'This link asks for a season, base period or map metric '
+      + 'that needs Python: the page answers once it has started.';
+    return;
+  }
+  if (link.selection) S.selection = link.selection;
+  if (link.indicator != null) {
+    S.indicator = link.indicator;
+    indicator_select.value = indicator_values[indicator_codes.indexOf(link.indicator)];
+  }
+  if (link.metric === 'year') {
+    S.metric = 'year';
+    metric_select.value = year_metric_value;
+  }
+  if (link.year != null && link.year !== slider.value) {
+    S.linked_year = link.year;  // the link may give the year more than once: keep it as it is
+    slider.value = link.year;
+  }
+  S.year = slider.value;
+  if (link.selection) draw_selection();
+  recolour();
+  draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
+}
+"""

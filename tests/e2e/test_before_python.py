@@ -1,0 +1,224 @@
+"""Before Python is live, the static site's pre-render answers (app/climate_atlas/views/prerender.py),
+and the live session takes over from the state the visitor reached, with no flash back.
+
+Static site only: `panel serve` has no pre-render (its own tests, test_dashboard.py among them, run
+unchanged). The test's server holds the Python runtime back (tools/servers.Gate) until the test
+releases it, so "before Python" is a state the test controls, not a race it hopes to win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect
+
+from climate_atlas.anomalies import default_scope
+from climate_atlas.views.metrics import METRICS
+from climate_atlas.views.world_map import MAP_NAME, colouring, map_countries
+from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tools.atlas_page import SHOWN_TITLES_JS, AtlasPage
+from tools.servers import Gate, static_serve
+
+RUNTIME = "/pyodide/pyodide.asm.*"  # Pyodide's wasm and JS: without them no Python starts
+COUNTRIES = ["BRA", "AUS", "FRA"]  # clicked before Python, in this order: the last one is kept
+
+_MAP_DRAWN_JS = f"""() => window.Bokeh != null && Bokeh.index != null
+  && Bokeh.index.query_one(v => v.model.name === '{MAP_NAME}' && v.frame != null) != null"""
+
+# Every animation frame from now on: the plot titles a visitor sees (window.__atlasFrames).
+_RECORD_FRAMES_JS = f"""() => {{
+  const shown = {SHOWN_TITLES_JS};
+  window.__atlasFrames = [];
+  const tick = () => {{
+    window.__atlasFrames.push(shown());
+    if (!window.__atlasStopFrames) requestAnimationFrame(tick);
+  }};
+  requestAnimationFrame(tick);
+}}"""
+
+
+@contextlib.contextmanager
+def _held(browser: Browser) -> Iterator[tuple[Callable[[str], AtlasPage], Gate]]:
+    """(open the atlas at a query, the gate holding its Python runtime back); the visit must ask no
+    other host and log no console error or CSP violation."""
+    gate = Gate(RUNTIME)
+    log = NetworkLog()
+    with static_serve(BUILD, gates=(gate,)) as url:
+        context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        watch_console(page, log)
+
+        def open_at(query: str) -> AtlasPage:
+            page.goto(url + query)
+            page.wait_for_function(_MAP_DRAWN_JS, timeout=30_000)
+            return AtlasPage(page, "static")
+
+        try:
+            yield open_at, gate
+        finally:
+            context.close()
+    assert log.external == [] and log.console_errors == [], log.console_errors
+
+
+def _python_is_held(page: Page, gate: Gate) -> None:
+    assert gate.asked.is_set(), "the page never asked for the Python runtime"
+    body = page.locator("body")
+    expect(body).not_to_have_attribute("data-atlas-ready", "true")
+    expect(body).not_to_have_attribute("data-atlas-handover", "started")
+    expect(page.locator("#site-status")).to_contain_text("Step 1 of 3")
+
+
+def _drawn(atlas: AtlasPage, iso3: str, indicator: str = "EN.ATM.CO2E.PC") -> dict[str, Any]:
+    """What the page draws for a single selected country: heading, outline, the temperature chart
+    (title, series, trend line, legend) and the indicator chart (title, series)."""
+    name = atlas.atlas.country_name(iso3)
+    short = atlas.atlas.indicator_meta.at[indicator, "short_name"]
+    atlas.wait_for_heading(iso3)
+    atlas.wait_for_highlight([iso3])
+    atlas.wait_for_title(f"{name}: ")
+    atlas.wait_for_title(f"{short}: ")
+    return {"heading": atlas.heading(),
+            "titles": sorted(t for t in atlas.titles() if t.startswith((f"{name}: ", f"{short}: "))),
+            "temperature": atlas.lines(f"{name}: ", name),
+            "indicator": atlas.lines(f"{short}: ", name), "legend": atlas.legend()}
+
+
+def _frames_since(page: Page) -> list[list[str]]:
+    page.evaluate("window.__atlasStopFrames = true")
+    return page.evaluate("window.__atlasFrames")
+
+
+def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
+    """With the Python runtime's download held back by the test's own server, a click on a country
+    draws its series, and once the runtime is released the live session shows the same selection
+    with no flash back; the JS-drawn series equal the Python-drawn ones for three countries."""
+    with _held(browser) as (open_at, gate):
+        atlas = open_at("")
+        js_drawn = {}
+        for iso3 in COUNTRIES:
+            atlas.click_country(iso3)
+            js_drawn[iso3] = _drawn(atlas, iso3)
+            assert f"countries={iso3}" in atlas.page.url
+        _python_is_held(atlas.page, gate)
+        for iso3 in COUNTRIES:  # the carried series are the published ones
+            series = atlas.atlas.series(iso3)
+            assert js_drawn[iso3]["temperature"][0] == (list(series.index), list(series.to_numpy()))
+        kept = atlas.atlas.country_name(COUNTRIES[-1])
+
+        atlas.page.evaluate(_RECORD_FRAMES_JS)
+        gate.release()
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        frames = _frames_since(atlas.page)
+        assert len(frames) > 10
+        flashed = [f for f in frames if not any(t.startswith(f"{kept}: ") for t in f)
+                   or any(t.startswith("India") for t in f)]
+        assert flashed == [], f"frames without {kept}'s chart or with the default's: {flashed[:3]}"
+        assert atlas.page.locator("body").get_attribute("data-atlas-handover") == "done"
+
+        # The live session starts from the kept selection, drawn by Python as the JS drew it ...
+        assert _drawn(atlas, COUNTRIES[-1]) == js_drawn[COUNTRIES[-1]]
+        # ... and draws the other two countries as the JS did.
+        for iso3 in COUNTRIES[:-1]:
+            atlas.click_country(iso3)
+            assert _drawn(atlas, iso3) == js_drawn[iso3], iso3
+
+
+def _map_state(atlas: AtlasPage) -> tuple[list, list]:
+    return atlas.map_column("value"), atlas.map_column("label")
+
+
+def _python_colours(atlas: AtlasPage, year: int) -> tuple[list, list]:
+    colours = colouring(atlas.atlas, map_countries(atlas.atlas.geometry), "year", year,
+                        default_scope(atlas.atlas))
+    return colours.value, colours.label
+
+
+def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
+    """The link's selection, indicator, metric and (first) year show as soon as the map does; the slider
+    recolours the map (hover labels as Python writes them, 0.125 rounded to even); the live session
+    starts from the year the slider reached, with no flash back."""
+    link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1992&metric=year&year=2000"
+    with _held(browser) as (open_at, gate):
+        atlas = open_at(link)
+        atlas.wait_for_heading("CIV")
+        atlas.wait_for_highlight(["TUR", "CIV"])
+        atlas.wait_for_title("Temperature anomaly: Türkiye, Côte d'Ivoire")
+        atlas.wait_for_title("Forest area: Türkiye, Côte d'Ivoire")
+        atlas.wait_for_title("Anomaly in 1992")
+        assert atlas.year() == 1992
+        # the selectors show the link's choices (as Python would), though only Python can change them
+        expect(atlas.page.get_by_label("Map shows", exact=True)).to_have_value(
+            METRICS["year"].label(atlas.atlas.periods))
+        expect(atlas.page.get_by_label("World Bank indicator")).to_have_value(
+            atlas.indicator_label("AG.LND.FRST.ZS"))
+        assert _map_state(atlas) == _python_colours(atlas, 1992)
+        assert atlas.page.url.endswith(link)  # showing a link changes nothing in it
+        heading = atlas.page.get_by_text("Compared with:").inner_text()
+
+        atlas.page.get_by_role("slider").first.press("ArrowLeft")
+        atlas.wait_for_title("Anomaly in 1991")
+        drawn = _map_state(atlas)
+        assert drawn == _python_colours(atlas, 1991)
+        austria = drawn[1][map_countries(atlas.atlas.geometry).index("AUT")]
+        assert austria.startswith("+0.12 °C"), austria  # 0.125: Python rounds ties to even
+        assert "year=1991" in atlas.page.url and "countries=TUR,CIV" in atlas.page.url
+        _python_is_held(atlas.page, gate)
+
+        atlas.page.evaluate(_RECORD_FRAMES_JS)
+        gate.release()
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        frames = _frames_since(atlas.page)
+        assert frames and all("Anomaly in 1991, °C vs 1951-1980" in f
+                              and "Temperature anomaly: Türkiye, Côte d'Ivoire" in f
+                              for f in frames), frames[:3]
+        assert atlas.year() == 1991
+        assert _map_state(atlas) == drawn
+        assert atlas.page.get_by_text("Compared with:").inner_text() == heading
+
+
+def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
+    """Before Python: the parts that need it are marked as loading and lie under the veil (a click
+    there reaches nothing), the page says what already answers, and it scrolls."""
+    with _held(browser) as (open_at, gate):
+        atlas = open_at("")
+        page = atlas.page
+        note = page.locator("#site-prerender")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("The map, the year slider and the charts answer now")
+        assert page.locator(".pn-loading").count() >= 8  # search, click, 4 selects, play, chips, tabs
+        box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
+        assert box is not None
+        top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",
+                            [box["x"] + 20, box["y"] + box["height"] / 2])
+        assert top == "BODY", "the search box is not under the loading veil"
+        x, y = atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME)
+        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", [x, y]) != "BODY"
+        page.mouse.move(x, y)  # the map's hover answers
+        expect(page.get_by_text("Country:").first).to_be_visible()
+        page.mouse.wheel(0, 600)
+        page.wait_for_function("window.scrollY > 0")
+        _python_is_held(page, gate)
+        gate.release()
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        expect(note).to_be_hidden()
+        assert page.locator("body.pn-loading").count() == 0
+
+
+def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
+    """The pre-render carries the year as a whole only: a link to a season stands it down (and the
+    page says so) rather than draw the wrong series; Python then draws the link."""
+    with _held(browser) as (open_at, gate):
+        atlas = open_at("?countries=FRA&season=djf")
+        page = atlas.page
+        expect(page.locator("#site-prerender")).to_contain_text("needs Python")
+        page.mouse.click(*atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME))
+        page.wait_for_timeout(300)  # time for a click to be answered, were it to be
+        assert "BRA" not in page.url
+        _python_is_held(page, gate)
+        gate.release()
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        atlas.wait_for_heading("FRA")
+        atlas.wait_for_title("France, Dec–Jan–Feb")
+

@@ -1,0 +1,130 @@
+"""The data and words the pre-render's callback carries are the Python views' own (views/prerender.py).
+
+The e2e module tests/e2e/test_before_python.py compares what the callback draws with what Python
+draws in the browser; these check the inputs for every country, without a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import panel as pn
+import pytest
+from bokeh.document import Document
+from bokeh.models import CustomJS
+from panel.io.state import set_curdoc
+
+from climate_atlas import layout, target
+from climate_atlas.anomalies import anomalies, default_scope
+from climate_atlas.data import ANNUAL, load_atlas
+from climate_atlas.views import prerender
+from climate_atlas.views.series import temperature_title, trend_line
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return load_atlas()
+
+
+@pytest.fixture(scope="module")
+def table(atlas):
+    return prerender.country_table(atlas)
+
+
+def test_runs_encode_every_sequence_of_years_exactly() -> None:
+    for years in ([], [1961], [1961, 1962, 1963], [1961, 1963, 1964, 2000], [2001, 2000]):
+        assert prerender.expand_runs(prerender._runs(years)) == years
+    assert prerender._runs([1961, 1962, 1963, 1990]) == [1961, 3, 1990, 1]
+
+
+def test_every_countrys_series_title_and_trend_are_the_temperature_charts(atlas, table) -> None:
+    scope = default_scope(atlas)
+    assert table["codes"] == list(atlas.countries.index)
+    for i, iso3 in enumerate(table["codes"]):
+        series = anomalies(atlas, iso3, scope)
+        assert prerender.expand_runs(table["runs"][i]) == list(series.index), iso3
+        assert table["values"][i] == list(series.to_numpy()), iso3
+        assert table["titles"][i] == temperature_title(atlas, [iso3], scope)
+        assert table["names"][i] == atlas.country_name(iso3)
+        per_decade = (atlas.warming.at[iso3, "trend_per_decade"] if iso3 in atlas.warming.index
+                      else math.nan)
+        if math.isnan(per_decade) or series.empty:
+            assert table["trends"][i] == [], iso3
+        else:
+            line = trend_line(series, per_decade, atlas.periods.trend)
+            assert table["trends"][i] == [*line.index, *line.to_numpy()], iso3
+    assert sum(t == [] for t in table["trends"]) > 0  # some countries have no trend: covered
+
+
+def test_the_carried_data_is_json_numbers_only(table) -> None:
+    """No NaN in what Bokeh serialises: a missing value is null (None), a series has none."""
+    text = json.dumps(table, allow_nan=False)
+    assert "NaN" not in text
+
+
+def _heading_model_text(atlas, selection: list[str]) -> str:
+    pane = pn.pane.Markdown(layout._country_heading(atlas, selection, ANNUAL))
+    return pane.get_root(Document()).text
+
+
+@pytest.mark.parametrize("selection", [["IND"], ["TUR", "CIV"], ["CIV", "TUR", "TTO", "BRA"],
+                                       ["KOR", "PRK", "COD"]])
+def test_the_heading_the_js_composes_is_pythons(atlas, selection: list[str]) -> None:
+    """As the callback composes it (CODE's draw_selection), for names with apostrophes and accents."""
+    codes = list(atlas.countries.index)
+    pane = pn.pane.Markdown()
+    text = prerender.heading_text(lambda md: pane._transform_object(md)["object"],
+                                  layout._country_heading, atlas, codes)
+    row = {c: i for i, c in enumerate(codes)}
+    composed = text.single[row[selection[-1]]]
+    if len(selection) > 1:
+        composed = (composed[:len(composed) - len(text.end)] + text.lead
+                    + ", ".join(text.fragments[row[c]] for c in selection[:-1]) + text.end)
+    assert composed == _heading_model_text(atlas, selection)
+
+
+def test_indicator_files_hold_what_the_indicator_chart_draws(atlas) -> None:
+    files = prerender.indicator_files(atlas)
+    assert set(files) == {prerender.indicator_file(c) for c in atlas.indicator_meta.index}
+    data = json.loads(files[prerender.indicator_file("AG.LND.FRST.ZS")])
+    assert data["short_name"] == atlas.indicator_meta.at["AG.LND.FRST.ZS", "short_name"]
+    for iso3 in ("BRA", "TUR", "CIV"):
+        series = atlas.indicator_series("AG.LND.FRST.ZS", iso3)
+        drawn = data["countries"][iso3]
+        assert prerender.expand_runs(drawn["runs"]) == list(series.index)
+        assert drawn["values"] == list(series.to_numpy())
+    assert files == {n: prerender.indicator_json(atlas, c) for c in atlas.indicator_meta.index
+                     for n in [prerender.indicator_file(c)]}  # the same bytes on every call
+
+
+def _callbacks(monkeypatch: pytest.MonkeyPatch, answers: str = "answers") -> list[CustomJS]:
+    """The pre-render document's document-level callbacks, built as the static build does (or,
+    answers="", as the benchmark's baseline does)."""
+    monkeypatch.setenv(target.ENV_VAR, "browser")
+    monkeypatch.setenv(target.PRERENDER_VAR, answers)
+    doc = Document()
+    with set_curdoc(doc):
+        doc.add_root(layout.build_dashboard().get_root(doc))
+    return doc.callbacks.js_event_callbacks.get("document_ready", [])
+
+
+def test_only_the_browsers_prerender_gets_the_callback(atlas, monkeypatch) -> None:
+    """One callback on the tap, double tap, slider and the drawn document, with this root's models
+    and every indicator file's integrity; none where the app is not pre-rendering for the browser
+    (Pyodide and `panel serve` are covered by `prerendering()`)."""
+    (callback,) = _callbacks(monkeypatch)
+    args = callback.args
+    assert args["heading"].document is not None and args["slider"].start == atlas.periods.years.first
+    files = prerender.indicator_files(atlas)
+    for code, url, integrity in zip(args["indicator_codes"], args["indicator_urls"],
+                                    args["indicator_integrity"], strict=True):
+        name = prerender.indicator_file(code)
+        assert url == f"./{prerender.DATA_DIR}/{name}"
+        assert integrity == prerender._integrity(files[name])
+    assert args["year_title"] == "Anomaly in {year}, °C vs 1951-1980"
+    assert len(args["t_series"]) == len(args["i_series"]) == len(args["chip_buttons"]) == 8
+    assert _callbacks(monkeypatch, answers="") == []  # the benchmark's baseline: Panel's plain page
+    monkeypatch.setenv(target.PRERENDER_VAR, "answers")
+    monkeypatch.setattr(target.sys, "platform", "emscripten")
+    assert not target.prerendering()
