@@ -30,6 +30,35 @@ def test_map_and_charts(atlas: AtlasPage) -> None:
     assert _shot(atlas, "map-and-charts").stat().st_size > 0
 
 
+def test_seasonal_map(atlas: AtlasPage) -> None:
+    atlas.choose("Season or month", "Jun–Jul–Aug (FAOSTAT, 1961-2020)")
+    atlas.choose("Base period", "1991-2020 (WMO's current climate normal)")
+    atlas.wait_for_title("Mean anomaly 2018-2022, Jun–Jul–Aug, °C vs 1991-2020")
+    atlas.page.mouse.move(0, 0)
+    assert _shot(atlas, "seasonal-map", clip=_around(atlas, "Season or month", 720)).stat().st_size > 0
+
+
+def test_stripes(atlas: AtlasPage) -> None:
+    caption = atlas.page.get_by_text("Warming stripes: method by Ed Hawkins")
+    caption.scroll_into_view_if_needed()
+    box = caption.bounding_box()
+    size = atlas.page.viewport_size
+    clip = {"x": box["x"] - 10, "y": max(box["y"] - 230, 0), "width": size["width"] - box["x"] + 10,
+            "height": 300}
+    assert _shot(atlas, "stripes", clip=clip).stat().st_size > 0
+    atlas.choose("Season or month", "Annual")
+    atlas.choose("Base period", "1951-1980 (the publishers' base)")
+    atlas.wait_for_title("Mean anomaly 2018-2022, °C vs 1951-1980")
+
+
+def _around(atlas: AtlasPage, label: str, height: float) -> dict[str, float]:
+    box = atlas.page.get_by_text(label, exact=True).first.bounding_box()
+    atlas.page.evaluate(f"window.scrollTo(0, {max(box['y'] - 20, 0)})")
+    box = atlas.page.get_by_text(label, exact=True).first.bounding_box()
+    return {"x": 0, "y": max(box["y"] - 10, 0), "width": atlas.page.viewport_size["width"] * 0.55,
+            "height": height}
+
+
 def test_table(atlas: AtlasPage) -> None:
     atlas.open_tab("Table")
     table = atlas.page.locator(".tabulator")
