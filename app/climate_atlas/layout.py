@@ -363,7 +363,8 @@ def _ranking(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
 def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
     """The country table, with downloads of exactly the rows it shows (its header filters and sort
     order applied) and of the selected countries' series."""
-    args = (atlas, state.param.metric, state.param.year, state.param.indicator)
+    args = (atlas, state.param.metric, state.param.year, state.param.indicator, state.param.season,
+            state.param.base)
     table = pn.widgets.Tabulator(pn.bind(on_screen_table, *args), show_index=False,
                                  header_filters=True, pagination="local", page_size=15,
                                  disabled=True, sizing_mode="stretch_width", layout="fit_columns",
@@ -372,7 +373,8 @@ def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
     def table_zip() -> io.BytesIO:
         # current_view: the header filters applied (and Panel's sort, undone by sort_index)
         rows = as_shown(table.current_view.sort_index(), table.sorters)
-        shown = with_full_names(atlas, state.metric, state.year, state.indicator, rows)
+        shown = with_full_names(atlas, state.metric, state.year, state.indicator, rows,
+                                state.season, state.base)
         return io.BytesIO(table_download(atlas, shown, state.indicator, state.metric, state.scope))
 
     def series_zip() -> io.BytesIO:

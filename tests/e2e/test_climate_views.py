@@ -8,9 +8,10 @@ import zipfile
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from climate_atlas.anomalies import Scope, anomalies
+from climate_atlas.views.metrics import metric_table
 from tests.e2e.browser import NetworkLog, open_atlas
 from tools.atlas_page import AtlasPage
 
@@ -99,3 +100,21 @@ def test_a_link_restores_season_and_base(browser: Browser, site: tuple[str, str]
         assert log.external == [] and log.console_errors == []
     finally:
         atlas.page.context.close()
+
+
+def test_the_table_follows_season_and_base_with_sigma(atlas: AtlasPage) -> None:
+    atlas.choose("Season or month", JJA)
+    atlas.choose("Base period", NORMAL)
+    atlas.open_tab("Table")
+    atlas.page.get_by_text("map metric: Mean anomaly 2018-2022, Jun–Jul–Aug, °C vs 1991-2020").wait_for()
+    search = atlas.page.locator('.tabulator-col[tabulator-field="country"] input')
+    search.press_sequentially("France")
+    row = atlas.page.locator(".tabulator-row", has_text="France").first
+    table = metric_table(atlas.atlas, "mean", atlas.year(), Scope("jja", "1991-2020"))
+    expect(row.locator('.tabulator-cell[tabulator-field="σ"]')).to_have_text(
+        f"{table.at['FRA', 'sigma']:.1f}")
+    search.fill("")
+    search.press("Enter")
+    atlas.choose("Base period", PUBLISHED)
+    atlas.choose("Season or month", ANNUAL)
+    atlas.wait_for_title("Mean anomaly 2018-2022, °C vs 1951-1980")

@@ -35,6 +35,7 @@ def test_the_table_download_holds_the_rows_given_under_full_names(atlas) -> None
     table = pd.read_csv(archive.open("climate-atlas-table.csv"))
     assert list(table["iso3"]) == list(rows["iso3"])
     assert list(table.columns[3:]) == ["Trend 1993-2022, °C per decade",
+                                       "σ: multiple of FAOSTAT's standard deviation over 1951-1980",
                                        "Population (people), latest of 1995-2000",
                                        "Population, year of value"]
     assert (table["Population, year of value"].dropna() == 2000).all()

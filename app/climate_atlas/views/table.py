@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from climate_atlas.data import Atlas
+from climate_atlas.anomalies import Scope, default_scope
+from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.latest import YEARS_BACK, latest_within, window_words
 from climate_atlas.views.metrics import RECENT, metric_table, metric_title
 
@@ -18,29 +19,39 @@ from climate_atlas.views.metrics import RECENT, metric_table, metric_title
 INDICATOR = "indicator"
 VALUE_YEAR = "indicator year"  # the year the indicator's value is from
 LABEL = "indicator label"  # the value as text, with its year when that is not the chosen year
+SIGMA = "σ"  # the map metric in FAOSTAT's standard deviations, where it is an anomaly
 
 
-def country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+def _scope(atlas: Atlas, season: str, base: str) -> Scope:
+    return Scope(season, base) if base else default_scope(atlas)
+
+
+def country_table(atlas: Atlas, metric: str, year: int, code: str, season: str = ANNUAL,
+                  base: str = "") -> pd.DataFrame:
     """One row per country with data; column names carry units so a CSV stands on its own.
 
     The indicator's value is the one `latest_within` picks for `year` (that year's, else the latest
     from the YEARS_BACK years before), and the next column is the year it is from (empty where
-    there is no value)."""
-    return _country_table(atlas, metric, year, code).copy()
+    there is no value). The map metric is of the season and base period (`base` '' for the
+    publishers'), and beside it how unusual it is in FAOSTAT's standard deviations (σ)."""
+    return _country_table(atlas, metric, year, code, _scope(atlas, season, base)).copy()
 
 
 @lru_cache(maxsize=RECENT)
-def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+def _country_table(atlas: Atlas, metric: str, year: int, code: str, scope: Scope) -> pd.DataFrame:
     """Kept for the last RECENT keys: the table, its caption and a download ask for the same one."""
     meta = atlas.indicator_meta.loc[code]
-    metric_values = metric_table(atlas, metric, year)["value"]
+    metrics = metric_table(atlas, metric, year, scope)
+    metric_values = metrics["value"]
     latest = latest_within(atlas.indicator_rows(code), year).reindex(atlas.countries.index)
     countries = atlas.countries
     table = pd.DataFrame({
         "country": countries["name"],
         "iso3": countries.index,
         "region": countries["region"],
-        metric_title(atlas, metric, year): metric_values.reindex(countries.index),
+        metric_title(atlas, metric, year, scope): metric_values.reindex(countries.index),
+        f"{SIGMA}: multiple of FAOSTAT's standard deviation over {atlas.periods.base}":
+            metrics["sigma"].reindex(countries.index),
         f"{meta['short_name']} ({meta['unit']}), latest of {year - YEARS_BACK}-{year}":
             latest["value"],
         f"{meta['short_name']}, year of value": latest["year"].astype("Int64"),
@@ -50,7 +61,8 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFr
                              kind="mergesort").reset_index(drop=True)
 
 
-def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataFrame:
+def on_screen_table(atlas: Atlas, metric: str, year: int, code: str, season: str = ANNUAL,
+                    base: str = "") -> pd.DataFrame:
     """The same rows under fixed column names, so a new year or indicator only changes values;
     plus LABEL, the indicator's value as the screen shows it ("1.78 (2019)" for a value from before
     `year`, "1.78" for one from `year`).
@@ -59,8 +71,9 @@ def on_screen_table(atlas: Atlas, metric: str, year: int, code: str) -> pd.DataF
     caption `table_caption` says what the value columns hold. Panel replaces them when a column's
     type changes too, so the value's year is always a float column.)
     """
-    table = country_table(atlas, metric, year, code)
-    shown = table.set_axis(list(table.columns[:3]) + ["map metric", INDICATOR, VALUE_YEAR], axis=1)
+    table = country_table(atlas, metric, year, code, season, base)
+    shown = table.set_axis(list(table.columns[:3]) + ["map metric", SIGMA, INDICATOR, VALUE_YEAR],
+                           axis=1)
     shown[VALUE_YEAR] = shown[VALUE_YEAR].astype("float64")
     shown[LABEL] = [value_label(value, of, year)
                     for value, of in zip(shown[INDICATOR], shown[VALUE_YEAR], strict=True)]
@@ -90,10 +103,11 @@ def screen_options() -> dict[str, Any]:
     the numbers underneath for sorting and filtering: a Bokeh HTMLTemplateFormatter (its template
     is compiled with `new Function`, which the site's CSP allows as 'unsafe-eval'; `<%- %>` escapes
     the text), and the helper columns hidden."""
-    from bokeh.models import HTMLTemplateFormatter
+    from bokeh.models import HTMLTemplateFormatter, NumberFormatter
 
     # `obj` is the template's row: the column's name has a space, so it is read by key
-    return {"formatters": {INDICATOR: HTMLTemplateFormatter(template=f'<%- obj["{LABEL}"] %>')},
+    return {"formatters": {INDICATOR: HTMLTemplateFormatter(template=f'<%- obj["{LABEL}"] %>'),
+                           SIGMA: NumberFormatter(format="0.0", nan_format="-")},
             "hidden_columns": [VALUE_YEAR, LABEL], "text_align": {INDICATOR: "right"}}
 
 
@@ -136,22 +150,24 @@ def as_shown(rows: pd.DataFrame, sorters: list[dict[str, str]]) -> pd.DataFrame:
     return rows.iloc[positions]
 
 
-def with_full_names(atlas: Atlas, metric: str, year: int, code: str,
-                    shown: pd.DataFrame) -> pd.DataFrame:
+def with_full_names(atlas: Atlas, metric: str, year: int, code: str, shown: pd.DataFrame,
+                    season: str = ANNUAL, base: str = "") -> pd.DataFrame:
     """Rows of `on_screen_table` (for example the widget's filtered, sorted view) under the full
     column names of `country_table`, which carry the metric, year and units a CSV needs: the
     screen's label dropped, the value's year an integer again."""
     full = shown.drop(columns=LABEL).set_axis(
-        list(country_table(atlas, metric, year, code).columns), axis=1)
+        list(country_table(atlas, metric, year, code, season, base).columns), axis=1)
     full[full.columns[-1]] = full[full.columns[-1]].astype("Int64")
     return full
 
 
-def table_caption(atlas: Atlas, metric: str, year: int, code: str) -> str:
-    """What the table's two value columns are (the downloaded CSV names them in full), and which
+def table_caption(atlas: Atlas, metric: str, year: int, code: str, season: str = ANNUAL,
+                  base: str = "") -> str:
+    """What the table's value columns are (the downloaded CSV names them in full), and which
     year an indicator value is from."""
-    headers = country_table(atlas, metric, year, code).columns
+    headers = country_table(atlas, metric, year, code, season, base).columns
     meta = atlas.indicator_meta.loc[code]
-    return (f"**map metric**: {headers[3]}; **indicator**: {meta['short_name']} in {year} "
+    return (f"**map metric**: {headers[3]}; **{SIGMA}**: {headers[4][3:]} (anomalies only); "
+            f"**indicator**: {meta['short_name']} in {year} "
             f"({meta['unit']}); where {year} has no value, the latest from the {YEARS_BACK} years "
             f"before ({window_words(year)}), with its year in brackets.")
