@@ -14,22 +14,46 @@ stopping at the first step that fails) for the highest with p95 <= 300 ms and no
 steady run: one change every 5 s per session for `seconds`. Server RSS (with --num-procs children)
 at start, once all sessions have connected and updated (server idle again), and at the end (idle).
 All of it for --num-procs 1; the steady run (and memory) for --num-procs 2.
+
+Then memory over time (`memory_waves`, issue 22): 500 sessions opened and closed in waves of 50, as
+a visitor's browser does (docker/probe.py's LightSession: page, websocket, document, one change),
+against a server with the image's allocator settings; RSS after each wave, with its sessions closed
+but not yet discarded, and once they are discarded and the app has trimmed the heap. `make
+docker-test` checks the same in the image (docker/scale.py).
 """
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import random
+import re
 import statistics
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
 
 from tornado.websocket import websocket_connect
 
-from tools.servers import panel_serve
+from tools.servers import HOST, panel_serve
 
 TARGET_P95 = 0.300
 TIMEOUT = 10.0
+ROOT = Path(__file__).resolve().parents[1]
+WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # docker/scale.py's waves; 10 of them: the issue's 500
+# What the image sets (Dockerfile ENV, kept equal by tests/unit/test_dockerfile.py): Python's objects
+# in glibc's heap, so that the app's malloc_trim after discarded sessions reaches them.
+IMAGE_MEMORY_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
+# Shorter than the image's 30 s / 10 s, so that a wave's sessions are discarded within seconds of
+# its end: the same discard, release and trim, and 500 sessions in about 7 minutes instead of 13.
+WAVE_FLAGS = ("--unused-session-lifetime", "3000", "--check-unused-sessions", "1000")
+# The app's line after each batch of discards (app/climate_atlas/session_log.py)
+MEMORY_LINE = re.compile(r"memory rss_mb=(\d+) untrimmed_mb=(\d+) trim_ms=(\d+) sessions=(\d+) "
+                         r"documents=(\d+)")
 
 
 @dataclass
@@ -243,6 +267,86 @@ async def _scenario(served, sessions: int, seconds: float, ramp: float, steps: l
     return out
 
 
+def _probe() -> ModuleType:
+    """docker/probe.py (stdlib only; a script beside docker/test.py, not a package)."""
+    spec = importlib.util.spec_from_file_location("atlas_probe", ROOT / "docker" / "probe.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _settled(served, since: int, timeout: float = 60) -> tuple[int, ...]:
+    """Wait for the app's `memory` line, logged past offset `since`, that says no session is open
+    (all discarded, the heap trimmed); return its figures: rss_mb, untrimmed_mb, trim_ms,
+    sessions, documents."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = MEMORY_LINE.findall(served.log()[since:])
+        if lines and int(lines[-1][3]) == 0:
+            return tuple(int(v) for v in lines[-1])
+        time.sleep(0.5)
+    raise RuntimeError(f"no memory line with every session discarded within {timeout:.0f} s")
+
+
+def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE) -> dict:
+    """Open and close `waves` x `size` light sessions; the server's RSS after each wave, before and
+    after its sessions are discarded (and the heap trimmed)."""
+    probe = _probe()
+    choices = [("Brazil (BRA)", "Brazil: trend"), ("Chile (CHL)", "Chile: trend"),
+               ("Kenya (KEN)", "Kenya: trend"), ("Norway (NOR)", "Norway: trend")]
+    started = time.monotonic()
+    out: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "waves": waves, "size": size,
+                 "flags": " ".join(WAVE_FLAGS),
+                 "env": IMAGE_MEMORY_ENV, "closed": [], "settled": [], "documents": [],
+                 "trim_ms": [], "seconds": []}
+    print(f"[bench-server] memory: {waves} waves of {size} sessions", flush=True)
+    with panel_serve(env=IMAGE_MEMORY_ENV, extra=WAVE_FLAGS) as served:
+        port = urlsplit(served.url).port
+        origin = f"http://{HOST}:{port}"
+
+        def one(i: int) -> None:
+            session = probe.LightSession(HOST, port, "/main", origin).open()
+            session.change(*choices[i % len(choices)])
+            session.close()
+
+        out["rss_start"] = served.rss() / 2**20
+        with ThreadPoolExecutor(WAVE_THREADS) as pool:
+            for wave in range(waves):
+                t, since = time.perf_counter(), len(served.log())
+                list(pool.map(one, range(size)))
+                out["closed"].append(served.rss() / 2**20)
+                figures = _settled(served, since)
+                out["settled"].append(served.rss() / 2**20)
+                out["trim_ms"].append(figures[2])
+                out["documents"].append(figures[4])
+                out["seconds"].append(time.perf_counter() - t)
+                print(f"[bench-server]   wave {wave + 1}: RSS {out['closed'][-1]:.0f} MB with its "
+                      f"sessions closed, {out['settled'][-1]:.0f} MB once discarded "
+                      f"({out['seconds'][-1]:.0f} s)", flush=True)
+    out["growth"] = out["settled"][-1] / out["settled"][0] - 1
+    out["total_seconds"] = round(time.monotonic() - started, 1)
+    return out
+
+
+def waves_markdown(w: dict) -> str:
+    row = lambda values: " | ".join(f"{v:.0f}" for v in values)  # noqa: E731
+    return "\n".join([
+        f"**panel serve, memory over time: {w['waves'] * w['size']} light sessions opened and "
+        f"closed in waves of {w['size']}** (RSS in MB after each wave; the image's allocator "
+        f"settings, {', '.join(f'{k}={v}' for k, v in w['env'].items())}; `{w['flags']}` so that "
+        "a wave's sessions are discarded within seconds)", "",
+        "| wave | " + " | ".join(str(i + 1) for i in range(w["waves"])) + " |",
+        "|---|" + "---|" * w["waves"],
+        "| its sessions closed, not yet discarded | " + row(w["closed"]) + " |",
+        "| once discarded and the heap trimmed | " + row(w["settled"]) + " |",
+        "| documents alive then | " + row(w["documents"]) + " |", "",
+        f"Last wave against the first, both once discarded: {w['growth'] * 100:+.1f}% (the "
+        f"issue's bound: 10%); RSS at start {w['rss_start']:.0f} MB; each trim took at most "
+        f"{max(w['trim_ms'])} ms. Measured {w['date']}, in {w['total_seconds'] / 60:.0f} minutes."])
+
+
 def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2),
         steps: tuple[float, ...] = (1, 2, 5, 10, 20, 40), step_seconds: float = 15) -> dict:
     """The rate search runs on the first process count only; the others get the steady run, which
@@ -258,6 +362,7 @@ def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1, 2
         st = r["steady"]
         print(f"[bench-server]   steady: p50 {st['p50']}, p95 {st['p95']}, errors {st['errors']}, "
               f"RSS {r['rss_connected'] / 1e6:.0f} -> {r['rss_end'] / 1e6:.0f} MB", flush=True)
+    results["waves"] = memory_waves()
     results["markdown"] = markdown(results)
     return results
 
@@ -275,6 +380,8 @@ def _rate_cell(r: dict, rate: float | None) -> str:
 
 
 def markdown(results: dict) -> str:
+    if "runs" not in results:  # `python -m bench waves` on a machine with no earlier server run
+        return waves_markdown(results["waves"]) + "\n"
     ms = lambda v: "–" if v is None else f"{v * 1000:.0f}"  # noqa: E731
     lines = [f"**panel serve, {results['sessions']} light clients, one selection change every 5 s "
              f"each ({results['seconds']:.0f} s)**", "",
@@ -291,12 +398,12 @@ def markdown(results: dict) -> str:
     lines += ["", "Errors are updates with no reply within 10 s (the server's queue grows when "
               "changes arrive faster than it handles them); the rate is changes per second "
               "across all sessions, found by stepping it up on an idle server."]
+    if "waves" in results:
+        lines += ["", waves_markdown(results["waves"])]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    import sys
-
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20
     print(json.dumps(run(seconds, sessions=int(sys.argv[2]) if len(sys.argv) > 2 else 5,
                          procs=(1,), steps=(), step_seconds=10), indent=1, default=str))

@@ -4,6 +4,7 @@
     python -m bench server [...]      the server-side load test (bench/load.py), `make bench-server`
     python -m bench smoke             one cold loopback visit of each variant: each must become
                                       live (`make test` runs it; no timings, nothing written)
+    python -m bench waves             only its memory over time: 500 sessions in waves of 50
 
 Writes bench/results.json (every sample) and bench/results.md (the table README includes). Needs
 `make build`. Variants are visited round-robin, run by run, so background load on the machine hits
@@ -297,7 +298,7 @@ def smoke(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("part", nargs="?", default="browser",
-                        choices=["browser", "server", "all", "smoke"])
+                        choices=["browser", "server", "waves", "all", "smoke"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profiles", default="loopback,emulated")
     parser.add_argument("--variants", default="ours,baseline,floor,serve")
@@ -340,7 +341,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.part in ("server", "all"):
         from bench import load
         results["server"] = load.run(args.seconds)
-    results.setdefault("meta", {})["total_seconds"] = round(time.monotonic() - start, 1)
+    if args.part == "waves":  # replaces only the waves of the last server run
+        from bench import load
+        server = results.setdefault("server", {})
+        server["waves"] = load.memory_waves()
+        server["markdown"] = load.markdown(server)
+    if args.part != "waves":  # the waves keep their own date and duration
+        results.setdefault("meta", {})["total_seconds"] = round(time.monotonic() - start, 1)
     if args.out:
         args.out.write_text(json.dumps(results, indent=1, default=str))
     else:

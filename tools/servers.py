@@ -273,6 +273,15 @@ class Served:
     url: str  # the app's page
     ws_url: str  # its websocket, for bokeh.client
     proc: subprocess.Popen
+    output: IO[bytes] | None = None  # its stdout and stderr, as far as written
+
+    def log(self) -> str:
+        """What the server has printed so far. Read with pread: the server writes through the same
+        open file, so moving its offset would make it overwrite its own lines."""
+        if self.output is None:
+            return ""
+        fd = self.output.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
     def rss(self) -> int:
         """Resident memory of the server and its children (--num-procs forks), in bytes."""
@@ -311,7 +320,7 @@ def panel_serve(env: dict[str, str] | None = None, num_procs: int = 1,
                                 start_new_session=True)
         try:
             wait_until_up(url, 90, proc, output)
-            yield Served(url, f"ws://{HOST}:{port}/main/ws", proc)
+            yield Served(url, f"ws://{HOST}:{port}/main/ws", proc, output)
         finally:
             stop_process_group(proc)
 

@@ -16,7 +16,7 @@ from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.panel_fixes import apply_panel_fixes
 from climate_atlas.search import search_terms
-from climate_atlas.session_log import log_session
+from climate_atlas.session_log import log_session, release_on_discard
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, prerendering, target
 from climate_atlas.views.metrics import metric_options
@@ -466,6 +466,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     _sync_url(atlas, state, ready)
     if server:
         log_session(state)
+        release_on_discard()
     hooks = []
     if prerendering() and world_map_ is not None:
         from climate_atlas.views.prerender import Parts, answer_before_python

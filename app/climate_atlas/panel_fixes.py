@@ -8,6 +8,17 @@ built (a blank page), and in the browser the worker logs a traceback on every ch
 address. (holoviz/panel#5781 guarded the same function's JSON branch, not this one.) The app reads
 links with its own total parser (links.parse_query) and never uses Panel's parsed `query_params`,
 so Panel's parser is made total: a value it cannot convert stays the string it was.
+
+Panel 1.9.4 also keeps every discarded session's document alive under `panel serve` when
+notifications are on (the app turns them on there, for its "connection lost" notice). Bokeh discards
+a session by first destroying its document, which Panel replaces with `_destroy_document`: that
+empties every WeakKeyDictionary of `pn.state` keyed by the document, `_notifications` among them.
+Only then do the session-destroyed callbacks run, and `state._destroy_session` finds no
+notification area left to clean up, so its entry in `pn.state._views` (a plain dict) stays, holding
+the NotificationArea, its model and the emptied Document: 503 documents were alive after 500
+sessions had been discarded (holoviz/panel#8189 reports servers that grow until they die).
+`forget_views_of` drops whatever `_views` still files under a discarded document;
+session_log.release_on_discard calls it when Bokeh discards a session.
 """
 
 from __future__ import annotations
@@ -16,10 +27,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import panel
+from bokeh.document import Document
 from panel.io import location
+from panel.io.state import state
 from panel.util import parse_query as panel_parse_query
 
-PANEL_VERSION = "1.9.4"  # the release whose parse_query this wraps; revisit on any other
+PANEL_VERSION = "1.9.4"  # the release these fixes are written for; revisit on any other
 
 
 def total_parse_query(query: str) -> dict[str, Any]:
@@ -38,3 +51,15 @@ def apply_panel_fixes() -> None:
         raise RuntimeError(f"climate_atlas.panel_fixes is written for Panel {PANEL_VERSION}, "
                            f"not {panel.__version__}: check whether parse_query still needs it")
     location.parse_query = total_parse_query
+
+
+def forget_views_of(doc: Document) -> int:
+    """Drop every view `pn.state` still files under `doc`, a discarded session's document (see
+    above); return how many there were. Panel's own clean-up has run or runs independently: it
+    removes its entries with `if ref in state._views`, and none of its `_cleanup` methods reads
+    `_views`, so the order of the session-destroyed callbacks (a set in Bokeh) does not matter."""
+    stale = [ref for ref, (_view, _root, view_doc, _comm) in state._views.items()
+             if view_doc is doc]
+    for ref in stale:
+        del state._views[ref]
+    return len(stale)

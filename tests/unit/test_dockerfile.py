@@ -98,6 +98,16 @@ def test_cmd_is_exec_form_panel_serve_on_port(dockerfile: DockerfileParser) -> N
     assert "--allow-websocket-origin" not in serve and "*" not in serve
 
 
+def test_memory_settings_are_the_benchmarks(dockerfile: DockerfileParser) -> None:
+    """The allocator settings that keep RSS flat over many sessions (README "Scaling"): glibc's
+    malloc for Python's objects, so the app's malloc_trim after discarded sessions reaches them.
+    `make bench` measures the memory curve with the same ones (bench/load.py)."""
+    from bench.load import IMAGE_MEMORY_ENV
+
+    assert IMAGE_MEMORY_ENV == {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
+    assert {k: dockerfile.envs.get(k) for k in IMAGE_MEMORY_ENV} == IMAGE_MEMORY_ENV
+
+
 def test_runs_as_a_non_root_user(dockerfile: DockerfileParser) -> None:
     users = instructions(dockerfile, "USER")
     assert users, "no USER: the server would run as root"
