@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.anomalies import Scope
-from climate_atlas.data import Atlas
+from climate_atlas.data import YOUR_DATA, Atlas
 from climate_atlas.views.metrics import RECENT, metric_table, metric_title
 from climate_atlas.views.scatter import latest_values
 
@@ -83,7 +83,8 @@ def _ranking(atlas: Atlas, metric: str, year: int, scope: Scope) -> pd.DataFrame
         enough = len(pairs) >= 3
         rho = rank_correlation(x, y) if enough else np.nan
         low, high = bootstrap_interval(x, y) if enough else (np.nan, np.nan)
-        rows.append({"indicator": f"{meta['short_name']} ({meta['unit']})", "code": code,
+        own = "Your data: " if code == YOUR_DATA else ""
+        rows.append({"indicator": f"{own}{meta['short_name']} ({meta['unit']})", "code": code,
                      "rho": rho, "n": len(pairs), "low": low, "high": high})
     table = pd.DataFrame(rows)
     order = table["rho"].abs().sort_values(ascending=False, na_position="last").index

@@ -21,7 +21,7 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, HoverTool, Legend, Leg
 from bokeh.plotting import figure
 
 from climate_atlas.anomalies import Scope, anomalies, default_scope, shortfall, world_anomalies
-from climate_atlas.data import ANNUAL, Atlas, Period
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, Period
 
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -76,12 +76,18 @@ def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
     missing = [atlas.country_name(c) for c in selection if atlas.indicator_series(code, c).empty]
     names = ", ".join(atlas.country_name(c) for c in selection)
     if missing:
-        return f"{short}: no World Bank data for {', '.join(missing)}"
+        publisher = "your file" if code == YOUR_DATA else "World Bank data"
+        return f"{short}: no {publisher} for {', '.join(missing)}"
     return f"{short}: {names}"
 
 
 def indicator_source(atlas: Atlas, code: str) -> str:
-    """The attribution line the World Bank asks for, with the original compiler."""
+    """The attribution line the World Bank asks for, with the original compiler; for the
+    visitor's own series, that it is theirs (its name and file name are `safe_label`s)."""
+    if code == YOUR_DATA and atlas.user is not None:
+        user = atlas.user
+        return (f"Source: your data, from your file {user.filename} ({len(user.rows)} values, "
+                f"{user.countries} countries); not checked by us.")
     meta = atlas.indicator_meta.loc[code]
     return (f"Source: World Bank, World Development Indicators ([{code}]({meta['source_url']}), "
             f"updated {meta['last_updated']}); original compiler: {meta['compiler']}; "

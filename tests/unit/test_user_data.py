@@ -1,0 +1,165 @@
+"""A visitor's own CSV: what is read, what is refused (naming the line), and how it joins the atlas."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from climate_atlas.anomalies import default_scope
+from climate_atlas.data import YOUR_DATA, load_atlas
+from climate_atlas.downloads import series_download, sources_table
+from climate_atlas.links import parse_query, to_query
+from climate_atlas.search import country_lookup
+from climate_atlas.state import new_state
+from climate_atlas.user_data import MAX_BYTES, UserDataError, read_user_csv
+from climate_atlas.views.metrics import OWN, metric_options, metric_table
+from climate_atlas.views.ranking import ranking
+from climate_atlas.views.series import indicator_chart, indicator_source
+from climate_atlas.views.table import country_table
+
+ATLAS = load_atlas()
+LOOKUP = country_lookup(ATLAS)
+GOOD = ("country,year,value,name,unit\n"
+        "France,2010,1.5,Cars per person,cars\n"
+        "DE,2010,2.5,,\n"  # ISO2
+        "Ivory Coast,2011,3,,\n"  # a reviewed alias, as the search box has it
+        "esp,2012,4,,\n"  # ISO3, any case
+        "Atlantis,2010,9,,\n"
+        "cote d'ivoire,2012,5,,\n")  # accents ignored
+
+
+def read(text: str | bytes, name: str = "mine.csv"):
+    return read_user_csv(text.encode() if isinstance(text, str) else text, name, LOOKUP)
+
+
+def refused(text: str | bytes) -> str:
+    with pytest.raises(UserDataError) as caught:
+        read(text)
+    return str(caught.value)
+
+
+def test_a_file_is_matched_by_name_alias_iso2_and_iso3_and_unknown_countries_are_listed() -> None:
+    user = read(GOOD)
+    assert user.name == "Cars per person" and user.unit == "cars" and user.filename == "mine.csv"
+    assert list(user.rows.itertuples(index=False, name=None)) == [
+        ("CIV", 2011, 3.0), ("CIV", 2012, 5.0), ("DEU", 2010, 2.5), ("ESP", 2012, 4.0),
+        ("FRA", 2010, 1.5)]
+    assert user.notes == ("1 unknown country left out: 'Atlantis'.",)
+
+
+def test_unknown_countries_quote_the_first_ten_and_count_the_rest() -> None:
+    rows = "".join(f"Nowhere {i},2010,1\n" for i in range(14))
+    note = read("country,year,value\nFRA,2010,1\n" + rows).notes[0]
+    assert note.startswith("14 unknown countries left out: 'Nowhere 0', ")
+    assert "'Nowhere 9'" in note and "'Nowhere 10'" not in note and note.endswith(" and 4 more.")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "The file is empty."),
+    ("  \n\n", "The file is empty."),
+    ("country,year,value\n", "No data rows after the header."),
+    ("FRA,2010,1.5\nDEU,2010,2\n", "Line 1: no country or year or value column. The header reads "
+                                   "'FRA', '2010', '1.5'"),
+    ("country,value\nFRA,1\n", "Line 1: no year column."),
+    ("country,year,value\nFRA,2010,1\nDEU,2011\n", "Line 3: 2 columns, but the header has 3."),
+    ("country,year,value\nFRA,2010,1\nDEU,2010,1.2.3\n", "Line 3: the value '1.2.3' is not a number."),
+    ("country,year,value\nFRA,2010,inf\n", "Line 2: the value 'inf' is not a number."),
+    ("country,year,value\nFRA,twenty,1\n", "Line 2: the year 'twenty' is not a year."),
+    ("country,year,value\nFRA,2010.5,1\n", "Line 2: the year '2010.5' is not a year."),
+    ("country,year,value\nFRA,2010,1\nFrance,2010,2\n",
+     "Line 3: a second value for 'France' (FRA) in 2010 (the first is on line 2)."),
+    ("country,year,value\nAtlantis,2010,1\n", "No row names a known country with a value. "
+                                              "1 unknown country left out: 'Atlantis'."),
+])
+def test_a_bad_file_is_refused_with_the_line_and_the_problem(text: str, words: str) -> None:
+    assert words in refused(text)
+
+
+def test_a_spreadsheet_or_binary_file_is_named_as_such() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as xlsx:  # an .xlsx is a zip
+        xlsx.writestr("[Content_Types].xml", "<Types/>")
+    assert "spreadsheet (.xlsx" in refused(buffer.getvalue())
+    assert "not a text file" in refused(b"\xff\x00\xfe\x00binary\x00\x80")
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read() -> None:
+    assert refused(b"x" * (MAX_BYTES + 1)).startswith("The file is 5.0 MB; the limit is 5 MB.")
+
+
+def test_other_separators_encodings_and_decimal_commas_are_read_and_said() -> None:
+    text = "Country;Year;Value\nCôte d'Ivoire;2010;1,5\nFRA;2011;2,5\n"
+    user = read(text.encode("cp1252"))
+    assert list(user.rows["value"]) == [1.5, 2.5] and list(user.rows["iso3"]) == ["CIV", "FRA"]
+    assert user.notes == ("Read as Windows-1252, not UTF-8: check accented names.",
+                          "Columns separated by ';'.")
+    assert read(text.replace(";", "\t").encode("utf-16")).rows.shape == (2, 3)
+
+
+def test_our_world_in_datas_shape_names_the_series_by_its_value_column() -> None:
+    user = read("Entity,Code,Year,GDP per capita\nFrance,FRA,2010,40000\nAfrica,,2010,2000\n")
+    assert user.name == "GDP per capita" and len(user.rows) == 1
+    assert user.notes == ("1 unknown country left out: 'Africa'.",)
+
+
+def test_empty_values_are_left_out_and_counted() -> None:
+    user = read("country,year,value\nFRA,2010,\nFRA,2011,NA\nFRA,2012,3\n")
+    assert len(user.rows) == 1 and user.notes == ("2 rows without a value left out.",)
+
+
+def test_names_units_and_file_names_lose_every_character_markup_could_use() -> None:
+    user = read("country,year,value,name,unit\nFRA,2010,1,<img src=x onerror=alert(1)> **b** "
+                "[l](javascript:x),`t`|#\n", name="<b>a</b>.csv")
+    for text in (user.name, user.unit, user.filename):
+        assert not set(text) & set("<>&*_[]`|#\\"), text
+    assert user.name.startswith("img src x onerror alert(1)")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_any_bytes_give_data_or_a_named_problem_never_another_error(raw: bytes) -> None:
+    try:
+        user = read(raw)
+    except UserDataError as exc:
+        assert str(exc)
+    else:
+        assert not user.rows.duplicated(["iso3", "year"]).any()
+
+
+def test_the_series_joins_one_sessions_atlas_as_an_indicator_and_a_map_metric() -> None:
+    user = read(GOOD)
+    mine = ATLAS.with_user_data(user)
+    assert YOUR_DATA not in ATLAS.indicator_meta.index and ATLAS.user is None  # others never see it
+    assert "own" not in metric_options(ATLAS).values() and "own" in metric_options(mine).values()
+    assert mine.indicator_series(YOUR_DATA, "CIV").to_dict() == {2011: 3.0, 2012: 5.0}
+    on_map = metric_table(mine, "own", 2012)
+    assert on_map.at["ESP", "value"] == 4.0 and on_map.at["FRA", "value"] == 1.5  # 2010: latest
+    assert on_map.at["FRA", "label"] == "1.5 cars in 2010, your data"
+    ranked = ranking(mine, "mean", 2022, default_scope(mine)).set_index("code")
+    assert ranked.at[YOUR_DATA, "indicator"] == "Your data: Cars per person (cars)"
+    assert ranked.at[YOUR_DATA, "n"] == 4
+    chart = indicator_chart(mine, YOUR_DATA, ["FRA", "CIV"])
+    assert chart.figure.title.text == "Cars per person: France, Côte d'Ivoire"
+    assert "your file mine.csv" in indicator_source(mine, YOUR_DATA)
+    table = country_table(mine, "own", 2012, YOUR_DATA).set_index("iso3")
+    assert table.loc["CIV"].iloc[-2:].tolist() == [5.0, 2012]
+    sources = sources_table(mine, [YOUR_DATA], OWN)
+    assert list(sources["publisher"]) == ["your data (your file mine.csv)"]
+    with zipfile.ZipFile(io.BytesIO(series_download(mine, ["CIV"], YOUR_DATA))) as archive:
+        series = pd.read_csv(archive.open("climate-atlas-series.csv"))
+    assert series[series["series"] == "Cars per person (cars)"]["value"].tolist() == [3.0, 5.0]
+
+
+def test_a_link_never_carries_the_visitors_series() -> None:
+    state = new_state(ATLAS)
+    state.use_own_data(ATLAS.with_user_data(read(GOOD)))
+    state.metric = "own"
+    query = to_query(state)
+    assert "your-data" not in query and "metric=" not in query and "indicator=" not in query
+    values, notices = parse_query("?metric=own&indicator=your-data", ATLAS)
+    assert values == {} and len(notices) == 2
