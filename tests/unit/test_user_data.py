@@ -163,3 +163,17 @@ def test_a_link_never_carries_the_visitors_series() -> None:
     assert "your-data" not in query and "metric=" not in query and "indicator=" not in query
     values, notices = parse_query("?metric=own&indicator=your-data", ATLAS)
     assert values == {} and len(notices) == 2
+
+
+def test_the_upload_shows_a_good_file_and_leaves_the_page_as_it_was_after_a_bad_one() -> None:
+    from climate_atlas.views.own_data import own_data_panel
+
+    state = new_state(ATLAS)
+    panel = own_data_panel(state, LOOKUP, "browser")
+    box, error, success = panel[1], panel[2], panel[3]
+    box.param.update(filename="twice.csv", value=b"country,year,value\nFRA,2010,1\nFRA,2010,2\n")
+    assert state.atlas is ATLAS and state.indicator != YOUR_DATA and error.visible
+    assert "Line 3\\: a second value" in error.object and not success.visible
+    box.param.update(filename="mine.csv", value=GOOD.encode())
+    assert state.indicator == YOUR_DATA and state.atlas.user.filename == "mine.csv"
+    assert not error.visible and success.visible and "Read mine\\.csv" in success.object
