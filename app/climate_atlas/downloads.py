@@ -27,8 +27,7 @@ def _input(atlas: Atlas, fragment: str) -> dict:
 
 
 def _own_source(atlas: Atlas) -> dict[str, str]:
-    user = atlas.user
-    return {"series": own_words(atlas), "publisher": f"your data (your file {user.filename})",
+    return {"series": own_words(atlas), "publisher": "your data, from your file",
             "licence": "yours", "source_page": "", "release_date": ""}
 
 

@@ -18,7 +18,6 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
 
 import pandas as pd
 
@@ -54,7 +53,6 @@ class UserData:
 
     name: str
     unit: str
-    filename: str
     rows: pd.DataFrame
     notes: tuple[str, ...]
 
@@ -147,7 +145,7 @@ def _year(cell: str) -> int:
     return int(number)
 
 
-def read_user_csv(raw: bytes, filename: str, countries: dict[str, str]) -> UserData:
+def read_user_csv(raw: bytes, countries: dict[str, str]) -> UserData:
     """The visitor's series from a CSV file's bytes.
 
     `countries` maps `normal` words (names, common names, ISO3 and ISO2 codes) to ISO3 codes, as
@@ -213,8 +211,8 @@ def read_user_csv(raw: bytes, filename: str, countries: dict[str, str]) -> UserD
         raise UserDataError(("No row names a known country with a value. " + " ".join(notes))
                             if first_line or unknown else "No data rows after the header.")
     table = pd.DataFrame(rows, columns=["iso3", "year", "value"]).sort_values(["iso3", "year"])
-    fallback = columns.value_header if normal(columns.value_header) not in VALUE_HEADERS else \
-        PurePath(filename).stem
-    return UserData(name=safe_label(name or fallback) or "Your data", unit=safe_label(unit),
-                    filename=safe_label(PurePath(filename).name), rows=table.reset_index(drop=True),
+    # the series' name: its own column, else the value column's header (Our World in Data's shape)
+    fallback = columns.value_header if normal(columns.value_header) not in VALUE_HEADERS else ""
+    return UserData(name=safe_label(name or fallback) or "Your series", unit=safe_label(unit),
+                    rows=table.reset_index(drop=True),
                     notes=tuple(notes))

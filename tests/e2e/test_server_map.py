@@ -84,10 +84,12 @@ _TILES_JS = f"""() => {{ {_LIVE_MAP}
   return tiles == null ? null : [tiles.url, [...tiles.tiles.values()].map(t => [t.loaded, t.finished])];
 }}"""
 
-# Every tile BokehJS asked for has settled: loaded (drawn) or failed.
+# Once every tile BokehJS asked for has settled (loaded and drawn, or failed): the tile URL and
+# each tile's [loaded, finished], read in the same call (BokehJS may ask for more tiles later).
 _TILES_SETTLED_JS = f"""() => {{ {_LIVE_MAP}
-  return tiles != null && tiles.tiles.size > 0
-         && [...tiles.tiles.values()].every(t => t.loaded || t.finished);
+  if (tiles == null || tiles.tiles.size === 0) return null;
+  const states = [...tiles.tiles.values()].map(t => [t.loaded, t.finished]);
+  return states.every(([loaded, finished]) => loaded || finished) ? [tiles.url, states] : null;
 }}"""
 
 # Page rectangle of the map's canvas, scrolled into view.
@@ -358,8 +360,8 @@ def test_tiles_from_a_local_server_are_drawn_under_a_web_mercator_map(
         _wait_for_map(atlas, mercator)
         _check_map_data(atlas, mercator)
         expect(atlas.page.get_by_label("Map projection", exact=True)).to_be_disabled()
-        atlas.page.wait_for_function(_TILES_SETTLED_JS, timeout=REDRAW_TIMEOUT_MS)
-        url, tiles = atlas.page.evaluate(_TILES_JS)
+        url, tiles = atlas.page.wait_for_function(_TILES_SETTLED_JS,
+                                                  timeout=REDRAW_TIMEOUT_MS).json_value()
         assert url == tile_server.template
         assert tiles and all(loaded for loaded, _ in tiles), f"tiles that failed: {tiles}"
 
@@ -409,8 +411,8 @@ def test_unreachable_tiles_fail_alone_and_the_map_still_works(offline: Served) -
         _set_tiles(atlas, True)
         _wait_for_map(atlas, mercator)
         _check_map_data(atlas, mercator)
-        atlas.page.wait_for_function(_TILES_SETTLED_JS, timeout=REDRAW_TIMEOUT_MS)
-        _, tiles = atlas.page.evaluate(_TILES_JS)
+        _, tiles = atlas.page.wait_for_function(_TILES_SETTLED_JS,
+                                                timeout=REDRAW_TIMEOUT_MS).json_value()
         assert tiles and not any(loaded for loaded, _ in tiles)
         _click_some_country(atlas, mercator)
     finally:

@@ -33,8 +33,8 @@ GOOD = ("country,year,value,name,unit\n"
         "cote d'ivoire,2012,5,,\n")  # accents ignored
 
 
-def read(text: str | bytes, name: str = "mine.csv"):
-    return read_user_csv(text.encode() if isinstance(text, str) else text, name, LOOKUP)
+def read(text: str | bytes):
+    return read_user_csv(text.encode() if isinstance(text, str) else text, LOOKUP)
 
 
 def refused(text: str | bytes) -> str:
@@ -45,7 +45,7 @@ def refused(text: str | bytes) -> str:
 
 def test_a_file_is_matched_by_name_alias_iso2_and_iso3_and_unknown_countries_are_listed() -> None:
     user = read(GOOD)
-    assert user.name == "Cars per person" and user.unit == "cars" and user.filename == "mine.csv"
+    assert user.name == "Cars per person" and user.unit == "cars"
     assert list(user.rows.itertuples(index=False, name=None)) == [
         ("CIV", 2011, 3.0), ("CIV", 2012, 5.0), ("DEU", 2010, 2.5), ("ESP", 2012, 4.0),
         ("FRA", 2010, 1.5)]
@@ -112,10 +112,10 @@ def test_empty_values_are_left_out_and_counted() -> None:
     assert len(user.rows) == 1 and user.notes == ("2 rows without a value left out.",)
 
 
-def test_names_units_and_file_names_lose_every_character_markup_could_use() -> None:
+def test_names_and_units_lose_every_character_markup_could_use() -> None:
     user = read("country,year,value,name,unit\nFRA,2010,1,<img src=x onerror=alert(1)> **b** "
-                "[l](javascript:x),`t`|#\n", name="<b>a</b>.csv")
-    for text in (user.name, user.unit, user.filename):
+                "[l](javascript:x),`t`|#\n")
+    for text in (user.name, user.unit):
         assert not set(text) & set("<>&*_[]`|#\\"), text
     assert user.name.startswith("img src x onerror alert(1)")
 
@@ -145,11 +145,12 @@ def test_the_series_joins_one_sessions_atlas_as_an_indicator_and_a_map_metric() 
     assert ranked.at[YOUR_DATA, "n"] == 4
     chart = indicator_chart(mine, YOUR_DATA, ["FRA", "CIV"])
     assert chart.figure.title.text == "Cars per person: France, Côte d'Ivoire"
-    assert "your file mine.csv" in indicator_source(mine, YOUR_DATA)
+    assert "Source: your data, from your file (5 values, 4 countries)" in indicator_source(
+        mine, YOUR_DATA)
     table = country_table(mine, "own", 2012, YOUR_DATA).set_index("iso3")
     assert table.loc["CIV"].iloc[-2:].tolist() == [5.0, 2012]
     sources = sources_table(mine, [YOUR_DATA], OWN)
-    assert list(sources["publisher"]) == ["your data (your file mine.csv)"]
+    assert list(sources["publisher"]) == ["your data, from your file"]
     with zipfile.ZipFile(io.BytesIO(series_download(mine, ["CIV"], YOUR_DATA))) as archive:
         series = pd.read_csv(archive.open("climate-atlas-series.csv"))
     assert series[series["series"] == "Cars per person (cars)"]["value"].tolist() == [3.0, 5.0]
@@ -175,5 +176,5 @@ def test_the_upload_shows_a_good_file_and_leaves_the_page_as_it_was_after_a_bad_
     assert state.atlas is ATLAS and state.indicator != YOUR_DATA and error.visible
     assert "Line 3\\: a second value" in error.object and not success.visible
     box.param.update(filename="mine.csv", value=GOOD.encode())
-    assert state.indicator == YOUR_DATA and state.atlas.user.filename == "mine.csv"
-    assert not error.visible and success.visible and "Read mine\\.csv" in success.object
+    assert state.indicator == YOUR_DATA and state.atlas.user.name == "Cars per person"
+    assert not error.visible and success.visible and "Read your file\\: Cars" in success.object

@@ -37,7 +37,7 @@ class Upload(param.Parameterized):
 def summary(user: UserData) -> str:
     """What was read, in plain text (the name, unit and file name are `safe_label`s)."""
     years = user.rows["year"]
-    read = (f"Read {user.filename}: {user.name} ({user.unit or 'no unit given'}), "
+    read = (f"Read your file: {user.name} ({user.unit or 'no unit given'}), "
             f"{len(user.rows)} values for {user.countries} countries, {years.min()}-{years.max()}. "
             "It is now the chosen indicator, and a map metric.")
     return " ".join([read, *user.notes])
@@ -51,13 +51,13 @@ def own_data_panel(state: AtlasState, countries: dict[str, str], target: str) ->
                                description=FORMAT, sizing_mode="stretch_width")
 
     def read(*_: object) -> None:
+        # Only the bytes: in the browser, Panel 1.9.4 passes the file's name on late or not at all.
         if box.value is None:
             return
         try:
-            user = read_user_csv(box.value, box.filename or "your-data.csv", countries)
+            user = read_user_csv(box.value, countries)
         except UserDataError as exc:
-            upload.param.update(error=f"{box.filename}: {exc} Nothing on the page changed.",
-                                summary="")
+            upload.param.update(error=f"{exc} Nothing on the page changed.", summary="")
             return
         upload.param.update(error="", summary=summary(user))
         state.use_own_data(state.atlas.with_user_data(user))

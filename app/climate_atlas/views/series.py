@@ -83,11 +83,11 @@ def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
 
 def indicator_source(atlas: Atlas, code: str) -> str:
     """The attribution line the World Bank asks for, with the original compiler; for the
-    visitor's own series, that it is theirs (its name and file name are `safe_label`s)."""
+    visitor's own series, that it is theirs."""
     if code == YOUR_DATA and atlas.user is not None:
         user = atlas.user
-        return (f"Source: your data, from your file {user.filename} ({len(user.rows)} values, "
-                f"{user.countries} countries); not checked by us.")
+        return (f"Source: your data, from your file ({len(user.rows)} values, {user.countries} "
+                "countries); not checked by us.")
     meta = atlas.indicator_meta.loc[code]
     return (f"Source: World Bank, World Development Indicators ([{code}]({meta['source_url']}), "
             f"updated {meta['last_updated']}); original compiler: {meta['compiler']}; "
