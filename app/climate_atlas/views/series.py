@@ -246,6 +246,7 @@ def show_indicator(chart: SeriesChart, atlas: Atlas, code: str, selection: list[
     if chart.world_shown != code:
         world = atlas.world_indicators[atlas.world_indicators["code"] == code]
         chart.world.data = _columns(world.set_index("year")["value"], "World")
+        chart.legend.items[0].visible = not world.empty  # a visitor's own series has no world line
         chart.world_shown = code
         chart.figure.yaxis.axis_label = str(atlas.indicator_meta.at[code, "unit"])
     _fill(chart, [(code, iso3) for iso3 in selection], fill)
