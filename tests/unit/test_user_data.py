@@ -178,3 +178,22 @@ def test_the_upload_shows_a_good_file_and_leaves_the_page_as_it_was_after_a_bad_
     box.param.update(filename="mine.csv", value=GOOD.encode())
     assert state.indicator == YOUR_DATA and state.atlas.user.name == "Cars per person"
     assert not error.visible and success.visible and "Read your file\\: Cars" in success.object
+
+
+def test_once_forgotten_no_cache_keeps_the_visitors_series() -> None:
+    import gc
+    import weakref
+
+    from climate_atlas.views.own_data import forget_own_data
+
+    mine = ATLAS.with_user_data(read(GOOD))
+    metric_table(mine, "own", 2012)
+    ranking(mine, "mean", 2022, default_scope(mine))
+    country_table(mine, "own", 2012, YOUR_DATA)
+    alive = weakref.ref(mine.user)
+    del mine
+    gc.collect()
+    assert alive() is not None  # the caches hold it
+    forget_own_data()
+    gc.collect()
+    assert alive() is None

@@ -14,6 +14,7 @@ import param
 
 from climate_atlas.state import AtlasState
 from climate_atlas.user_data import MAX_BYTES, UserData, UserDataError, read_user_csv
+from climate_atlas.views import metrics, ranking, table
 from climate_atlas.views.plain_text import plain_text_pane
 
 FORMAT = (f"A CSV file (at most {MAX_BYTES // 2**20} MB) with a header row and a column for the "
@@ -43,6 +44,15 @@ def summary(user: UserData) -> str:
     return " ".join([read, *user.notes])
 
 
+def forget_own_data() -> None:
+    """Drop every derived table a visitor's series may be in: the caches keyed on an atlas keep
+    their last RECENT entries for every session, so a session's own atlas would outlive it. Called
+    when a session that read a file ends; the other sessions only recompute what they ask for next."""
+    for cached in (metrics.values_in, metrics._season_pool, metrics._metric_table,
+                   table._country_table, ranking._ranking):
+        cached.cache_clear()
+
+
 def own_data_panel(state: AtlasState, countries: dict[str, str], target: str) -> pn.Column:
     """The file input, where the file goes (`target`: "browser" or "server"), and the outcome.
     `countries` is `search.country_lookup`'s table."""
@@ -60,6 +70,8 @@ def own_data_panel(state: AtlasState, countries: dict[str, str], target: str) ->
             upload.param.update(error=f"{exc} Nothing on the page changed.", summary="")
             return
         upload.param.update(error="", summary=summary(user))
+        if state.atlas.user is None and pn.state.curdoc and pn.state.curdoc.session_context:
+            pn.state.on_session_destroyed(lambda _context: forget_own_data())
         state.use_own_data(state.atlas.with_user_data(user))
 
     box.param.watch(read, "value")
