@@ -463,7 +463,8 @@ def build_dashboard() -> pn.viewable.Viewable:
     temperature, indicator, series_views = _series(atlas, state)
     source = pn.pane.Markdown(pn.bind(indicator_source, state.param.atlas, state.param.indicator),
                               styles=WRAP)
-    charts = pn.Column(heading, chips, series_views[0], _stripes(atlas, state), series_views[1],
+    stripes = _stripes(atlas, state)
+    charts = pn.Column(heading, chips, series_views[0], stripes, series_views[1],
                        source, styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
@@ -501,7 +502,7 @@ def build_dashboard() -> pn.viewable.Viewable:
             chip_prefix=CHIP_PREFIX, render_heading=_country_heading,
             lifted=[intro, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
-                     widgets.indicator, chips, tabs]), state)
+                     widgets.indicator, chips, stripes, tabs]), state)
     return make_accessible(pn.Column(
         back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
         sizing_mode="stretch_width", hooks=hooks))

@@ -187,7 +187,8 @@ def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
         note = page.locator("#site-prerender")
         expect(note).to_be_visible()
         expect(note).to_contain_text("The map, the year slider and the charts answer now")
-        assert page.locator(".pn-loading").count() >= 8  # search, click, 4 selects, play, chips, tabs
+        # search, click, 4 selects, play, chips, the stripes, the upload, the tabs
+        assert page.locator(".pn-loading").count() >= 10
         box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
         assert box is not None
         top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",

@@ -24,8 +24,9 @@ lost.
 The pre-render always draws the default scope (the year as a whole, against the publishers' base)
 and the carried data are that scope's. A link that asks for another season, base period or for the
 trend or seed metric is left to Python: the callback stands down for that page and the status line
-says so. What needs Python (search, click-to-compare, the other selectors, play, the table,
-downloads, the scatter) is marked as loading in the pre-render only.
+says so. What needs Python (search, click-to-compare, the other selectors, play, the warming
+stripes, the upload, the table, downloads, the scatter) is marked as loading in the pre-render
+only; the stripes would otherwise still show the default country after a click.
 
 The callback is attached only when the static build pre-renders (`target.prerendering()`): the live
 document in Pyodide, every `panel serve` session and the benchmark's baseline carry none of it.
