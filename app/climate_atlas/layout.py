@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import panel as pn
+from bokeh.models import NumberFormatter
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
 from climate_atlas.anomalies import Scope, anomalies
@@ -362,7 +363,7 @@ def _ranking(state: AtlasState) -> list[pn.viewable.Viewable]:
         widget = pn.widgets.Tabulator(
             shown[["Indicator", "ρ", "n", "95% low", "95% high"]], show_index=False,
             disabled=True, selectable=False, sizing_mode="stretch_width", layout="fit_columns",
-            formatters={c: {"type": "money", "precision": 2, "symbol": ""}
+            formatters={c: NumberFormatter(format="0.00", nan_format="–")  # "–": fewer than 3
                         for c in ("ρ", "95% low", "95% high")})
 
         def opened(event: object) -> None:

@@ -9,10 +9,11 @@ from climate_atlas.data import Atlas
 
 def normal(text: str) -> str:
     """How a country's or a header's words are compared: accents, case, spacing and the
-    punctuation "_" ignored ("Côte d'Ivoire" = "cote d'ivoire", "Country_Name" = "country name")."""
+    punctuation "_" ignored, a typographic apostrophe read as "'" ("Côte d’Ivoire" = "cote
+    d'ivoire", "Country_Name" = "country name")."""
     stripped = "".join(c for c in unicodedata.normalize("NFKD", text)
                        if not unicodedata.combining(c))
-    return " ".join(stripped.replace("_", " ").casefold().split())
+    return " ".join(stripped.replace("_", " ").replace("’", "'").casefold().split())
 
 
 def search_terms(atlas: Atlas) -> dict[str, str]:

@@ -29,14 +29,18 @@ MAX_BYTES = 5 * 2**20  # 5 MB: a country-year table of any indicator is far smal
 SHOWN_UNKNOWN = 10  # unknown country names quoted in the notice, then counted
 # Header words (compared casefolded, spaces and underscores alike) for each column's role, in the
 # order a column is preferred when a file has several (Our World in Data's "Entity" and "Code").
-COUNTRY_HEADERS = ("iso3", "iso_code", "code", "country_code", "iso", "iso2", "country",
+COUNTRY_HEADERS = ("iso3", "iso_code", "code", "country_code", "iso", "iso2", "geo", "country",
                    "country_name", "entity", "economy")
-YEAR_HEADERS = ("year", "time")
-VALUE_HEADERS = ("value",)
+YEAR_HEADERS = ("year", "time", "time_period")
+VALUE_HEADERS = ("value", "obs_value")  # Eurostat's SDMX-CSV: geo, TIME_PERIOD, OBS_VALUE
 NAME_HEADERS = ("name", "series", "indicator", "variable")
 UNIT_HEADERS = ("unit", "units")
 MISSING = {"", "na", "n/a", "nan", "..", "-", "—"}  # a cell with no value: the row is skipped
 SEPARATORS = ",;\t|"
+MAX_COLUMNS = 1000  # a country-year table has a handful; more is not such a table
+# A value whose one separator is followed by exactly three digits ("1,234", "1.234"): a thousands
+# separator or a decimal mark, which the file's other values decide (see `_decimal_comma`).
+GROUPED = re.compile(r"[-+]?\d{1,3}[.,]\d{3}")
 YEARS = (1000, 2200)  # a year outside this is a typo, not a year
 EXPECTED = ("a header row naming a country column (country, iso3, iso2 or code), a year column "
             "(year) and a value column (value, or one other column)")
@@ -44,6 +48,10 @@ EXPECTED = ("a header row naming a country column (country, iso3, iso2 or code),
 
 class UserDataError(ValueError):
     """The file cannot be used; the message names the problem (and the line, where there is one)."""
+
+
+class AmbiguousNumber(ValueError):
+    """A value that reads as two numbers: "1,234" is 1.234 or 1234."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +76,13 @@ def _decode(raw: bytes) -> tuple[str, list[str]]:
                             "as CSV (comma-separated values) and choose that file.")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return raw.decode("utf-16"), ["Read as UTF-16."]
+    # UTF-16 without its byte-order mark: in a CSV's mostly-ASCII text every other byte is 0
+    for encoding, zeros in (("utf-16-le", raw[1::2]), ("utf-16-be", raw[0::2])):
+        if len(zeros) >= 8 and zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                return raw.decode(encoding), ["Read as UTF-16."]
+            except UnicodeDecodeError:
+                break  # not text: said below
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -107,7 +122,31 @@ class _Columns:
     value_header: str
 
 
-def _columns(header: list[str]) -> _Columns:
+def _rows(text: str, separator: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The header's line and cells, then each non-blank row with the line it starts on. Raises
+    UserDataError for a quote that is never closed (the csv module would read the rest of the
+    file as one cell)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            if any("\n" in c or "\r" in c for c in cells):
+                raise UserDataError(f"Line {start}: a quote (\") opens a cell that runs over "
+                                    "several lines; is a closing quote missing?")
+            if any(c.strip() for c in cells):
+                rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:  # a cell over the csv module's limit: a quote left open, mostly
+        raise UserDataError(f"Line {start}: the file could not be split into cells ({exc}); is a "
+                            "quote (\") left open?") from None
+    if not rows:
+        raise UserDataError("The file is empty.")
+    (header_line, header), *lines = rows
+    return header_line, header, lines
+
+
+def _columns(header: list[str], line: int) -> _Columns:
     country, year = _pick(header, COUNTRY_HEADERS), _pick(header, YEAR_HEADERS)
     value = _pick(header, VALUE_HEADERS)
     name, unit = _pick(header, NAME_HEADERS), _pick(header, UNIT_HEADERS)
@@ -118,19 +157,35 @@ def _columns(header: list[str]) -> _Columns:
     missing = [what for what, found in (("country", country), ("year", year), ("value", value))
                if not found]
     if missing:
-        raise UserDataError(f"Line 1: no {' or '.join(missing)} column. The header reads "
+        raise UserDataError(f"Line {line}: no {' or '.join(missing)} column. The header reads "
                             f"{shown(header)}; expected {EXPECTED}.")
     return _Columns(country, year[0], value[0], name[0] if name else None,
                     unit[0] if unit else None, header[value[0]])
 
 
-def _number(cell: str, separator: str) -> float | None:
-    """The cell as a number (None when it holds no value); a decimal comma is read where commas
-    do not separate columns. Raises ValueError when it is not a number."""
-    text = cell.strip().replace("\u00a0", "").replace(" ", "")
+def _plain(cell: str) -> str:
+    """A value cell without spaces, including the ones spreadsheets put between thousands."""
+    return "".join(cell.split()).replace("\u202f", "")
+
+
+def _decimal_comma(cells: list[str], separator: str) -> bool:
+    """Whether the file writes decimals with a comma ("1,5"): only where commas do not separate
+    columns, and only when some value shows it unambiguously (not three digits after the comma)."""
+    plain = [_plain(c) for c in cells]
+    return separator != "," and any(re.fullmatch(r"[-+]?\d+,\d+", c) and not GROUPED.fullmatch(c)
+                                    for c in plain)
+
+
+def _number(cell: str, decimal_comma: bool) -> float | None:
+    """The cell as a number (None when it holds no value). Raises ValueError when it is not a
+    number, and AmbiguousNumber for "1,234" or "1.234" where the file does not settle whether the
+    separator marks thousands or decimals."""
+    text = _plain(cell)
     if normal(text) in MISSING:
         return None
-    if separator != "," and re.fullmatch(r"[-+]?\d+,\d+", text):
+    if GROUPED.fullmatch(text) and (("," in text) != decimal_comma):
+        raise AmbiguousNumber(text)
+    if decimal_comma:
         text = text.replace(",", ".")
     number = float(text)
     if not math.isfinite(number):
@@ -140,7 +195,7 @@ def _number(cell: str, separator: str) -> float | None:
 
 def _year(cell: str) -> int:
     number = float(cell.strip())
-    if number != int(number) or not YEARS[0] <= number <= YEARS[1]:
+    if not YEARS[0] <= number <= YEARS[1] or number != int(number):  # inf and NaN fail the range
         raise ValueError(cell)
     return int(number)
 
@@ -162,23 +217,30 @@ def read_user_csv(raw: bytes, countries: dict[str, str]) -> UserData:
     separator = _separator(text)
     if separator != ",":
         notes.append(f"Columns separated by {separator!r}.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    header = next(reader)
-    columns = _columns(header)
+    header_line, header, lines = _rows(text, separator)
+    if len(header) > MAX_COLUMNS:
+        raise UserDataError(f"Line {header_line}: {len(header):,} columns; a table of countries, "
+                            "years and values has a few.")
+    columns = _columns(header, header_line)
+    for line, cells in lines:
+        if len(cells) != len(header):
+            raise UserDataError(f"Line {line}: {len(cells)} columns, but the header has "
+                                f"{len(header)}.")
+    decimal_comma = _decimal_comma([cells[columns.value] for _, cells in lines], separator)
+    if decimal_comma:
+        notes.append("Decimal commas read as decimal points.")
     rows: list[tuple[str, int, float]] = []
     first_line: dict[tuple[str, int], int] = {}
     unknown: dict[str, None] = {}
     name = unit = ""
     empty = 0  # rows of a known country whose value cell is empty ("", "NA", "..")
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise UserDataError(f"Line {line}: {len(cells)} columns, but the header has "
-                                f"{len(header)}.")
+    for line, cells in lines:
         try:
-            value = _number(cells[columns.value], separator)
+            value = _number(cells[columns.value], decimal_comma)
+        except AmbiguousNumber:
+            raise UserDataError(f"Line {line}: the value {shown([cells[columns.value]])} could be "
+                                "read two ways (a thousands separator or a decimal mark): write "
+                                "it without thousands separators.") from None
         except ValueError:
             raise UserDataError(f"Line {line}: the value {shown([cells[columns.value]])} is not a "
                                 "number.") from None

@@ -3,12 +3,15 @@ own; a bad file changes nothing on screen; on the static site no request carries
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Request, expect
 
 from climate_atlas.views.own_data import WHERE
+from climate_atlas.views.world_map import MAP_NAME, NO_DATA_COLOR
 from tools.atlas_page import AtlasPage
 
 MARKER = "Zebra crossings q7x"  # the series' name: found in a request only if the file left
@@ -30,6 +33,14 @@ def requests_seen(atlas: AtlasPage) -> Iterator[list[str]]:
     atlas.page.context.on("request", record)
     yield seen
     atlas.page.context.remove_listener("request", record)
+
+
+def _pixel(atlas: AtlasPage, iso3: str) -> str:
+    """The colour the map draws at a point inside the country, as "#rrggbb"."""
+    atlas.page.mouse.move(0, 0)  # no hover highlight
+    x, y = atlas.plot_point(*atlas.country_point(iso3), MAP_NAME)
+    png = atlas.page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+    return "#{:02x}{:02x}{:02x}".format(*Image.open(io.BytesIO(png)).convert("RGB").getpixel((0, 0)))
 
 
 def _upload(atlas: AtlasPage, name: str, content: bytes) -> None:
@@ -73,6 +84,7 @@ def test_a_file_becomes_the_indicator_and_a_map_metric(atlas: AtlasPage,
     assert values[codes.index("IND")] == 13.0 and values[codes.index("FRA")] == 40.5
     assert values[codes.index("DEU")] is None
     assert atlas.map_column("label")[codes.index("IND")] == "13 per km in 2020, your data"
+    assert _pixel(atlas, "DEU") == NO_DATA_COLOR  # no data is grey, not the scale's low end
     assert "your-data" not in atlas.page.evaluate("location.search")  # a link cannot carry it
     if atlas.mode == "static":  # the file was read in the browser: no request carried it
         assert not [r for r in requests_seen if MARKER.replace(" ", "") in r.replace(" ", "")
@@ -88,7 +100,22 @@ def test_the_table_and_the_ranking_show_the_series(atlas: AtlasPage) -> None:
     iso3_filter.press("Enter")  # Tabulator filters on a key, not on fill's input event
     expect(table.locator(".tabulator-row")).to_have_count(1, timeout=30_000)
     expect(table.locator(".tabulator-row")).to_contain_text("40.5")
+    atlas.choose("Map shows", "Mean anomaly 2018-2022")  # the ranking sets the series against it
     atlas.open_tab("Warming vs indicator")
     ranking = atlas.page.locator(".tabulator").filter(has_text="95% low")
     expect(ranking.locator(".tabulator-row").filter(
         has_text=f"Your data: {MARKER} (per km)")).to_have_count(1, timeout=60_000)
+
+
+def test_a_second_file_replaces_the_first_everywhere(atlas: AtlasPage) -> None:
+    _upload(atlas, "second.csv", b"iso3;year;value;name;unit\nIND;2015;1,5;Second series;t\n"
+                                 b"FRA;2015;2,5;;\nESP;2015;3,5;;\n")
+    expect(atlas.page.locator(".alert").filter(has_text="Read ")).to_contain_text(
+        "Second series (t), 3 values for 3 countries", timeout=30_000)
+    atlas.wait_for_title("Second series: India")
+    assert atlas.series("Second series: India", "India") == {2015: 1.5}
+    ranking = atlas.page.locator(".tabulator").filter(has_text="95% low")
+    own_rows = ranking.locator(".tabulator-row").filter(has_text="Your data: Second series (t)")
+    expect(own_rows).to_have_count(1, timeout=60_000)
+    atlas.choose("Map shows", OWN_METRIC)
+    expect(own_rows).to_have_count(0, timeout=60_000)  # the map shows it: no ρ with itself

@@ -97,8 +97,53 @@ def test_other_separators_encodings_and_decimal_commas_are_read_and_said() -> No
     user = read(text.encode("cp1252"))
     assert list(user.rows["value"]) == [1.5, 2.5] and list(user.rows["iso3"]) == ["CIV", "FRA"]
     assert user.notes == ("Read as Windows-1252, not UTF-8: check accented names.",
-                          "Columns separated by ';'.")
+                          "Columns separated by ';'.", "Decimal commas read as decimal points.")
     assert read(text.replace(";", "\t").encode("utf-16")).rows.shape == (2, 3)
+    assert read(text.encode("utf-16-le")).rows.shape == (2, 3)  # no byte-order mark
+    assert read(("\n\n" + text).replace("Côte d'Ivoire", "Côte d’Ivoire")).rows.shape == (2, 3)
+
+
+@pytest.mark.parametrize("text, values", [
+    ("iso3;year;value\nFRA;2010;1,5\nDEU;2010;1,234\n", [1.234, 1.5]),  # the file's decimal commas
+    ("iso3;year;value\nFRA;2010;1.5\nDEU;2010;1.234\n", [1.234, 1.5]),  # its decimal points
+    ("iso3\tyear\tvalue\nFRA\t2010\t1 234,5\nDEU\t2010\t2\u202f000,25\n", [2000.25, 1234.5]),
+    ('iso3,year,value\nFRA,2010,1.234\nDEU,2010,"12,5e1"\n', None),  # a comma in a comma file
+])
+def test_decimal_marks_are_read_from_the_file_or_refused(text: str, values: list | None) -> None:
+    if values is None:
+        assert "Line 3: the value '12,5e1' is not a number." in refused(text)
+    else:
+        assert read(text).rows["value"].tolist() == values
+
+
+@pytest.mark.parametrize("text", [
+    "country;year;value\nFRA;2010;1,234\n",  # thousands, or 1.234?
+    "country;year;value\nFRA;2010;1,5\nDEU;2010;1.234\n",  # 1.234 in a file of decimal commas
+    'country,year,value\nFRA,2010,"1,234"\n',
+])
+def test_a_value_that_reads_two_ways_is_refused(text: str) -> None:
+    assert "could be read two ways" in refused(text)
+
+
+def test_an_open_quote_is_named_on_its_line_in_small_and_large_files() -> None:
+    text = 'country,year,value\nFRA,2010,"1\nDEU,2010,2\nESP,2010,3\n'
+    assert refused(text).startswith("Line 2: a quote (\") opens a cell that runs over several")
+    big = text + "".join(f"ESP,{1000 + i % 1000},{i}\n" for i in range(20_000))
+    assert refused(big).startswith("Line 2: ")
+
+
+@pytest.mark.parametrize("year", ["inf", "1e999", "nan"])
+def test_a_year_that_is_no_number_is_refused(year: str) -> None:
+    assert f"Line 2: the year '{year}' is not a year." in refused(f"country,year,value\nFRA,{year},1\n")
+
+
+def test_a_line_of_a_million_columns_is_refused_at_once() -> None:
+    assert refused("a," * 1_000_000 + "\n").startswith("Line 1: 1,000,001 columns")
+
+
+def test_eurostats_shape_is_read() -> None:
+    user = read("DATAFLOW,freq,geo,TIME_PERIOD,OBS_VALUE\nX,A,FR,2020,1.5\nX,A,EL,2020,2\n")
+    assert user.rows["iso3"].tolist() == ["FRA"] and "'EL'" in user.notes[0]
 
 
 def test_our_world_in_datas_shape_names_the_series_by_its_value_column() -> None:
@@ -116,8 +161,10 @@ def test_names_and_units_lose_every_character_markup_could_use() -> None:
     user = read("country,year,value,name,unit\nFRA,2010,1,<img src=x onerror=alert(1)> **b** "
                 "[l](javascript:x),`t`|#\n")
     for text in (user.name, user.unit):
-        assert not set(text) & set("<>&*_[]`|#\\"), text
+        assert not set(text) & set("<>&*_[]`|#\\."), text
     assert user.name.startswith("img src x onerror alert(1)")
+    dotted = read("country,year,value,unit\nFRA,2010,1,km per www.example.com\n").unit
+    assert dotted == "km per www\u2024example\u2024com"  # looks the same, links to nothing
 
 
 @settings(max_examples=200, deadline=None)
@@ -197,3 +244,8 @@ def test_once_forgotten_no_cache_keeps_the_visitors_series() -> None:
     forget_own_data()
     gc.collect()
     assert alive() is None
+
+
+def test_the_ranking_never_sets_the_visitors_series_against_itself() -> None:
+    mine = ATLAS.with_user_data(read(GOOD))
+    assert YOUR_DATA not in set(ranking(mine, "own", 2012, default_scope(mine))["code"])

@@ -9,6 +9,8 @@ Both messages may quote the file, so they are shown only through `plain_text_pan
 
 from __future__ import annotations
 
+import logging
+
 import panel as pn
 import param
 
@@ -26,6 +28,7 @@ WHERE = {
               "written to disk) and gone when you close the page. Links do not carry it.",
 }
 UPLOAD_LABEL = "Add your data (CSV)"
+LOGGER = logging.getLogger(__name__)
 
 
 class Upload(param.Parameterized):
@@ -68,6 +71,11 @@ def own_data_panel(state: AtlasState, countries: dict[str, str], target: str) ->
             user = read_user_csv(box.value, countries)
         except UserDataError as exc:
             upload.param.update(error=f"{exc} Nothing on the page changed.", summary="")
+            return
+        except Exception as exc:  # a case the reader does not foresee: said, and nothing lost
+            LOGGER.exception("an uploaded file could not be read")
+            upload.param.update(error=f"The file could not be read ({type(exc).__name__}). "
+                                      "Nothing on the page changed.", summary="")
             return
         upload.param.update(error="", summary=summary(user))
         if state.atlas.user is None and pn.state.curdoc and pn.state.curdoc.session_context:

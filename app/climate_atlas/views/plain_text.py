@@ -29,16 +29,20 @@ LOCKED_RENDERER = {"html": False, "linkify": False, "typographer": False}
 _MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
 
 
-LABEL_CHARS = 80  # a series' name or unit longer than this is cut
+LABEL_CHARS = 48  # a series' name or unit longer than this is cut: it heads the map's title
+# A label's full stop, written as U+2024 ONE DOT LEADER, which looks the same: Markdown panes turn
+# "example.com" into a link (linkify), and a label is no link.
+DOT = "\u2024"
 # letters, digits, spaces and the punctuation units and names need; no <, &, *, _, [, `, # or |
 _LABEL_PUNCTUATION = set(" ()-,.%/°'’+:²³µ")
 
 
 def safe_label(text: str) -> str:
     """`text` with every character HTML or Markdown could read as markup (and every control
-    character) left out, spaces collapsed, cut to LABEL_CHARS."""
+    character) left out, spaces collapsed, cut to LABEL_CHARS, and no full stop a link could
+    be made of (DOT)."""
     kept = "".join(c if c.isalnum() or c in _LABEL_PUNCTUATION else " " for c in text)
-    return " ".join(kept.split())[:LABEL_CHARS].strip()
+    return " ".join(kept.split())[:LABEL_CHARS].strip().replace(".", DOT)
 
 
 def _visible(char: str) -> str:

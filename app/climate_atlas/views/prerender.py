@@ -499,11 +499,12 @@ function recolour() {  // the map's colours for the year metric, as views.world_
   const d = countries.data, value = [], label = [];
   for (const iso3 of d.iso3) {
     const r = row(iso3);
-    if (r == null || !in_warming[r]) { value.push(null); label.push(no_data); continue; }
+    // NaN, not null: BokehJS's colour mapper reads null as 0 (a colour), NaN as no data (grey)
+    if (r == null || !in_warming[r]) { value.push(NaN); label.push(no_data); continue; }
     const at = expand(runs[r]).indexOf(S.year), v = at < 0 ? null : values[r][at];
     let text = v == null ? `no value for ${S.year}` : `${signed(v, 2)} ${year_unit} in ${S.year}`;
     if (v != null && sd[r] != null) text += `, ${fixed(v / sd[r], 1)} σ`;
-    value.push(v);
+    value.push(v == null ? NaN : v);
     label.push(`${text}, ${sources[r]}`);
   }
   countries.data = Object.assign({}, d, {value, label});

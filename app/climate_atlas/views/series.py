@@ -238,16 +238,19 @@ def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChar
 
 def show_indicator(chart: SeriesChart, atlas: Atlas, code: str, selection: list[str]) -> None:
     """Point the indicator chart at another indicator or selection."""
-    def fill(slot: Slot, key: tuple[str, str]) -> None:
+    def fill(slot: Slot, key: tuple[str, str, object]) -> None:
         name = atlas.country_name(key[1])
-        slot.series.data = _columns(atlas.indicator_series(*key), name)
+        slot.series.data = _columns(atlas.indicator_series(key[0], key[1]), name)
         slot.series_item.label = value(name)
 
-    if chart.world_shown != code:
+    # A visitor's series keeps its code from one file to the next: the file (its UserData) is part
+    # of what a slot and the axis show.
+    shown = (code, atlas.user if code == YOUR_DATA else None)
+    if chart.world_shown != shown:
         world = atlas.world_indicators[atlas.world_indicators["code"] == code]
         chart.world.data = _columns(world.set_index("year")["value"], "World")
         chart.legend.items[0].visible = not world.empty  # a visitor's own series has no world line
-        chart.world_shown = code
+        chart.world_shown = shown
         chart.figure.yaxis.axis_label = str(atlas.indicator_meta.at[code, "unit"])
-    _fill(chart, [(code, iso3) for iso3 in selection], fill)
+    _fill(chart, [(code, iso3, shown[1]) for iso3 in selection], fill)
     chart.figure.title.text = indicator_title(atlas, code, selection)

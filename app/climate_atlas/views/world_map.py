@@ -84,7 +84,7 @@ def color_limit(atlas: Atlas, metric: str, values: np.ndarray, scope: Scope) -> 
 class Colouring:
     """Everything about the map that changes with the metric, the year, the season and the base."""
 
-    value: list[float]
+    value: np.ndarray  # float, NaN where there is no data (BokehJS's colour mapper reads None as 0)
     label: list[str]
     low: float
     high: float
@@ -107,8 +107,7 @@ def colouring(atlas: Atlas, codes: list[str], metric: str, year: int, scope: Sco
         high = color_limit(atlas, metric, shown, scope)
         low, palette = -high, PALETTE
     return Colouring(
-        value=[None if np.isnan(v) else v for v in values],  # None: JSON null, Bokeh's NaN colour
-        label=list(labels), low=low, high=high, palette=palette,
+        value=values.to_numpy(float), label=list(labels), low=low, high=high, palette=palette,
         unit=metric_unit(atlas, metric, scope), title=metric_title(atlas, metric, year, scope))
 
 
