@@ -29,10 +29,18 @@ PREFIX = "climate-atlas"
 # The state a picture's name can follow (the link's keys: what the page shows).
 SHOWN = ["selection", "indicator", "year", "metric", "season", "base"]
 
+# What a visitor reads when no PNG can be made: the served map's tiles come from a server that does
+# not allow a page to copy them, or (not seen so far) anything else.
+TAINTED = ("No PNG of the map: the server of its tile basemap does not let other sites copy its "
+           "tiles into a picture (its CORS headers). Turn the tile basemap off, then download the "
+           "map again.")
+FAILED = "No PNG could be made of this figure:"
+
 # `source`: the button (Panel's name for the model a js_on_click callback hangs on; its tags[0] is
-# the file name); `plot`: the figure's name. The figure is looked up by name in the button's own
-# document when clicked: the served map is replaced by a new figure
-# when its projection changes, and the static site's page holds a second document (the pre-render).
+# the file name); `plot`: the figure's name; `tainted`, `failed`: the words above. The figure is
+# looked up by name in the button's own document when clicked: the served map is replaced by a new
+# figure when its projection changes, and the static site's page holds a second document (the
+# pre-render).
 DOWNLOAD_JS = """
 const doc = source.document;
 const view = Bokeh.index.query_one((v) => v.model.document === doc && v.model.name === plot
@@ -61,6 +69,10 @@ layer.to_blob().then((blob) => {
   link.remove();
   // The download reads the URL after this task: let it go only once the browser has it.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}).catch((error) => {
+  // A canvas holding images from a server that does not allow this page to copy them (by its CORS
+  // headers; BokehJS then loads the tiles without asking) cannot be read back.
+  window.alert(error != null && error.name === 'SecurityError' ? tainted : `${failed} ${error}`);
 });
 """
 
@@ -106,5 +118,5 @@ def picture_button(label: str, plot: str, name: Callable[[Atlas, AtlasState], st
         button.tags = [name(atlas, state)]  # an unchanged name sends nothing
 
     state.param.watch(rename, SHOWN)
-    button.js_on_click(args={"plot": plot}, code=DOWNLOAD_JS)
+    button.js_on_click(args={"plot": plot, "tainted": TAINTED, "failed": FAILED}, code=DOWNLOAD_JS)
     return button

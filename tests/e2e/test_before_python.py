@@ -187,7 +187,15 @@ def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
         note = page.locator("#site-prerender")
         expect(note).to_be_visible()
         expect(note).to_contain_text("The map, the year slider and the charts answer now")
-        assert page.locator(".pn-loading").count() >= 8  # search, click, 4 selects, play, chips, tabs
+        # search, click, 4 selects, play, chips, tabs, the map's and the charts' PNG buttons
+        assert page.locator(".pn-loading").count() >= 11
+        downloads: list[object] = []
+        page.on("download", lambda download: downloads.append(download))
+        picture = page.get_by_role("button", name="Download the map (PNG)").bounding_box()
+        assert picture is not None
+        page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+        page.wait_for_timeout(300)  # time for a download to start, were it to
+        assert downloads == [], "a PNG's name before Python would be the default state's"
         box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
         assert box is not None
         top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",
