@@ -1,12 +1,16 @@
 """PNG pictures of the map and the charts (app/climate_atlas/pictures.py), in both modes: one plain
 click on a named button downloads a picture named after what it shows, as large as the figure on
-screen (at the screen's pixel ratio), with the screen's colours at the same spots."""
+screen at the screen's pixel ratio, with the screen's colours at the same spots.
+
+The module's page is on a screen of pixel ratio 2 (a phone's or a laptop's), so the PNG has twice
+the figure's CSS size."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
+import pytest
 from PIL import Image
 
 from climate_atlas.state import DEFAULT_INDICATOR
@@ -18,6 +22,12 @@ from tools.atlas_page import AtlasPage
 
 RGB = tuple[int, int, int]
 MAP_COUNTRIES = ["BRA", "RUS", "AUS", "CAN"]  # large, so a point inside is far from any border
+PIXEL_RATIO = 2
+
+
+@pytest.fixture(scope="module")
+def atlas_screen() -> dict[str, object]:
+    return {"device_scale_factor": PIXEL_RATIO}
 
 
 def _select(atlas: AtlasPage, codes: list[str]) -> None:
@@ -45,6 +55,7 @@ def _picture_and_screen(atlas: AtlasPage, button: str, plot: str,
     assert picture.format == "PNG"
     spots = [atlas.plot_point(x, y, plot) for x, y in points]  # the viewport's CSS pixels
     left, top, width, height, ratio = atlas.canvas_box(plot)  # scrolled as plot_point left it
+    assert ratio == PIXEL_RATIO
     assert abs(picture.width - width * ratio) < ratio and abs(picture.height - height * ratio) < ratio
     atlas.page.mouse.move(0, 0)  # no hover tooltip over the plot
     screen = Image.open(io.BytesIO(atlas.page.screenshot())).convert("RGB")
