@@ -16,6 +16,12 @@ from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.panel_fixes import apply_panel_fixes
+from climate_atlas.pictures import (
+    indicator_picture,
+    map_picture,
+    picture_button,
+    temperature_picture,
+)
 from climate_atlas.search import country_lookup, search_terms
 from climate_atlas.session_log import log_session, release_on_discard
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
@@ -26,6 +32,8 @@ from climate_atlas.views.plain_text import plain_text_pane
 from climate_atlas.views.ranking import ranking, ranking_caption
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
+    INDICATOR_NAME,
+    TEMPERATURE_NAME,
     SeriesChart,
     indicator_chart,
     indicator_source,
@@ -49,7 +57,7 @@ from climate_atlas.views.table import (
     table_caption,
     with_full_names,
 )
-from climate_atlas.views.world_map import LiveMap, WorldMap, world_map
+from climate_atlas.views.world_map import MAP_NAME, LiveMap, WorldMap, world_map
 
 DISCONNECTED = ("Connection to the server lost. Reload the page to continue: the link keeps "
                 "your selection.")
@@ -100,9 +108,10 @@ def _map(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap]:
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP)), world
 
 
-def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, list[pn.Column]]:
+def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, list[pn.Column],
+                                                     list[pn.widgets.Button]]:
     """The temperature and indicator charts, updated in place when the selection or indicator
-    changes, and the columns that show them."""
+    changes, the columns that show them and their PNG buttons."""
     temperature = temperature_chart(atlas, state.selection, state.scope)
     indicator = indicator_chart(atlas, state.indicator, state.selection)
     state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection, state.scope),
@@ -110,11 +119,16 @@ def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, 
     state.param.watch(lambda *_: show_indicator(indicator, state.atlas, state.indicator,
                                                 state.selection),
                       ["selection", "indicator", "atlas"])
+    pictures = [picture_button("Download the temperature chart (PNG)", TEMPERATURE_NAME,
+                               temperature_picture, atlas, state),
+                picture_button("Download the indicator chart (PNG)", INDICATOR_NAME,
+                               indicator_picture, atlas, state)]
     # The clip sits on a wrapper: on the figure itself it would not stop a long title from
     # widening the figure past a phone's screen.
-    return temperature, indicator, [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
-                                              sizing_mode="stretch_width", styles=CLIP)
-                                    for chart in (temperature, indicator)]
+    return temperature, indicator, [
+        pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"), picture,
+                  sizing_mode="stretch_width", styles=CLIP)
+        for chart, picture in zip((temperature, indicator), pictures, strict=True)], pictures
 
 
 def _stripes_rows(atlas: Atlas, state: AtlasState) -> list[tuple[str, pd.Series]]:
@@ -157,14 +171,18 @@ def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
                      sizing_mode="stretch_width", styles=CLIP)
 
 
-def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.viewable.Viewable, WorldMap | None]:
-    """The served map adds projections, tiles and 50m detail; the browser's map is plain (and its
-    figure is returned for the pre-render's callback)."""
+def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap | None,
+                                                       pn.widgets.Button]:
+    """The map with its PNG button (also returned). The served map adds projections, tiles and
+    50m detail; the browser's map is plain (and its figure is returned for the pre-render's
+    callback)."""
+    picture = picture_button("Download the map (PNG)", MAP_NAME, map_picture, atlas, state)
     if target() == "server":
         from climate_atlas.server_extras import server_map  # the one import of cartopy, GeoViews
 
-        return server_map(state), None
-    return _map(atlas, state)
+        return pn.Column(server_map(state), picture), None, picture
+    view, world = _map(atlas, state)
+    return pn.Column(view, picture), world, picture
 
 
 def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
@@ -461,7 +479,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     chips, chips_label, chip_buttons = _selected_chips(atlas, state)
     heading = pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
                                        state.param.season))
-    temperature, indicator, series_views = _series(atlas, state)
+    temperature, indicator, series_views, chart_pictures = _series(atlas, state)
     source = pn.pane.Markdown(pn.bind(indicator_source, state.param.atlas, state.param.indicator),
                               styles=WRAP)
     stripes = _stripes(atlas, state)
@@ -470,7 +488,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
     widgets = _controls(atlas, state)
-    controls, (world, world_map_) = widgets.column(), _map_view(atlas, state)
+    controls, (world, world_map_, map_png) = widgets.column(), _map_view(atlas, state)
     own = own_data_panel(state, country_lookup(atlas), target())
     main = pn.Column(controls, world, own, styles={"flex": "3 1 300px"})
     intro = pn.pane.Markdown(INTRO)
@@ -503,7 +521,7 @@ def build_dashboard() -> pn.viewable.Viewable:
             chip_prefix=CHIP_PREFIX, render_heading=_country_heading,
             lifted=[intro, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
-                     widgets.indicator, chips, stripes, tabs]), state)
+                     widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)
     return make_accessible(pn.Column(
         back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
         sizing_mode="stretch_width", hooks=hooks))

@@ -49,6 +49,12 @@ def test_map_and_charts(atlas: AtlasPage) -> None:
     assert _shot(atlas, "map-and-charts").stat().st_size > 0
 
 
+def test_temperature_chart_download(atlas: AtlasPage) -> None:
+    """Not a screenshot: the PNG the chart's download button saves (of map-and-charts' state)."""
+    _, data = atlas.download("Download the temperature chart (PNG)")
+    (OUT / "temperature-chart-download.png").write_bytes(data)
+
+
 def test_seasonal_map(atlas: AtlasPage) -> None:
     atlas.choose("Season or month", "Jun–Jul–Aug (FAOSTAT, 1961-2020)")
     atlas.choose("Base period", "1991-2020 (WMO's current climate normal)")
@@ -141,6 +147,7 @@ def test_embed(atlas: AtlasPage) -> None:
 def test_phone(atlas: AtlasPage) -> None:
     atlas.page.set_viewport_size({"width": 390, "height": 844})
     atlas.page.evaluate("window.scrollTo(0, 0)")
+    atlas.page.mouse.move(0, 0)  # no tooltip of a control the pointer last rested on
     atlas.page.wait_for_timeout(1500)  # Bokeh re-lays out its canvases at the new width
     assert _shot(atlas, "phone").stat().st_size > 0
 

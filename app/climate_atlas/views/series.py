@@ -27,6 +27,8 @@ from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, Period
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 WORLD_COLOR = "#888888"
 CHART_HEIGHT = 300
+# The charts' names: how their PNG buttons (pictures.py) and tests find them among the page's plots.
+TEMPERATURE_NAME, INDICATOR_NAME = "temperature-chart", "indicator-chart"
 EMPTY: dict[str, list] = {"year": [], "value": [], "name": []}
 
 
@@ -120,12 +122,11 @@ class SeriesChart:
     world_shown: Any = None
 
 
-def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) -> SeriesChart:
+def _series_chart(name: str, points: bool, tooltips: list[tuple[str, str]]) -> SeriesChart:
     """The chart with the world's dashed line; countries get their slots from `_slot`."""
-    fig = figure(height=CHART_HEIGHT, sizing_mode="stretch_width", width=None,
+    fig = figure(name=name, height=CHART_HEIGHT, sizing_mode="stretch_width", width=None,
                  toolbar_location="above",
-                 tools="pan,wheel_zoom,box_zoom,reset,save", x_axis_label="Year",
-                 y_axis_label=ylabel)
+                 tools="pan,wheel_zoom,box_zoom,reset,save", x_axis_label="Year")
     world = ColumnDataSource(dict(EMPTY))
     world_line = fig.line("year", "value", source=world, color=WORLD_COLOR, line_dash="dashed",
                           line_width=1.5)
@@ -197,7 +198,7 @@ def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any]
 def temperature_chart(atlas: Atlas, selection: list[str], scope: Scope | None = None) -> SeriesChart:
     """Yearly anomalies of a season (or the year) against a base period, each country's trend over
     the trend window, and the world (annual only)."""
-    chart = _series_chart("", points=True, tooltips=[
+    chart = _series_chart(TEMPERATURE_NAME, points=True, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Anomaly", "@value{+0.00} °C")])
     show_temperature(chart, atlas, selection, scope or default_scope(atlas))
     return chart
@@ -230,7 +231,7 @@ def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str], sco
 
 def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChart:
     """One World Bank indicator for the selected countries and the world, in its published unit."""
-    chart = _series_chart("", points=False, tooltips=[
+    chart = _series_chart(INDICATOR_NAME, points=False, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Value", "@value{0,0.[00]}")])
     show_indicator(chart, atlas, code, selection)
     return chart
