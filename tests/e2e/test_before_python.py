@@ -9,6 +9,7 @@ releases it, so "before Python" is a state the test controls, not a race it hope
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -132,7 +133,8 @@ def _map_state(atlas: AtlasPage) -> tuple[list, list]:
 def _python_colours(atlas: AtlasPage, year: int) -> tuple[list, list]:
     colours = colouring(atlas.atlas, map_countries(atlas.atlas.geometry), "year", year,
                         default_scope(atlas.atlas))
-    return colours.value, colours.label
+    # as map_column reads them: no data (NaN) as None
+    return [None if math.isnan(v) else float(v) for v in colours.value], colours.label
 
 
 def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
