@@ -29,7 +29,7 @@ def _assert_no_serious_violations(atlas: AtlasPage, where: str) -> None:
 
 
 def test_the_live_page_as_it_opens(atlas: AtlasPage) -> None:
-    expect(atlas.page.locator(".alert")).to_contain_text("QQQ")
+    expect(atlas.page.locator(".alert-warning")).to_contain_text("QQQ")
     expect(atlas.page.get_by_role("button", name="✕ Germany")).to_be_enabled()
     _assert_no_serious_violations(atlas, "the page as it opens")
 

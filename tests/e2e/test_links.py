@@ -55,7 +55,7 @@ def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -
         atlas.wait_for_title("Forest area: Türkiye, Côte d'Ivoire")
         atlas.wait_for_title("Anomaly in 1999")
         assert atlas.year() == 1999
-        expect(atlas.page.locator(".alert")).to_be_hidden()
+        expect(atlas.page.locator(".alert-warning")).to_be_hidden()
         atlas.choose("World Bank indicator", atlas.indicator_label("SP.POP.TOTL"))
         atlas.page.wait_for_function("() => location.search.includes('indicator=SP.POP.TOTL')")
         assert "countries=TUR,CIV" in atlas.page.url
@@ -63,7 +63,7 @@ def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -
 
 def test_a_bad_link_is_dropped_with_a_notice(browser: Browser, base_url: tuple[str, str]) -> None:
     with _opened(browser, base_url, "?countries=QQQ,FRA&year=3000&indicator=NOPE") as atlas:
-        notice = atlas.page.locator(".alert")
+        notice = atlas.page.locator(".alert-warning")
         expect(notice).to_contain_text("QQQ")
         expect(notice).to_contain_text("3000")
         expect(notice).to_contain_text("NOPE")
@@ -110,7 +110,7 @@ HOSTILE = [
 def test_markup_in_a_link_is_shown_as_text(browser: Browser, base_url: tuple[str, str]) -> None:
     with _opened(browser, base_url, "?" + urlencode(HOSTILE)) as atlas:
         page = atlas.page
-        notice = page.locator(".alert")
+        notice = page.locator(".alert-warning")
         atlas.wait_for_heading("FRA")
         for _, value in HOSTILE[1:]:
             expect(notice).to_contain_text(value)
@@ -123,7 +123,7 @@ def test_the_issues_link_keeps_france(browser: Browser, base_url: tuple[str, str
     """'²' passes str.isdigit() and int() rejects it, in our parser and in Panel's own."""
     with _opened(browser, base_url, "?countries=FRA&year=%C2%B2") as atlas:
         atlas.wait_for_heading("FRA")
-        expect(atlas.page.locator(".alert")).to_contain_text("'²'")
+        expect(atlas.page.locator(".alert-warning")).to_contain_text("'²'")
 
 
 def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
@@ -136,7 +136,7 @@ def test_one_bad_value_keeps_the_rest_of_the_link(browser: Browser,
         atlas.wait_for_heading("CIV")
         atlas.wait_for_title("Temperature anomaly: Türkiye, Côte d'Ivoire")
         assert atlas.year() == 1999
-        notice = atlas.page.locator(".alert")
+        notice = atlas.page.locator(".alert-warning")
         expect(notice).to_contain_text("'²'")
         expect(notice).to_contain_text("ignored '2000'")
         expect(notice).not_to_contain_text("utm_source")
