@@ -41,7 +41,7 @@ def mapped_colour(mapper: LinearColorMapper, value: float | None) -> str:
 
 def _path(polygons: Sequence[Sequence[np.ndarray]], ys: Sequence[Sequence[np.ndarray]]) -> str:
     """One path for a country: a closed subpath per ring (outer rings and holes), in whole data
-    units (a data unit is well under a tenth of a screen pixel at any size the page draws the map),
+    units (a data unit is under a tenth of a screen pixel at any size the page draws the map),
     y pointing down as in SVG, each point after the first relative to the one before."""
     parts = []
     for polygon_x, polygon_y in zip(polygons, ys, strict=True):
@@ -49,7 +49,8 @@ def _path(polygons: Sequence[Sequence[np.ndarray]], ys: Sequence[Sequence[np.nda
             points = np.column_stack([np.rint(ring_x), np.rint(-np.asarray(ring_y))]).astype(int)
             steps = np.diff(points, axis=0)
             moves = " ".join(f"{dx} {dy}" for dx, dy in steps if dx or dy)
-            parts.append(f"M{points[0][0]} {points[0][1]}l{moves}z")
+            if moves:  # else an islet under a data unit across, which draws nothing at all
+                parts.append(f"M{points[0][0]} {points[0][1]}l{moves}z")
     return "".join(parts)
 
 
