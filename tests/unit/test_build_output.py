@@ -196,26 +196,27 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
     assert (build / "panel" / PANEL_VERSION / "dist" / "css").is_dir()
 
 
-def test_the_page_is_small_and_loads_every_script_from_a_checked_file(build):
+def test_the_page_is_small_and_loads_its_scripts_from_one_checked_file(build):
     """The first paint waits for index.html alone (tools/build_site/scripts.py): it carries no
-    bundle, and every script it loads is a file of the site, deferred, whose integrity hash matches;
-    the bundles run in Panel's order, then the page's half of the worker, then the status line."""
+    bundle, and loads one file of the site, deferred, whose integrity hash matches, which holds
+    Tabulator's scripts, the bundles (each still strict) and then the page's half of the worker and
+    the status line, in that order."""
     html = (build / "index.html").read_text(encoding="utf-8")
     assert len(html.encode()) < 1_000_000, "index.html carries more than the pre-render and picture"
-    assert "/* BEGIN " not in html and "set_log_level" not in html
+    assert "/* BEGIN " not in html and "set_log_level" not in html and "new Worker(" not in html
     scripts = page_scripts(build)
-    assert [src for src, _ in scripts] == [
-        f"./panel/{PANEL_VERSION}/dist/bundled/datatabulator/tabulator-tables@6.4.0/dist/js/tabulator.min.js",
-        f"./panel/{PANEL_VERSION}/dist/bundled/datatabulator/luxon/build/global/luxon.min.js",
-        "./js/bokeh.min.js", "./js/bokeh-gl.min.js", "./js/bokeh-widgets.min.js",
-        "./js/bokeh-tables.min.js", "./js/panel.min.js", "./js/worker_bridge.js",
-        "./js/site_status.js"]
-    for src, attributes in scripts:
-        integrity = re.fullmatch(r' integrity="(sha384-[^"]+)" defer', attributes)
-        assert integrity, f"{src}: {attributes!r}"
-        digest = base64.b64encode(hashlib.sha384((build / src[2:]).read_bytes()).digest()).decode()
-        assert integrity.group(1) == f"sha384-{digest}", src
-    assert "new Worker(" not in html, "the worker must start after BokehJS has run, not while parsing"
+    assert [src for src, _ in scripts] == ["./js/page.js"]
+    integrity = re.fullmatch(r' integrity="(sha384-[^"]+)" defer', scripts[0][1])
+    assert integrity, scripts[0][1]
+    page_js = (build / "js" / "page.js").read_bytes()
+    assert integrity.group(1) == "sha384-" + base64.b64encode(hashlib.sha384(page_js).digest()).decode()
+    text = page_js.decode()
+    order = ["Tabulator v6.4.0", "var luxon=", "(function () {\n'use strict';\n/*!",
+             "panel_fullscreen_renwin_sync", "const pyodideWorker = new Worker(",
+             "getElementById('site-status')"]
+    found = [text.find(marker) for marker in order]
+    assert -1 not in found and found == sorted(found), dict(zip(order, found, strict=True))
+    assert text.count("(function () {\n'use strict';") == 5  # each bundle strict on its own
 
 
 def test_the_page_opens_with_the_map_s_picture(build):

@@ -221,7 +221,7 @@ def keep_prerender_until_ready(html: str) -> str:
 # `defer`. The browser paints nothing until it has run all of the first (about 3 MB).
 BUNDLES = ("bokeh.min.js", "bokeh-gl.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js",
            "panel.min.js")
-WORKER_BRIDGE = "worker_bridge.js"  # the page's half of the Python worker, as a file
+WORKER_BRIDGE = "worker bridge"  # the page's half of the Python worker (not a bundle)
 _BUNDLE = re.compile(r'<script type="text/javascript">\n  /\* BEGIN (?P<name>[\w.-]+) \*/\n'
                      r"(?P<body>.*?)\n/\* END (?P=name) \*/\n</script>", re.S)
 _BRIDGE = re.compile(r"<script>(?P<body>\n      const pyodideWorker = new Worker\(.*?)</script>", re.S)
@@ -231,8 +231,8 @@ _REFERENCED = re.compile(r'<script type="text/javascript" src="(?P<src>\./panel/
 
 
 def inline_scripts(html: str) -> dict[str, tuple[str, str]]:
-    """index.html: Panel's inline scripts that can be files, by file name (BUNDLES, then
-    WORKER_BRIDGE, in page order): (the script element, its text). Bokeh's log level is dropped."""
+    """index.html: Panel's inline scripts that can be files, by name (BUNDLES, then WORKER_BRIDGE,
+    in page order): (the script element, its text). Bokeh's log level is left to without_log_level."""
     found = {m["name"]: (m[0], m["body"]) for m in _BUNDLE.finditer(html)}
     if tuple(found) != BUNDLES:
         raise PatchError(f"index.html: expected the inlined bundles {BUNDLES}, found {tuple(found)} "
