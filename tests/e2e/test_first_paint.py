@@ -9,13 +9,14 @@ runtime too, so that nothing else changes the page meanwhile.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from climate_atlas.views.world_map import MAP_NAME
-from tests.e2e.browser import BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BUILD, CHROMIUM, LAUNCH_ARGS, NetworkLog, new_context, watch_console
 from tools.atlas_page import AtlasPage
 from tools.servers import Gate, static_serve
 
@@ -40,10 +41,24 @@ def _colour(page: Page, points: list[tuple[float, float]]) -> list[tuple[int, ..
     return [shot.getpixel((round(x), round(y))) for x, y in points]
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000}, {"width": 390, "height": 844}],
-                         ids=["desktop", "phone"])
-def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(browser: Browser,
-                                                                         viewport: dict) -> None:
+@pytest.fixture(scope="module")
+def scrollbars(browser: Browser) -> Iterator[Browser]:
+    """A browser that draws scrollbars that take room, as desktop browsers on Windows and Linux do
+    (headless Chromium hides them): the page gets one once BokehJS has drawn it."""
+    other = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
+                                        ignore_default_args=["--hide-scrollbars"])
+    yield other
+    other.close()
+
+
+@pytest.mark.parametrize(("viewport", "scrollbar"),
+                         [({"width": 1400, "height": 1000}, False),
+                          ({"width": 1400, "height": 1000}, True), ({"width": 390, "height": 844}, False)],
+                         ids=["desktop", "desktop-scrollbar", "phone"])
+def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
+        request: pytest.FixtureRequest, browser: Browser, viewport: dict, scrollbar: bool) -> None:
+    if scrollbar:
+        browser = request.getfixturevalue("scrollbars")
     scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
     log = NetworkLog()
     with static_serve(BUILD, gates=(scripts, runtime)) as url:
