@@ -2,7 +2,7 @@
 
 The pre-rendered map is drawn by BokehJS, which first has to load, run and lay out the whole
 pre-rendered document (about 1.1-1.4 s after navigation on loopback). The page now opens with a
-picture of that map (app/climate_atlas/views/map_picture.py, an inline SVG of the pre-render's map:
+picture of that map (app/climate_atlas/views/map_svg.py, an inline SVG of the pre-render's map:
 the default state) in boxes that copy the layout above it (tools/poster.html): the intro and the
 map's caption as Panel renders them, the controls' height, the row of two columns, the figure's
 aspect ratio and its frame's place in it. BokehJS then draws the same map in the same place and the
@@ -39,7 +39,7 @@ def poster_html() -> str:
     from climate_atlas.data import load_atlas
     from climate_atlas.layout import INTRO, MAP_CAPTION
     from climate_atlas.state import new_state
-    from climate_atlas.views.map_picture import map_svg
+    from climate_atlas.views.map_svg import map_svg
     from climate_atlas.views.world_map import MAP_NAME, world_map
 
     atlas = load_atlas()

@@ -1,4 +1,4 @@
-"""The map's picture (views/map_picture.py) draws what BokehJS draws: every country in the colour its
+"""The map as an SVG (views/map_svg.py) draws what BokehJS draws: every country in the colour its
 mapper gives, the selection's outline, and the figure's data ranges. Where it lies on the page and
 how it compares with BokehJS's pixels: tests/e2e/test_first_paint.py."""
 
@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 
 from climate_atlas.data import load_atlas
 from climate_atlas.state import new_state
-from climate_atlas.views.map_picture import map_svg, mapped_colour
+from climate_atlas.views.map_svg import map_svg, mapped_colour
 from climate_atlas.views.world_map import map_countries, world_map
 
 
