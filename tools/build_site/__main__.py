@@ -59,7 +59,7 @@ def build(root: Path, tmp: Path) -> None:
     log(f"pre-render data: {write_prerender_data(tmp) / 1e3:.0f} kB of indicator series")
     boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
-    log(f"page: {load_scripts_from_file(tmp) / 1e6:.2f} MB of inline JS moved to js/page.js")
+    log(f"page: {load_scripts_from_file(tmp) / 1e6:.2f} MB of inline JS moved to js/")
     log(f"page: the map's picture, {add_poster(tmp) / 1e3:.0f} kB")
     if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
         from tools.build_site.snapshot import add_snapshot

@@ -2,10 +2,12 @@
 
 Panel's inline page carries BokehJS and Panel's JS (about 2.9 MB) as inline scripts in <head>, and
 the browser painted nothing until it had parsed and run all of them (first paint 0.6-1.0 s after
-navigation on loopback). As a file, `js/page.js`, loaded with `defer` and its integrity hash (the
-browser refuses it if a byte differs), the HTML is parsed and painted first (with the map's picture,
-poster.py), the browser compiles the file off the page's main thread as it arrives, and caches it
-apart from the page. One file, not one per script: a cold load stays within its 60 requests.
+navigation on loopback). As a file, `js/page-<digest>.js`, loaded with `defer` and its integrity hash
+(the browser refuses it if a byte differs), the HTML is parsed and painted first (with the map's
+picture, poster.py), the browser compiles the file off the page's main thread as it arrives, and
+caches it apart from the page. Its name changes with its content, so a host or browser cache that
+keeps files long can never pair a new page with an old file. One file, not one per script: a cold
+load stays within its 60 requests.
 
 In it, in the page's order: Tabulator's two scripts (referenced files before, which blocked the first
 paint the same way), the BokehJS and Panel bundles, then the page's half of the Python worker
@@ -22,6 +24,7 @@ changes nothing else; `.call(this)` keeps `this` the global object).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -36,8 +39,7 @@ from tools.build_site.panel_patches import (
     without_log_level,
 )
 
-JS_DIR = "js"
-PAGE_JS = "page.js"  # build/js/page.js: every script the page runs from a file
+JS_DIR = "js"  # build/js/page-<digest>.js: every script the page runs from a file
 _STRICT_BUNDLE = re.compile(r"'use strict';\n/\*!.*?\*/\n\(function\(root, factory\) \{\n.*\}\);\n",
                             re.S)
 
@@ -58,9 +60,9 @@ def _strict_alone(name: str, bundle: str) -> str:
 
 
 def load_scripts_from_file(out: Path) -> int:
-    """Write out/js/page.js and have out/index.html load it in place of every script it held or
-    referenced (after page.py's edits and copy_panel_assets: Tabulator's files must be there).
-    Returns how many bytes left the page."""
+    """Write out/js/page-<digest>.js and have out/index.html load it in place of every script it
+    held or referenced (after page.py's edits and copy_panel_assets: Tabulator's files must be
+    there). Returns how many bytes left the page."""
     index = out / "index.html"
     page = index.read_text(encoding="utf-8")
     parts, drop = [], []
@@ -74,10 +76,11 @@ def load_scripts_from_file(out: Path) -> int:
     parts.append(re.sub(r"^<script\b[^>]*>|</script>$", "", status))
     drop.append(status)
 
-    path = out / JS_DIR / PAGE_JS
+    data = "\n;\n".join(parts).encode("utf-8")
+    path = out / JS_DIR / f"page-{hashlib.sha256(data).hexdigest()[:16]}.js"
     path.parent.mkdir()
-    path.write_text("\n;\n".join(parts), encoding="utf-8")
-    tag = f'<script src="./{JS_DIR}/{PAGE_JS}" integrity="{sri(path)}" defer></script>'
+    path.write_bytes(data)
+    tag = f'<script src="./{JS_DIR}/{path.name}" integrity="{sri(path)}" defer></script>'
     smaller = without_log_level(page)
     for i, element in enumerate(drop):  # the file is loaded where the first script was
         smaller = replace_once(smaller, element, tag if i == 0 else "", "index.html")
