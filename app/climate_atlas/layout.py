@@ -77,6 +77,10 @@ CLIP = {"overflow": "hidden"}
 WRAP = {"overflow-wrap": "anywhere"}
 INTRO = ("# Climate Atlas\nHow much each country has warmed, and how that compares with its "
          "emissions, wealth and energy. Click a country on the map, or find it by name.")
+# Above the map; the static site's picture of the map (tools/build_site/poster.py) copies both texts
+# to lay the picture out where the map will be.
+MAP_CAPTION = ("Grey: no data. Click a country to select it; hover for its value, years, source and "
+               "σ (how unusual the anomaly is, in FAOSTAT's standard deviations).")
 
 
 def _country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
@@ -102,9 +106,7 @@ def _map(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap]:
     """The choropleth, updated in place; a click selects the country under it."""
     world = world_map(atlas, atlas.geometry, state)
     LiveMap(state, world)  # kept by the state, whose watchers it registers
-    return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
-                                      "its value, years, source and σ (how unusual the anomaly "
-                                      "is, in FAOSTAT's standard deviations)."),
+    return pn.Column(pn.pane.Markdown(MAP_CAPTION),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP)), world
 
 

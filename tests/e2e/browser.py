@@ -22,6 +22,11 @@ CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 BUILD = ROOT / "build"
 BOOT_TIMEOUT_MS = 90_000
+# Chromium's switches for every test browser: host resolution limited to 127.0.0.1, no background
+# traffic.
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run",
+               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.e2e.browser import (
     BUILD,
     CHROMIUM,
+    LAUNCH_ARGS,
     NetworkLog,
     artifact,
     open_atlas,
@@ -28,11 +29,8 @@ MODES = ["static", "serve"]
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=LAUNCH_ARGS)
         yield browser
         browser.close()
 

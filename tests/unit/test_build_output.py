@@ -71,6 +71,21 @@ def lock(build) -> dict:
     return json.loads((build / "pyodide" / "pyodide-lock.json").read_text())["packages"]
 
 
+SCRIPT_SRC = re.compile(r'<script src="(\./[^"]+)"([^>]*)></script>')
+
+
+def page_scripts(build: Path) -> list[tuple[str, str]]:
+    """(./ path, the tag's other attributes) of every script index.html loads, in page order."""
+    return SCRIPT_SRC.findall((build / "index.html").read_text(encoding="utf-8"))
+
+
+def page_and_scripts(build: Path) -> str:
+    """index.html and the text of every script it loads from the site: what the page runs."""
+    html = (build / "index.html").read_text(encoding="utf-8")
+    return html + "".join((build / unquote(src[2:])).read_text(encoding="utf-8")
+                          for src, _ in page_scripts(build))
+
+
 def urls_in(build: Path) -> dict[str, set[str]]:
     """URL -> files. Archives are opened: the app wheel's files in full, others are Python code
     that only runs in the worker, whose requests the blocked-network e2e test catches."""
@@ -168,7 +183,7 @@ def test_pure_wheels_match_the_build_venv(lock):
 
 
 def test_page_has_viewport_favicon_status_and_local_runtime(build):
-    html = (build / "index.html").read_text(encoding="utf-8")
+    html = page_and_scripts(build)
     worker = (build / "main.js").read_text(encoding="utf-8")
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     icons = re.findall(r'<link rel="icon"[^>]*href="([^"]+)"', html)
@@ -179,6 +194,43 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
     assert "jsnull" in worker and "CLIMATE_ATLAS_TARGET" in worker
     assert "type: 'load-error'" in worker
     assert (build / "panel" / PANEL_VERSION / "dist" / "css").is_dir()
+
+
+def test_the_page_is_small_and_loads_its_scripts_from_one_checked_file(build):
+    """The first paint waits for index.html alone (tools/build_site/scripts.py): it carries no
+    bundle, and loads one file of the site, named by its content, deferred, whose integrity hash
+    matches, which holds Tabulator's scripts, the bundles (each still strict) and then the page's
+    half of the worker and the status line, in that order."""
+    html = (build / "index.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < 1_000_000, "index.html carries more than the pre-render and picture"
+    assert "/* BEGIN " not in html and "set_log_level" not in html and "new Worker(" not in html
+    scripts = page_scripts(build)
+    assert len(scripts) == 1 and re.fullmatch(r"\./js/page-[0-9a-f]{16}\.js", scripts[0][0]), scripts
+    integrity = re.fullmatch(r' integrity="(sha384-[^"]+)" defer', scripts[0][1])
+    assert integrity, scripts[0][1]
+    page_js = (build / scripts[0][0]).read_bytes()
+    assert hashlib.sha256(page_js).hexdigest()[:16] in scripts[0][0]  # a new file, a new name
+    assert integrity.group(1) == "sha384-" + base64.b64encode(hashlib.sha384(page_js).digest()).decode()
+    text = page_js.decode()
+    order = ["Tabulator v6.4.0", "var luxon=", "(function () {\n'use strict';\n/*!",
+             "panel_fullscreen_renwin_sync", "const pyodideWorker = new Worker(",
+             "getElementById('site-status')"]
+    found = [text.find(marker) for marker in order]
+    assert -1 not in found and found == sorted(found), dict(zip(order, found, strict=True))
+    assert text.count("(function () {\n'use strict';") == 5  # each bundle strict on its own
+
+
+def test_the_page_opens_with_the_map_s_picture(build):
+    """The picture (tools/build_site/poster.py) comes before the pre-rendered document, so the
+    first paint shows it, with one shape per country of the map and the selected one's outline."""
+    from climate_atlas.data import load_atlas
+    from climate_atlas.views.world_map import map_countries
+
+    html = (build / "index.html").read_text(encoding="utf-8")
+    poster = html.index('<div id="atlas-poster" aria-hidden="true">')
+    assert poster < html.index("data-root-id=") and poster < html.index("<svg")
+    picture = html[html.index("<svg", poster):html.index("</svg>", poster)]
+    assert picture.count("<path ") == len(map_countries(load_atlas().geometry)) + 1  # + India
 
 
 def test_prerender_never_imports_server_only_modules(tmp_path):
@@ -220,7 +272,7 @@ def test_service_worker_caches_every_file_of_this_build_checked(build):
     sw = (build / "sw.js").read_text(encoding="utf-8")
     version = re.search(r"const VERSION = '([0-9a-f]{16})';", sw).group(1)
     assert site_version(build) == version
-    html = (build / "index.html").read_text(encoding="utf-8")
+    html = page_and_scripts(build)
     assert 'new Worker("./main.js?atlas-build=" + ' in html
     files = json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
     shipped = sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file())
@@ -241,7 +293,7 @@ def test_page_answers_before_python_and_hands_over_when_ready(build):
     from climate_atlas.data import load_atlas
     from tools.build_site.files import sri
 
-    html = (build / "index.html").read_text(encoding="utf-8")
+    html = page_and_scripts(build)
     assert "window.atlasHandOver = " in html and "atlas-live-pending" in html
     assert "Bokeh.index.roots.map((v) => v.remove())" not in html  # Panel's blank-the-page step
     assert "atlasHandover" in html and "document_ready" in html and 'id="site-prerender"' in html

@@ -20,11 +20,13 @@ from tools.build_site.files import ROOT, BuildError, log
 from tools.build_site.lock import write_lock
 from tools.build_site.page import copy_panel_assets, improve_page
 from tools.build_site.panel_patches import check_versions
+from tools.build_site.poster import add_poster
 from tools.build_site.prerender_data import write_prerender_data
 from tools.build_site.pypi import pure_wheels
 from tools.build_site.report import report
 from tools.build_site.runtime import copy_runtime, fetch_runtime
 from tools.build_site.runtime_pack import pack_runtime
+from tools.build_site.scripts import load_scripts_from_file
 from tools.build_site.service_worker import add_service_worker
 from tools.build_site.slim import slim
 
@@ -57,6 +59,8 @@ def build(root: Path, tmp: Path) -> None:
     log(f"pre-render data: {write_prerender_data(tmp) / 1e3:.0f} kB of indicator series")
     boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
+    log(f"page: {load_scripts_from_file(tmp) / 1e6:.2f} MB of inline JS moved to js/")
+    log(f"page: the map's picture, {add_poster(tmp) / 1e3:.0f} kB")
     if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
         from tools.build_site.snapshot import add_snapshot
 

@@ -214,6 +214,56 @@ def keep_prerender_until_ready(html: str) -> str:
 """ + _RENDER_LOCATION, where)
 
 
+# With `inline=True` Panel writes BokehJS and its own JS into <head> as inline scripts, one per
+# bundle, each between BEGIN/END comments, and a script setting Bokeh's log level; in <body>, the
+# page's half of the Python worker (it creates the worker, relays document changes both ways and
+# embeds the live document) is inline too; the Tabulator widget's two files are referenced without
+# `defer`. The browser paints nothing until it has run all of the first (about 3 MB).
+BUNDLES = ("bokeh.min.js", "bokeh-gl.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js",
+           "panel.min.js")
+WORKER_BRIDGE = "worker bridge"  # the page's half of the Python worker (not a bundle)
+_BUNDLE = re.compile(r'<script type="text/javascript">\n  /\* BEGIN (?P<name>[\w.-]+) \*/\n'
+                     r"(?P<body>.*?)\n/\* END (?P=name) \*/\n</script>", re.S)
+_BRIDGE = re.compile(r"<script>(?P<body>\n      const pyodideWorker = new Worker\(.*?)</script>", re.S)
+# "info" is BokehJS's default level already: setting it again only logs that it did.
+_LOG_LEVEL = '<script type="text/javascript">\n  Bokeh.set_log_level("info");\n</script>'
+_REFERENCED = re.compile(r'<script type="text/javascript" src="(?P<src>\./panel/[^"]+\.js)"></script>')
+
+
+def inline_scripts(html: str) -> dict[str, tuple[str, str]]:
+    """index.html: Panel's inline scripts that can be files, by name (BUNDLES, then WORKER_BRIDGE,
+    in page order): (the script element, its text). Bokeh's log level is left to without_log_level."""
+    found = {m["name"]: (m[0], m["body"]) for m in _BUNDLE.finditer(html)}
+    if tuple(found) != BUNDLES:
+        raise PatchError(f"index.html: expected the inlined bundles {BUNDLES}, found {tuple(found)} "
+                         "(Panel template changed?)")
+    bridge = _BRIDGE.findall(html)
+    if len(bridge) != 1 or html.count(_LOG_LEVEL) != 1:
+        raise PatchError("index.html: expected one worker script and one log level script "
+                         "(Panel template changed?)")
+    return {**found, WORKER_BRIDGE: (f"<script>{bridge[0]}</script>", bridge[0])}
+
+
+def without_log_level(html: str) -> str:
+    return replace_once(html, _LOG_LEVEL, "", "index.html")
+
+
+def referenced_scripts(html: str) -> list[tuple[str, str]]:
+    """index.html: the scripts Panel's page loads from PANEL_CDN_ROOT (Tabulator's):
+    (the script element, its ./ path)."""
+    return [(m[0], m["src"]) for m in _REFERENCED.finditer(html)]
+
+
+# Panel's <body> tag; its blunt text replace also wrote it into the bundles, which are files by the
+# time the page is opened with more (scripts.py).
+BODY = '<body class="pn-loading pn-arc">'
+
+
+def open_body_with(html: str, fragment: str) -> str:
+    """index.html: `fragment` first in <body>."""
+    return replace_once(html, BODY, BODY + "\n" + fragment, "index.html (scripts in files)")
+
+
 def patch_worker_errors(js: str) -> str:
     """main.js: Panel's worker logs a failed install and carries on, and lets other failures vanish
     as unhandled rejections, so the page would spin forever. Report every failure to the page."""

@@ -1,0 +1,113 @@
+"""The static site's first paint: the map's picture (tools/build_site/poster.py) is on screen before
+BokehJS has run, where and as BokehJS then draws the map, and it goes once BokehJS has drawn it.
+
+Static site only (`panel serve` has no pre-render). The test's server holds BokehJS's and Panel's
+files back (tools/servers.Gate), so "before BokehJS" is a state the test controls, and the Python
+runtime too, so that nothing else changes the page meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page
+
+from climate_atlas.views.world_map import MAP_NAME
+from tests.e2e.browser import BUILD, CHROMIUM, LAUNCH_ARGS, NetworkLog, new_context, watch_console
+from tools.atlas_page import AtlasPage
+from tools.servers import Gate, static_serve
+
+SCRIPTS = "/js/*"  # BokehJS, Panel's JS and the page's half of the Python worker (scripts.py)
+RUNTIME = "/pyodide/pyodide.asm.*"
+# Large countries across the map: a point inside each, in its colour on the picture and the map.
+COUNTRIES = ["BRA", "AUS", "USA", "CAN", "RUS", "CHN", "IND", "DZA", "COD", "ARG", "KAZ", "SAU"]
+
+_PICTURE_BOX_JS = """() => {
+  const r = document.querySelector('#atlas-poster svg').getBoundingClientRect();
+  return [r.x, r.y, r.width, r.height];
+}"""
+_FRAME_BOX_JS = f"""() => {{
+  const v = Bokeh.index.query_one((v) => v.model.name === '{MAP_NAME}');
+  const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
+  return [r.x + f.x, r.y + f.y, f.width, f.height];
+}}"""
+
+
+def _colour(page: Page, points: list[tuple[float, float]]) -> list[tuple[int, ...]]:
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    return [shot.getpixel((round(x), round(y))) for x, y in points]
+
+
+@pytest.fixture(scope="module")
+def scrollbars(browser: Browser) -> Iterator[Browser]:
+    """A browser that draws scrollbars that take room, as desktop browsers on Windows and Linux do
+    (headless Chromium hides them): the page gets one once BokehJS has drawn it."""
+    other = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
+                                        ignore_default_args=["--hide-scrollbars"])
+    yield other
+    other.close()
+
+
+@pytest.mark.parametrize(("viewport", "scrollbar"),
+                         [({"width": 1400, "height": 1000}, False),
+                          ({"width": 1400, "height": 1000}, True), ({"width": 390, "height": 844}, False)],
+                         ids=["desktop", "desktop-scrollbar", "phone"])
+def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
+        request: pytest.FixtureRequest, browser: Browser, viewport: dict, scrollbar: bool) -> None:
+    if scrollbar:
+        browser = request.getfixturevalue("scrollbars")
+    scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
+    log = NetworkLog()
+    with static_serve(BUILD, gates=(scripts, runtime)) as url:
+        context = new_context(browser, log, viewport=viewport)
+        page = context.new_page()
+        watch_console(page, log)
+        try:
+            page.goto(url, wait_until="commit")
+            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster svg", state="visible")
+            assert scripts.asked.is_set() and page.evaluate("window.Bokeh === undefined")
+            picture = page.evaluate(_PICTURE_BOX_JS)
+            before = page.screenshot()
+
+            scripts.release()
+            page.wait_for_selector("html[data-atlas-poster='done']", state="attached")
+            assert page.locator("#atlas-poster").count() == 0
+            frame = page.evaluate(_FRAME_BOX_JS)
+            # BokehJS rounds the frame to whole pixels; the picture keeps the fraction
+            assert all(abs(a - b) <= 1 for a, b in zip(picture, frame, strict=True)), (picture, frame)
+            atlas = AtlasPage(page, "static")
+            points = [atlas.plot_point(*atlas.country_point(c), MAP_NAME) for c in COUNTRIES]
+            frame = page.evaluate(_FRAME_BOX_JS)  # plot_point scrolls the map into view
+            on_picture = [(x - frame[0] + picture[0], y - frame[1] + picture[1]) for x, y in points]
+            shot = Image.open(io.BytesIO(before)).convert("RGB")
+            painted = [shot.getpixel((round(x), round(y))) for x, y in on_picture]
+            drawn = _colour(page, points)
+            differ = [(c, p, d) for c, p, d in zip(COUNTRIES, painted, drawn, strict=True)
+                      if max(abs(a - b) for a, b in zip(p, d, strict=True)) > 3]
+            assert differ == [], f"(country, picture, map) colours that differ: {differ}"
+        finally:
+            context.close()
+    assert log.external == [] and log.console_errors == [], log.console_errors
+
+
+def test_a_link_that_changes_the_map_opens_without_the_picture(browser: Browser) -> None:
+    """The picture is the default state: a link to a selection (or a metric, year, season, base or
+    embedded view) shows nothing of it, not even for a frame; a link to an indicator keeps it."""
+    scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
+    log = NetworkLog()
+    with static_serve(BUILD, gates=(scripts, runtime)) as url:
+        for query, shown in (("?countries=FRA", "off"), ("?indicator=AG.LND.FRST.ZS", "up")):
+            # a context each: the held requests of one keep its connections to the server busy
+            context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            watch_console(page, log)
+            try:
+                page.goto(url + query, wait_until="commit")
+                page.wait_for_selector(f"html[data-atlas-poster='{shown}']", state="attached")
+                assert page.locator("#atlas-poster").count() == (shown == "up"), query
+            finally:
+                context.close()
+    assert log.external == [] and log.console_errors == [], log.console_errors
