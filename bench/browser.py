@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 READY = "body[data-atlas-ready='true']"
+CACHED = "body[data-atlas-cached='true']"  # our site: its service worker holds the whole build
 VIEWPORT = {"width": 1400, "height": 1000}
 PROFILES = {
     "loopback": None,
@@ -185,6 +186,7 @@ def _load(page: Page, variant: Variant, counter, log: Visit, timeout_ms: float) 
     traffic = counter.snapshot() if variant.kind == "static" else _served_bytes(log)
     paths = traffic.pop("paths", {})
     traffic["largest"] = sorted(paths.items(), key=lambda kv: -kv[1])[:4]  # to explain a change
+    traffic["repeated"] = {p: s for p, s in traffic.pop("statuses", {}).items() if len(s) > 1}
     return {"tti": marks.get("ready") / 1000, "map": (marks.get("map") or 0) / 1000 or None,
             "wall": time.monotonic() - start, **traffic}
 
@@ -213,9 +215,9 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
             out["latency"] = interactions(page)
         if variant.warm:
             if variant.service_workers == "allow":  # the site's worker caches it for the next visit
-                page.wait_for_function("navigator.serviceWorker.controller !== null",
-                                       timeout=timeout_ms)
-                out["sw_install"] = {k: v for k, v in counter.snapshot().items() if k != "paths"}
+                page.wait_for_selector(CACHED, state="attached", timeout=timeout_ms)
+                sent = counter.snapshot()  # since the cold load began: what the visit sent in all
+                out["until_cached"] = {k: v for k, v in sent.items() if k not in ("paths", "statuses")}
             out["warm"] = _load(page, variant, counter, log, timeout_ms)
     except Exception as exc:  # noqa: BLE001 - one failed visit is reported, the run goes on
         status = page.evaluate("document.body && document.body.dataset.siteStatus")

@@ -11,8 +11,9 @@ from tools.build_site.panel_patches import build_name, name_build
 
 
 def add_service_worker(out: Path) -> str:
-    """Name the build and write sw.js (tools/sw.js), which caches every file of it once the dashboard
-    is ready: later visits load from that cache, offline too. The name (version) is a digest of every
+    """Name the build and write sw.js (tools/sw.js), which keeps every file of it, checked against
+    its integrity, as the first visit fetches it and fetches the rest once the dashboard is ready and
+    idle: later visits load from that cache, offline too. The name (version) is a digest of every
     file, so any change to a file renames the build and installs a new cache beside the old one. The
     page's own copy of the name is left out of the digest (it cannot depend on itself), so running this
     again on a changed copy of a site names it as a rebuild would (the redeploy e2e test does).
@@ -27,8 +28,9 @@ def add_service_worker(out: Path) -> str:
              for f in files]
     version = hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
     index.write_text(name_build(html, version), encoding="utf-8")
-    # URL as the page requests it ('^' percent-encoded) -> integrity, which the install checks so that
-    # a file replaced on the host mid-install never enters this build's cache; "./" opens index.html
+    # URL as the page requests it ('^' percent-encoded) -> integrity, which sw.js checks before it keeps
+    # a file, so that a file replaced on the host mid-visit never enters this build's cache; "./"
+    # opens index.html
     integrity = {"./" + quote(f, safe="/@:+,;=!$&'()*~"): sri(out / f) for f in files}
     integrity = {"./": integrity["./index.html"], **integrity}
     js = (TOOLS / "sw.js").read_text(encoding="utf-8")
