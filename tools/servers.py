@@ -148,20 +148,6 @@ class Traffic:
                     "statuses": {path: list(s) for path, s in self.statuses.items()}}
 
 
-class _CountingWriter:
-    """A response stream that counts what goes on the wire."""
-
-    def __init__(self, raw: BinaryIO, handler: StaticHandler) -> None:
-        self.raw, self.handler = raw, handler
-
-    def write(self, data: bytes) -> int:
-        self.handler.sent += len(data)
-        return self.raw.write(data)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.raw, name)
-
-
 @dataclass
 class Gate:
     """Requests for paths matching `pattern` (fnmatch, inside the mount: "/pyodide/pyodide.asm.*")
@@ -195,7 +181,7 @@ class StaticHandler(SimpleHTTPRequestHandler):
     mounts: tuple[Mount, ...] = ()  # longest prefix first
     gates: tuple[Gate, ...] = ()
     traffic: Traffic | None = None
-    sent, status = 0, 0  # of the response being written
+    status, body_length = 0, 0  # of the response being written
     protocol_version = "HTTP/1.1"  # keep-alive, as a real host
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
                       ".mjs": "text/javascript", ".js": "text/javascript",
@@ -256,6 +242,15 @@ class StaticHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return f
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.status, self.body_length = code, 0
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "content-length":
+            self.body_length = int(value)
+        super().send_header(keyword, value)
+
     def end_headers(self) -> None:
         located = self._located()
         if located is not None:
@@ -263,22 +258,10 @@ class StaticHandler(SimpleHTTPRequestHandler):
             for pattern, name, value in mount.rules:
                 if fnmatch.fnmatchcase(inner, pattern):
                     self.send_header(name, value)
+        if self.traffic is not None:  # counted before the body is sent: who has read it sees it counted
+            head = sum(len(line) for line in self._headers_buffer) + 2  # and the blank line
+            self.traffic.add(unquote(urlsplit(self.path).path), head + self.body_length, self.status)
         super().end_headers()
-
-    def setup(self) -> None:
-        super().setup()
-        if self.traffic is not None:
-            self.wfile = _CountingWriter(self.wfile, self)
-
-    def handle_one_request(self) -> None:
-        self.sent, self.status = 0, 0
-        super().handle_one_request()
-        if self.traffic is not None and self.status:
-            self.traffic.add(unquote(urlsplit(self.path).path), self.sent, self.status)
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        self.status = code
-        super().send_response(code, message)
 
     def log_message(self, *args: object) -> None:  # quiet: tests and the bench count in the browser
         pass
