@@ -8,6 +8,9 @@ importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");
 // Panel 1.9's `pyodide.ffi.jsnull` stand-in, the site worker's own (filled in by snapshot.py from
 // tools/build_site/panel_patches.py).
 const JSNULL_SHIM = __JSNULL_SHIM__;
+// Python run after the imports: what the app's first run would do that is the same for every visitor
+// (load its data), so that a restored heap skips it too (filled in by snapshot.py: WARM_UP).
+const WARM_UP = __WARM_UP__;
 
 // Every side module (.so) instantiated, in order, with the bases the linker gave it.
 const sideModules = [];
@@ -89,6 +92,7 @@ for name in ${JSON.stringify(optional)}:
         importlib.import_module(name)
     except ImportError:
         skipped.append(name)
+${WARM_UP}
 gc.collect()
 skipped
 `);

@@ -11,7 +11,10 @@
 // Panel's CSS).
 const VERSION = '__VERSION__';  // this build's name: a digest of its files
 const FILES = __FILES__;  // every file of the build, relative to this script -> its integrity (SRI)
-const PREFIX = 'climate-atlas-';
+// Files no visit fetches, only the next one: the Python heap snapshot (tools/snapshot_restore.js
+// reads it from this cache). Fetched last, once everything else is cached.
+const LATER = __LATER__;
+const PREFIX = '__CACHE_PREFIX__';  // + a build's name: that build's cache
 const cacheOf = (build) => PREFIX + build;
 const PAGES = `${PREFIX}pages`;  // not a build: which build each open page runs, as it said
 
@@ -23,6 +26,7 @@ const keyOf = (url) => {
   return parsed.href;
 };
 const INTEGRITY = new Map(Object.entries(FILES).map(([url, integrity]) => [keyOf(url), integrity]));
+const LATER_KEYS = new Set(LATER.map(keyOf));
 
 self.addEventListener('install', (event) => {
   // Nothing to download here: the files are kept as the page fetches them, the rest once it is idle.
@@ -144,10 +148,10 @@ async function keep(key, response, integrity) {
   }
 }
 
-// Fetch what this build's cache still lacks. `urls`: what the page fetched, as it asked for it (with
-// the query): the HTTP cache holds a file the visit fetched before this worker took over under that
-// URL, so it is found there instead of crossing the network again. Files with the same bytes
-// ("./" and "./index.html") are fetched once. Rejects if a file is not this build's.
+// Fetch what this build's cache still lacks, LATER last. `urls`: what the page fetched, as it asked
+// for it (with the query): the HTTP cache holds a file the visit fetched before this worker took over
+// under that URL, so it is found there instead of crossing the network again. Files with the same
+// bytes ("./" and "./index.html") are fetched once. Rejects if a file is not this build's.
 let filling = null;
 
 function fill(urls) {
@@ -169,7 +173,7 @@ async function fillMissing(urls) {
   for (const [key, integrity] of INTEGRITY) {
     byIntegrity.set(integrity, [...(byIntegrity.get(integrity) ?? []), key]);
   }
-  const todo = [...byIntegrity].filter(([, keys]) => keys.some((key) => !have.has(key)));
+  const missing = [...byIntegrity].filter(([, keys]) => keys.some((key) => !have.has(key)));
   const one = async ([integrity, keys]) => {
     const source = keys.find((key) => have.has(key));
     let response;
@@ -185,10 +189,12 @@ async function fillMissing(urls) {
       await cache.put(key, new Response(body, {status: 200, headers: response.headers}));
     }
   };
-  const workers = Array.from({length: 3}, async () => {  // a few at a time, like a page would
-    while (todo.length) await one(todo.shift());
-  });
-  await Promise.all(workers);
+  const later = ([, keys]) => keys.some((key) => LATER_KEYS.has(key));
+  for (const todo of [missing.filter((f) => !later(f)), missing.filter(later)]) {
+    await Promise.all(Array.from({length: 3}, async () => {  // a few at a time, like a page would
+      while (todo.length) await one(todo.shift());
+    }));
+  }
 }
 
 // --- Which build each open page runs ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from tools.build_site.runtime import copy_runtime, fetch_runtime
 from tools.build_site.runtime_pack import pack_runtime
 from tools.build_site.service_worker import add_service_worker
 from tools.build_site.slim import slim
+from tools.build_site.snapshot import add_snapshot
 
 
 def build(root: Path, tmp: Path) -> None:
@@ -57,10 +58,7 @@ def build(root: Path, tmp: Path) -> None:
     log(f"pre-render data: {write_prerender_data(tmp) / 1e3:.0f} kB of indicator series")
     boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
-    if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
-        from tools.build_site.snapshot import add_snapshot
-
-        add_snapshot(tmp, boot, ON_DEMAND)
+    add_snapshot(tmp, boot, ON_DEMAND)  # a returning visit's boot (sw.js fetches it once idle)
     add_content_security_policy(tmp)  # after every edit of index.html (it hashes the inline scripts)
     add_service_worker(tmp)
 

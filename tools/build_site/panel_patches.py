@@ -1,7 +1,7 @@
 """Every edit this project makes to Panel's converter and to what it writes (DESIGN.md section 4).
 
 Panel's `convert_app` reads module constants (the Pyodide URLs) and a Python prelude (`PRE`), and
-writes a page (index.html) and a worker (main.js) from its templates. The build, the opt-in heap
+writes a page (index.html) and a worker (main.js) from its templates. The build, the heap
 snapshot and the benchmark's baseline all change these; each change lives here, anchored on text of
 the versions below, and raises PatchError when that text is missing or appears more than once: the
 template changed, and the edit must be revisited rather than silently skipped. `check_versions`
