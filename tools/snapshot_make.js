@@ -98,6 +98,25 @@ skipped
 `);
   const importSeconds = (performance.now() - t0) / 1000;
   const modules = run("import sys; sorted(sys.modules)");
+  // Freed memory still holds what the imports and the data left there, which gzip cannot squeeze:
+  // Python takes zeroed blocks in every free chunk it can without growing the heap, then frees them.
+  self.heapTop = () => M._sbrk(0);
+  const zeroed = run(`
+import gc
+from js import heapTop
+top, held = heapTop(), []
+for size in (1 << 20, 1 << 16, 1 << 12, 1 << 10):
+    while True:
+        block = bytearray(size)
+        if heapTop() != top:
+            break
+        held.append(block)
+    del block
+zeroed = sum(map(len, held))
+del held
+gc.collect()
+zeroed
+`);
   const keepSources = query.get("keep_sources") === "1";
   // Modules already imported live in the heap as code objects: skip their files (.pyc, or .py where
   // one did not compile; a later import of an un-imported module still finds its file).
@@ -186,7 +205,7 @@ sorted({m.__file__ for m in list(sys.modules.values())
     pyodideVersion: pyodide.version, bootTableLength, tableLength: M.wasmTable.length,
     heapBytes: heap.length, filesBytes: files.length, fileCount: index.length,
     droppedSources: imported.size, modules: modules.length, imports, optional, skippedImports,
-    importSeconds,
+    importSeconds, zeroedBytes: zeroed,
     sideModules: libs.length, extraTableSlots: slots.length,
   };
   await put("heap.bin", heap);
