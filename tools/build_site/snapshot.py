@@ -12,10 +12,9 @@ to add to a cold visit, README "Benchmarks").
    with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
    on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
    SNAPSHOT_IMPORTS and WARM_IMPORTS, runs WARM_UP (the app's data; no Panel document is built),
-   zeroes the heap's free memory (what imports and parsing left there: about 25 MB; 3.8 MB of gzip) and
-   uploads the
-   heap, the files the packages added, and the side modules (.so) with the memory/table bases they
-   were loaded at.
+   zeroes the heap's free memory (what imports and parsing left there: about 25 MB, 3.8 MB of
+   gzip) and uploads the heap, the files the packages added, and the side modules (.so) with the
+   memory/table bases they were loaded at.
 2. write out/pyodide/snapshot/: heap.bin.gz (the wasm memory), files.bin.gz (the files the packages
    installed, minus the .pyc/.py of modules already imported, tests and stubs; its header also
    holds how each .so was linked: bases, handles, GOT, extra table slots), meta.json (runtime
