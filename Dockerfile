@@ -69,6 +69,7 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s \
 #   docker/haproxy.cfg's `timeout tunnel`) closes a connection that carried nothing.
 # --unused-session-lifetime 30000 --check-unused-sessions 10000: a session with no websocket (its
 #   tab closed, or the page never connected) is discarded 30-40 s later, so memory stays flat.
-# --websocket-max-message-size 1048576: a browser sends widget changes of a few kB; 1 MiB (Bokeh
-#   allows 20 MB) cuts a client that sends more (close code 1009, logged) before it is buffered.
-CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders --keep-alive 30000 --unused-session-lifetime 30000 --check-unused-sessions 10000 --websocket-max-message-size 1048576"]
+# --websocket-max-message-size 8388608: a browser sends widget changes of a few kB, and an upload
+#   of "Your data" (at most 5 MB, base64 in one message: 6.7 MB); 8 MiB (Bokeh allows 20 MB) cuts
+#   a client that sends more (close code 1009, logged) before it is buffered.
+CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders --keep-alive 30000 --unused-session-lifetime 30000 --check-unused-sessions 10000 --websocket-max-message-size 8388608"]

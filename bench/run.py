@@ -1,7 +1,7 @@
 """`make bench`: time the static site against Panel's default convert, the Pyodide floor and panel serve.
 
     python -m bench [--runs 5] [--profiles loopback,emulated] [--variants ours,baseline,floor,serve]
-    python -m bench server [...]      the server-side load test (bench/load.py), `make bench-server`
+    python -m bench server [...]      the server-side load test and memory waves (bench/load.py)
     python -m bench smoke             one cold loopback visit of each variant: each must become
                                       live (`make test` runs it; no timings, nothing written)
     python -m bench waves             only its memory over time: 500 sessions in waves of 50

@@ -54,7 +54,7 @@ IDLE_SECONDS = 70.0  # longer than the router's 55 s idle cut
 WAVES = int(os.environ.get("CLIMATE_ATLAS_SCALE_WAVES", "3"))
 WAVE_SIZE, WAVE_THREADS = 50, 6
 RSS_TOLERANCE = 0.10
-MAX_MESSAGE = 1048576  # the Dockerfile's --websocket-max-message-size
+MAX_MESSAGE = 8388608  # the Dockerfile's --websocket-max-message-size
 DISCARD_WAIT = 30 + 10 + 15  # unused-session lifetime + check interval (Dockerfile) + slack
 # (search term, what the update shows, the link's ISO3 code): plain ASCII country names
 COUNTRIES = [("Brazil (BRA)", "Brazil: trend", "BRA"), ("Chile (CHL)", "Chile: trend", "CHL"),

@@ -1,4 +1,4 @@
-"""The country table: display name, search aliases, continent/region, and which data each has.
+"""The country table: display name, search aliases, ISO2 code, continent/region, and which data each has.
 
 Names and aliases come from the one reviewed table (pipeline/reference/countries.csv). Continent and
 region come from the seed's 241-entity centroids file, keyed by iso_a3 through pipeline.keys, never
@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline import reference
 from pipeline.io import RawDataError, RawDir, parse_csv
-from pipeline.keys import natural_earth_key
+from pipeline.keys import iso_codes, natural_earth_key
 from pipeline.outputs import TABLES
 from pipeline.sources import CENTROIDS
 
@@ -69,6 +69,10 @@ def build(
     regions = read_regions(raw)
     picked = table.set_index("iso3").loc[entities, ["name", "aliases"]]
     out = picked.join(regions_for(entities, table, regions))
+    # ISO2 codes let an uploaded file name countries the way many spreadsheets do ("FR", "DE");
+    # entities outside ISO 3166-1 (Kosovo's XKX, the seed's SOL) have none.
+    alpha2 = {code.alpha3: code.alpha2 for code in iso_codes(raw)}
+    out["iso2"] = [alpha2.get(e, "") for e in entities]
     out["temperature_source"] = [sources.get(e, "") for e in entities]
     out["has_geometry"] = [str(e in geometry) for e in entities]
     out["indicator_count"] = [str(indicator_counts.get(e, 0)) for e in entities]

@@ -29,11 +29,13 @@ class IsoCode:
 
     alpha3: str
     numeric: str
+    alpha2: str = ""
 
 
 def iso_codes(raw: RawDir) -> list[IsoCode]:
     """iso-codes/codes.json: [alpha-2, alpha-3, numeric, subdivision code] per ISO 3166-1 entry."""
     try:
-        return [IsoCode(entry[1], entry[2]) for entry in json.loads(raw.read_text(ISO_CODES, "utf-8"))]
+        entries = json.loads(raw.read_text(ISO_CODES, "utf-8"))
+        return [IsoCode(entry[1], entry[2], entry[0]) for entry in entries]
     except (ValueError, IndexError, TypeError) as exc:
         raise RawDataError(ISO_CODES, None, f"not the expected JSON array of codes: {exc}") from None

@@ -49,6 +49,7 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
             "iso3",
             "name",
             "aliases",
+            "iso2",
             "continent",
             "region",
             "temperature_source",

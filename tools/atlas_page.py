@@ -58,6 +58,18 @@ _PLOT_BOX_JS = f"""marker => {{ {_LIVE_DOC}
   return [box.left + window.scrollX, box.top + window.scrollY, box.width, box.height];
 }}"""
 
+# The plot named `marker`, or whose title contains it: its canvas's box in the viewport (x, y,
+# width, height, with the plot scrolled to the middle of the screen) and the screen's pixel ratio.
+_CANVAS_BOX_JS = f"""marker => {{ {_LIVE_DOC}
+  const view = Bokeh.index.query_one(v => v.model.document === doc && v.frame != null
+    && (v.model.name === marker
+        || v.model.title != null && String(v.model.title.text).includes(marker)));
+  if (view == null) return null;
+  view.canvas_view.el.scrollIntoView({{block: 'center'}});
+  const box = view.canvas_view.el.getBoundingClientRect();
+  return [box.left, box.top, box.width, box.height, window.devicePixelRatio];
+}}"""
+
 # The warming stripes' rows, top to bottom: the country names written over the bands.
 _STRIPES_ROWS_JS = f"""name => {{ {_LIVE_DOC}
   const view = Bokeh.index.query_one(v => v.model.document === doc && v.model.name === name);
@@ -151,6 +163,20 @@ class AtlasPage:
         if box is None:
             raise LookupError(f"no plot named or titled '...{marker}...' on the page")
         return box[0], box[1], box[2], box[3]
+
+    def canvas_box(self, marker: str) -> tuple[float, float, float, float, float]:
+        """(x, y, width, height) in the viewport of the canvas of the plot named `marker` or whose
+        title contains it, scrolled to the middle of the screen, and the screen's pixel ratio."""
+        box = self.page.evaluate(_CANVAS_BOX_JS, marker)
+        if box is None:
+            raise LookupError(f"no plot named or titled '...{marker}...' on the page")
+        return box[0], box[1], box[2], box[3], box[4]
+
+    def download(self, button: str, timeout_ms: float = 30_000) -> tuple[str, bytes]:
+        """Click the button named `button`; return the file it downloads: (name, bytes)."""
+        with self.page.expect_download(timeout=timeout_ms) as info:
+            self.page.get_by_role("button", name=button).click()
+        return info.value.suggested_filename, info.value.path().read_bytes()
 
     def stripes_rows(self) -> list[str] | None:
         """The warming stripes' row labels, top to bottom (a country without data: "...: no ...")."""

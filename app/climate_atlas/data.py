@@ -9,23 +9,29 @@ the years the pipeline computed with (`Periods`, from the manifest), never years
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from climate_atlas.user_data import UserData
+
 PACKAGE = "climate_atlas.precomputed"
 ANNUAL = "annual"  # the season key of the yearly series (pipeline/seasons.py)
+YOUR_DATA = "your-data"  # the indicator code of a visitor's own series (Atlas.with_user_data)
+NO_UNIT = "unit not given"
 
 # The columns the app reads from each precomputed table: a subset of the pipeline's output contract
 # (pipeline/outputs.py TABLES, checked by a unit test). A file lacking one is a DataError.
 COLUMNS: dict[str, list[str]] = {
-    "countries.csv": ["iso3", "name", "aliases", "continent", "region", "temperature_source"],
+    "countries.csv": ["iso3", "name", "aliases", "iso2", "continent", "region", "temperature_source"],
     "temperature.csv.gz": ["iso3", "year", "anomaly"],
     "world_temperature.csv": ["year", "anomaly"],
     "warming.csv": ["iso3", "season", "recent_mean", "mean_first", "mean_last", "mean_n",
@@ -123,6 +129,7 @@ class Atlas:
     manifest: dict[str, Any]  # provenance of every input and output
     periods: Periods  # the manifest's year windows
     seasons: dict[str, Season]  # by key, annual first, in the selector's order
+    user: UserData | None = None  # a visitor's own series, the indicator YOUR_DATA
     # Per-indicator rows and per-country series, filled on first use: comparing the long indicator
     # table's codes on every click took most of a click's data time.
     _rows: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
@@ -140,6 +147,20 @@ class Atlas:
         if season not in self._warming:
             self._warming[season] = self.warming_by_season.xs(season, level="season")
         return self._warming[season]
+
+    def with_user_data(self, user: UserData) -> Atlas:
+        """This atlas with a visitor's series as one more indicator, YOUR_DATA: a new Atlas, so
+        that every cache keyed on an atlas starts afresh, sharing every table but the indicators'
+        metadata (a small copy). Only the session that read the file holds it: the process's
+        atlas, which every other session shares, never sees it."""
+        row = {"short_name": user.name, "unit": user.unit or NO_UNIT, "name": user.name,
+               "compiler": "you", "licence": "yours", "last_updated": "",
+               "source_url": ""}
+        meta = pd.concat([self.indicator_meta.drop(index=YOUR_DATA, errors="ignore"),
+                          pd.DataFrame([row], index=pd.Index([YOUR_DATA], name="code"))])
+        atlas = dataclasses.replace(self, indicator_meta=meta, user=user)
+        atlas._rows[YOUR_DATA] = user.rows
+        return atlas
 
     def country_name(self, iso3: str) -> str:
         """Display name, or the code itself for an entity the country table lacks."""

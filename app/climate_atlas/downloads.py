@@ -12,8 +12,8 @@ import zipfile
 import pandas as pd
 
 from climate_atlas.anomalies import Scope, anomalies, default_scope
-from climate_atlas.data import ANNUAL, Atlas
-from climate_atlas.views.metrics import METRICS, SEED, TEMPERATURE
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas
+from climate_atlas.views.metrics import METRICS, OWN, SEED, TEMPERATURE, own_words
 
 
 def temperature_series(atlas: Atlas, scope: Scope) -> str:
@@ -26,7 +26,14 @@ def _input(atlas: Atlas, fragment: str) -> dict:
     return next(e for e in atlas.manifest["inputs"] if fragment in e["path"])
 
 
+def _own_source(atlas: Atlas) -> dict[str, str]:
+    return {"series": own_words(atlas), "publisher": "your data, from your file",
+            "licence": "yours", "source_page": "", "release_date": ""}
+
+
 def _indicator_source(atlas: Atlas, code: str) -> dict[str, str]:
+    if code == YOUR_DATA:
+        return _own_source(atlas)
     meta = atlas.indicator_meta.loc[code]
     return {"series": f"{meta['short_name']} ({meta['unit']})",
             "publisher": f"World Bank, World Development Indicators ({code}); "
@@ -42,8 +49,9 @@ def _entry(series: str, entry: dict) -> dict[str, str]:
 
 def sources_table(atlas: Atlas, codes: list[str], source: str,
                   scope: Scope | None = None) -> pd.DataFrame:
-    """Provenance of each series a download holds: the indicators `codes` and the warming series
-    `source` (TEMPERATURE or SEED, as `Metric.source` names them) of `scope`'s season and base."""
+    """Provenance of each series a download holds: the indicators `codes` and the map metric's
+    series `source` (TEMPERATURE, SEED or OWN, as `Metric.source` names them) of `scope`'s season
+    and base."""
     scope = scope or default_scope(atlas)
     series = temperature_series(atlas, scope)
     fao = _entry(f"{series}, FAOSTAT", _input(atlas, "faostat/"))
@@ -52,8 +60,10 @@ def sources_table(atlas: Atlas, codes: list[str], source: str,
                      if scope.season == ANNUAL else [fao],
         SEED: [_entry(f"Change {atlas.periods.seed} (seed project's table)",
                       _input(atlas, "tdiff4"))],
+        OWN: [_own_source(atlas)] if source == OWN else [],
     }[source]
-    rows += [_indicator_source(atlas, code) for code in codes]
+    rows += [_indicator_source(atlas, code) for code in codes
+             if not (source == OWN and code == YOUR_DATA)]
     return pd.DataFrame(rows)
 
 

@@ -8,22 +8,32 @@ from dataclasses import dataclass
 
 import pandas as pd
 import panel as pn
+from bokeh.models import NumberFormatter
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
 from climate_atlas.anomalies import Scope, anomalies
-from climate_atlas.data import ANNUAL, Atlas, load_atlas
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, load_atlas
 from climate_atlas.downloads import series_download, table_download
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.panel_fixes import apply_panel_fixes
-from climate_atlas.search import search_terms
+from climate_atlas.pictures import (
+    indicator_picture,
+    map_picture,
+    picture_button,
+    temperature_picture,
+)
+from climate_atlas.search import country_lookup, search_terms
 from climate_atlas.session_log import log_session, release_on_discard
 from climate_atlas.state import MAX_SELECTED, AtlasState, new_state
 from climate_atlas.target import load_on_demand, prerendering, target
 from climate_atlas.views.metrics import metric_options
+from climate_atlas.views.own_data import own_data_panel
 from climate_atlas.views.plain_text import plain_text_pane
 from climate_atlas.views.ranking import ranking, ranking_caption
 from climate_atlas.views.scatter import scatter_chart, scatter_summary, scatter_table
 from climate_atlas.views.series import (
+    INDICATOR_NAME,
+    TEMPERATURE_NAME,
     SeriesChart,
     indicator_chart,
     indicator_source,
@@ -47,7 +57,7 @@ from climate_atlas.views.table import (
     table_caption,
     with_full_names,
 )
-from climate_atlas.views.world_map import LiveMap, WorldMap, world_map
+from climate_atlas.views.world_map import MAP_NAME, LiveMap, WorldMap, world_map
 
 DISCONNECTED = ("Connection to the server lost. Reload the page to continue: the link keeps "
                 "your selection.")
@@ -91,27 +101,34 @@ def _country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
 def _map(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap]:
     """The choropleth, updated in place; a click selects the country under it."""
     world = world_map(atlas, atlas.geometry, state)
-    LiveMap(atlas, state, world)  # kept by the state, whose watchers it registers
+    LiveMap(state, world)  # kept by the state, whose watchers it registers
     return pn.Column(pn.pane.Markdown("Grey: no data. Click a country to select it; hover for "
                                       "its value, years, source and σ (how unusual the anomaly "
                                       "is, in FAOSTAT's standard deviations)."),
                      pn.pane.Bokeh(world.figure, sizing_mode="stretch_width", styles=CLIP)), world
 
 
-def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, list[pn.Column]]:
+def _series(atlas: Atlas, state: AtlasState) -> tuple[SeriesChart, SeriesChart, list[pn.Column],
+                                                     list[pn.widgets.Button]]:
     """The temperature and indicator charts, updated in place when the selection or indicator
-    changes, and the columns that show them."""
+    changes, the columns that show them and their PNG buttons."""
     temperature = temperature_chart(atlas, state.selection, state.scope)
     indicator = indicator_chart(atlas, state.indicator, state.selection)
     state.param.watch(lambda *_: show_temperature(temperature, atlas, state.selection, state.scope),
                       ["selection", "season", "base"])
-    state.param.watch(lambda *_: show_indicator(indicator, atlas, state.indicator, state.selection),
-                      ["selection", "indicator"])
+    state.param.watch(lambda *_: show_indicator(indicator, state.atlas, state.indicator,
+                                                state.selection),
+                      ["selection", "indicator", "atlas"])
+    pictures = [picture_button("Download the temperature chart (PNG)", TEMPERATURE_NAME,
+                               temperature_picture, atlas, state),
+                picture_button("Download the indicator chart (PNG)", INDICATOR_NAME,
+                               indicator_picture, atlas, state)]
     # The clip sits on a wrapper: on the figure itself it would not stop a long title from
     # widening the figure past a phone's screen.
-    return temperature, indicator, [pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"),
-                                              sizing_mode="stretch_width", styles=CLIP)
-                                    for chart in (temperature, indicator)]
+    return temperature, indicator, [
+        pn.Column(pn.pane.Bokeh(chart.figure, sizing_mode="stretch_width"), picture,
+                  sizing_mode="stretch_width", styles=CLIP)
+        for chart, picture in zip((temperature, indicator), pictures, strict=True)], pictures
 
 
 def _stripes_rows(atlas: Atlas, state: AtlasState) -> list[tuple[str, pd.Series]]:
@@ -154,14 +171,18 @@ def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
                      sizing_mode="stretch_width", styles=CLIP)
 
 
-def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.viewable.Viewable, WorldMap | None]:
-    """The served map adds projections, tiles and 50m detail; the browser's map is plain (and its
-    figure is returned for the pre-render's callback)."""
+def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap | None,
+                                                       pn.widgets.Button]:
+    """The map with its PNG button (also returned). The served map adds projections, tiles and
+    50m detail; the browser's map is plain (and its figure is returned for the pre-render's
+    callback)."""
+    picture = picture_button("Download the map (PNG)", MAP_NAME, map_picture, atlas, state)
     if target() == "server":
         from climate_atlas.server_extras import server_map  # the one import of cartopy, GeoViews
 
-        return server_map(atlas, state), None
-    return _map(atlas, state)
+        return pn.Column(server_map(state), picture), None, picture
+    view, world = _map(atlas, state)
+    return pn.Column(view, picture), world, picture
 
 
 def _search(atlas: Atlas, state: AtlasState) -> pn.widgets.AutocompleteInput:
@@ -234,13 +255,23 @@ class Controls:
                          pn.Row(self.year, self.play), self.indicator)
 
 
-def _controls(atlas: Atlas, state: AtlasState) -> Controls:
+def _indicator_options(atlas: Atlas) -> dict[str, str]:
     meta = atlas.indicator_meta
-    indicator = pn.widgets.Select.from_param(
-        state.param.indicator, name="World Bank indicator",
-        options={f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})": c for c in meta.index})
+    return {("Your data: " if c == YOUR_DATA else "") + f"{meta.at[c, 'short_name']} "
+            f"({meta.at[c, 'unit']})": c for c in meta.index}
+
+
+def _controls(atlas: Atlas, state: AtlasState) -> Controls:
+    indicator = pn.widgets.Select.from_param(state.param.indicator, name="World Bank indicator",
+                                             options=_indicator_options(atlas))
     metric = pn.widgets.Select.from_param(state.param.metric, name="Map shows",
-                                          options=metric_options(atlas.periods))
+                                          options=metric_options(atlas))
+
+    def offer(*_: object) -> None:  # a visitor's own series joins both choices
+        indicator.options = _indicator_options(state.atlas)
+        metric.options = metric_options(state.atlas)
+
+    state.param.watch(offer, "atlas")
     click = pn.widgets.RadioButtonGroup.from_param(
         state.param.click_adds, name="A click on the map",
         options={"Click replaces selection": False, "Click adds to comparison": True})
@@ -322,31 +353,35 @@ async def _clickable_scatter_on_demand(atlas: Atlas, state: AtlasState,
     return _clickable_scatter(atlas, state, code)
 
 
-def _analysis(atlas: Atlas, state: AtlasState) -> pn.Column:
+def _analysis(state: AtlasState) -> pn.Column:
     """Scatter of warming against the indicator, with its rank correlation and caveat; drawn when
     its tab is first opened (lazy). The server has HoloViews installed: no need to wait for it (and
     an async view there would resolve Panel's stylesheets to its CDN)."""
     view = _clickable_scatter_on_demand if target() == "browser" else _clickable_scatter
-    points = pn.param.ParamFunction(pn.bind(view, atlas, state, state.param.indicator), lazy=True)
-    return pn.Column(*_ranking(atlas, state),
-                     pn.pane.Markdown(pn.bind(scatter_summary, atlas, state.param.indicator)),
+    points = pn.param.ParamFunction(pn.bind(view, state.param.atlas, state, state.param.indicator),
+                                    lazy=True)
+    return pn.Column(*_ranking(state),
+                     pn.pane.Markdown(pn.bind(scatter_summary, state.param.atlas,
+                                              state.param.indicator)),
                      points)
 
 
-def _ranking(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
+def _ranking(state: AtlasState) -> list[pn.viewable.Viewable]:
     """Every indicator ranked by its rank correlation with the map's metric; a click on a row
     shows that indicator (its scatter below, its chart above). Computed when the tab is first
     opened (lazy), not with the page: the bootstrap is a fraction of a second per metric."""
-    choice = (state.param.metric, state.param.year, state.param.season, state.param.base)
+    choice = (state.param.atlas, state.param.metric, state.param.year, state.param.season,
+              state.param.base)
 
-    def table(metric: str, year: int, season: str, base: str) -> pn.widgets.Tabulator:
+    def table(atlas: Atlas, metric: str, year: int, season: str,
+              base: str) -> pn.widgets.Tabulator:
         rows = ranking(atlas, metric, year, Scope(season, base))
         shown = rows.rename(columns={"indicator": "Indicator", "rho": "ρ", "low": "95% low",
                                      "high": "95% high"})
         widget = pn.widgets.Tabulator(
             shown[["Indicator", "ρ", "n", "95% low", "95% high"]], show_index=False,
             disabled=True, selectable=False, sizing_mode="stretch_width", layout="fit_columns",
-            formatters={c: {"type": "money", "precision": 2, "symbol": ""}
+            formatters={c: NumberFormatter(format="0.00", nan_format="–")  # "–": fewer than 3
                         for c in ("ρ", "95% low", "95% high")})
 
         def opened(event: object) -> None:
@@ -355,16 +390,16 @@ def _ranking(atlas: Atlas, state: AtlasState) -> list[pn.viewable.Viewable]:
         widget.on_click(opened)
         return widget
 
-    caption = pn.bind(lambda *c: ranking_caption(atlas, c[0], c[1], Scope(c[2], c[3])), *choice)
+    caption = pn.bind(lambda *c: ranking_caption(c[0], c[1], c[2], Scope(c[3], c[4])), *choice)
     return [pn.pane.Markdown(caption),
             pn.param.ParamFunction(pn.bind(table, *choice), lazy=True)]
 
 
-def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
+def _table_tab(state: AtlasState) -> pn.Column:
     """The country table, with downloads of exactly the rows it shows (its header filters and sort
     order applied) and of the selected countries' series."""
-    args = (atlas, state.param.metric, state.param.year, state.param.indicator, state.param.season,
-            state.param.base)
+    args = (state.param.atlas, state.param.metric, state.param.year, state.param.indicator,
+            state.param.season, state.param.base)
     table = pn.widgets.Tabulator(pn.bind(on_screen_table, *args), show_index=False,
                                  header_filters=True, pagination="local", page_size=15,
                                  disabled=True, sizing_mode="stretch_width", layout="fit_columns",
@@ -373,12 +408,14 @@ def _table_tab(atlas: Atlas, state: AtlasState) -> pn.Column:
     def table_zip() -> io.BytesIO:
         # current_view: the header filters applied (and Panel's sort, undone by sort_index)
         rows = as_shown(table.current_view.sort_index(), table.sorters)
-        shown = with_full_names(atlas, state.metric, state.year, state.indicator, rows,
+        shown = with_full_names(state.atlas, state.metric, state.year, state.indicator, rows,
                                 state.season, state.base)
-        return io.BytesIO(table_download(atlas, shown, state.indicator, state.metric, state.scope))
+        return io.BytesIO(table_download(state.atlas, shown, state.indicator, state.metric,
+                                         state.scope))
 
     def series_zip() -> io.BytesIO:
-        return io.BytesIO(series_download(atlas, state.selection, state.indicator, state.scope))
+        return io.BytesIO(series_download(state.atlas, state.selection, state.indicator,
+                                          state.scope))
 
     return pn.Column(
         pn.pane.Markdown("Each download is a zip: a plain CSV and `sources.csv` (publisher, "
@@ -442,27 +479,30 @@ def build_dashboard() -> pn.viewable.Viewable:
     chips, chips_label, chip_buttons = _selected_chips(atlas, state)
     heading = pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
                                        state.param.season))
-    temperature, indicator, series_views = _series(atlas, state)
-    source = pn.pane.Markdown(pn.bind(indicator_source, atlas, state.param.indicator), styles=WRAP)
-    charts = pn.Column(heading, chips, series_views[0], _stripes(atlas, state), series_views[1],
+    temperature, indicator, series_views, chart_pictures = _series(atlas, state)
+    source = pn.pane.Markdown(pn.bind(indicator_source, state.param.atlas, state.param.indicator),
+                              styles=WRAP)
+    stripes = _stripes(atlas, state)
+    charts = pn.Column(heading, chips, series_views[0], stripes, series_views[1],
                        source, styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
     # no wasm wheel for the browser build.
     widgets = _controls(atlas, state)
-    controls, (world, world_map_) = widgets.column(), _map_view(atlas, state)
-    main = pn.Column(controls, world, styles={"flex": "3 1 300px"})
+    controls, (world, world_map_, map_png) = widgets.column(), _map_view(atlas, state)
+    own = own_data_panel(state, country_lookup(atlas), target())
+    main = pn.Column(controls, world, own, styles={"flex": "3 1 300px"})
     intro = pn.pane.Markdown(INTRO)
     tabs = pn.Tabs(
-        ("Table", _table_tab(atlas, state)),
-        ("Warming vs indicator", _analysis(atlas, state)),
+        ("Table", _table_tab(state)),
+        ("Warming vs indicator", _analysis(state)),
         ("Sources", pn.pane.Markdown(sources_markdown(atlas), styles={"overflow-x": "auto"})),
         # Browser: a tab is drawn when first opened (the scatter brings HoloViews then).
         # Server: all at once; Panel 1.9.4 re-renders a dynamic tab outside the session's
         # resource settings and points its stylesheets at the CDN.
         dynamic=not server)
     back = _full_atlas_link(state)
-    _embeddable(state, {"map": [world], "chart": [charts]}, [intro, controls, world, charts, chips,
-                                                            tabs], back)
+    _embeddable(state, {"map": [world], "chart": [charts]}, [intro, controls, world, own, charts,
+                                                            chips, tabs], back)
     _sync_url(atlas, state, ready)
     if server:
         log_session(state)
@@ -480,8 +520,8 @@ def build_dashboard() -> pn.viewable.Viewable:
             chips_words=[_chips_words(n, False) for n in range(1, MAX_SELECTED + 1)],
             chip_prefix=CHIP_PREFIX, render_heading=_country_heading,
             lifted=[intro, world, heading, *series_views, source, widgets.year],
-            waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play,
-                     widgets.indicator, chips, tabs]), state)
+            waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
+                     widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)
     return make_accessible(pn.Column(
         back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
         sizing_mode="stretch_width", hooks=hooks))

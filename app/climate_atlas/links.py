@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
-from climate_atlas.data import Atlas
+from climate_atlas.data import YOUR_DATA, Atlas
 from climate_atlas.state import EMBEDS, MAX_SELECTED, AtlasState
-from climate_atlas.views.metrics import METRICS
+from climate_atlas.views.metrics import METRICS, available
 
 SHOWN_CHARS = 40  # a value quoted in a notice is cut to this length
 SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the rest
@@ -30,12 +30,12 @@ SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the re
 ADDED_BY_OTHERS = re.compile(r"utm_\w+|\w*clid|mc_[ce]id|igshid|_ga|_gl", re.ASCII)
 
 
-def shown(values: list[str]) -> str:
+def shown(values: list[str], limit: int = SHOWN_VALUES) -> str:
     """Values as a notice quotes them: each cut to SHOWN_CHARS and quoted with control characters
-    made visible (repr), at most SHOWN_VALUES of them, then how many more."""
+    made visible (repr), at most `limit` of them, then how many more."""
     quoted = [repr(v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for v in values]
-    rest = len(quoted) - SHOWN_VALUES
-    return ", ".join(quoted[:SHOWN_VALUES]) + (f" and {rest} more" if rest > 0 else "")
+    rest = len(quoted) - limit
+    return ", ".join(quoted[:limit]) + (f" and {rest} more" if rest > 0 else "")
 
 
 def _group(query: str) -> dict[str, list[str]]:
@@ -102,7 +102,7 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
                       "Unknown indicator {values} was ignored."),
         "year": (lambda v: _year(v, atlas),
                  f"Year {{values}} is not a year in {atlas.periods.years} and was ignored."),
-        "metric": (lambda v: v if v in METRICS else None,
+        "metric": (lambda v: v if available(atlas, v) else None,
                    "Unknown map metric {values} was ignored."),
         "season": (lambda v: v if v in atlas.seasons else None,
                    "Unknown season {values} was ignored."),
@@ -123,9 +123,13 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
 
 def to_query(state: AtlasState, embed: bool = True) -> str:
     """The query string that restores `state`; with embed=False, the whole atlas at that state (the
-    link an embedded view offers back)."""
+    link an embedded view offers back). A visitor's own series stays out: a link cannot carry the
+    file, so the indicator and the metric are left out (whoever opens the link sees the defaults)."""
+    own_indicator, own_metric = state.indicator == YOUR_DATA, METRICS[state.metric].own
     return "?" + urlencode({
-        "countries": ",".join(state.selection), "indicator": state.indicator,
-        "year": state.year, "metric": state.metric, "season": state.season, "base": state.base,
+        "countries": ",".join(state.selection),
+        **({} if own_indicator else {"indicator": state.indicator}),
+        "year": state.year, **({} if own_metric else {"metric": state.metric}),
+        "season": state.season, "base": state.base,
         **({"embed": state.embed} if embed and state.embed else {}),
     }, safe=",")

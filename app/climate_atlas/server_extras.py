@@ -276,7 +276,7 @@ def _tiles_checkbox(options: MapOptions) -> pn.widgets.CheckBoxGroup:
     return box
 
 
-def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
+def server_map(state: AtlasState) -> pn.Column:
     """Projection, tiles and detail controls over the projected map (replaces the plain map).
 
     The figure is rebuilt when the projection, tiles, basemap or detail change, or when the globe
@@ -289,7 +289,7 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
 
     def figure() -> WorldMap:
         shown["key"] = options.key(state.country)
-        return server_world_map(atlas, state, shown["key"],
+        return server_world_map(state.atlas, state, shown["key"],
                                 options.basemap if options.tiles else None)
 
     def pane(world: WorldMap) -> pn.pane.Bokeh:
@@ -307,7 +307,7 @@ def server_map(atlas: Atlas, state: AtlasState) -> pn.Column:
             redraw()  # the globe turns to the new country (LiveMap outlines the new figure too)
 
     first = figure()
-    live = LiveMap(atlas, state, first)
+    live = LiveMap(state, first)
     state.param.watch(turn_globe, "selection")
     options.param.watch(redraw, ["projection", "tiles", "basemap", "detail"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import param
 
 from climate_atlas.anomalies import Scope
-from climate_atlas.data import ANNUAL, Atlas
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas
 from climate_atlas.views.metrics import METRICS
 
 DEFAULT_COUNTRY = "IND"  # a populous country with both a long series and every indicator
@@ -29,6 +29,9 @@ class AtlasState(param.Parameterized):
     embed = param.Selector(default="", objects=EMBEDS, doc="'map' or 'chart': the page shows only "
                            "that view, for an iframe (the link's `embed=`); '' for the whole atlas")
     click_adds = param.Boolean(default=False, doc="a map click adds to the selection")
+    atlas = param.ClassSelector(class_=Atlas, doc="the data every view shows: the process's atlas, "
+                                "or after an upload this session's copy with the visitor's series "
+                                "(Atlas.with_user_data)")
     notice = param.String(default="", doc="polite words about input that was dropped: plain "
                           "text that may quote a link or a file, shown only through plain_text_pane")
 
@@ -39,6 +42,14 @@ class AtlasState(param.Parameterized):
             self.selection = (kept + [iso3])[-MAX_SELECTED:]
         else:
             self.selection = [iso3]
+
+    def use_own_data(self, atlas: Atlas) -> None:
+        """Show a visitor's series (`atlas`, made by Atlas.with_user_data): offered as an indicator
+        and a map metric, and chosen as the indicator at once."""
+        self.param.indicator.objects = list(atlas.indicator_meta.index)
+        with param.parameterized.batch_call_watchers(self):
+            self.atlas = atlas
+            self.indicator = YOUR_DATA
 
     def drop(self, iso3: str) -> None:
         """Remove one country, never leaving the page empty."""
@@ -59,7 +70,7 @@ class AtlasState(param.Parameterized):
 def new_state(atlas: Atlas) -> AtlasState:
     """A state whose choices are exactly the indicators, years, seasons and base periods the data
     holds (the last year, the year as a whole and the publishers' base first)."""
-    state = AtlasState()
+    state = AtlasState(atlas=atlas)
     state.param.indicator.objects = list(atlas.indicator_meta.index)
     state.param.season.objects = list(atlas.seasons)
     bases = [str(b.period) for b in atlas.periods.bases]

@@ -80,9 +80,11 @@ def artifact(name: str) -> Path:
     return ARTIFACTS / name
 
 
-def open_atlas(browser: Browser, mode: str, url: str, log: NetworkLog) -> AtlasPage:
-    """The dashboard at `url` in a new blocking context (desktop size), once it is live."""
-    context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+def open_atlas(browser: Browser, mode: str, url: str, log: NetworkLog,
+               **options: object) -> AtlasPage:
+    """The dashboard at `url` in a new blocking context (desktop size, and the context `options`),
+    once it is live."""
+    context = new_context(browser, log, viewport={"width": 1400, "height": 1000}, **options)
     page = context.new_page()
     watch_console(page, log)
     page.goto(url)

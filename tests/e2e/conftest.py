@@ -63,11 +63,18 @@ def atlas_query() -> str:
 
 
 @pytest.fixture(scope="module")
+def atlas_screen() -> dict[str, object]:
+    """Browser context options of the module's page besides the desktop viewport (for example
+    `device_scale_factor`): none, unless a module overrides this."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def atlas(browser: Browser, site: tuple[str, str], network: NetworkLog,
-          atlas_query: str) -> Iterator[AtlasPage]:
+          atlas_query: str, atlas_screen: dict[str, object]) -> Iterator[AtlasPage]:
     """The dashboard, booted once per module and mode, ready for interaction."""
     mode, url = site
-    atlas_page = open_atlas(browser, mode, url + atlas_query, network)
+    atlas_page = open_atlas(browser, mode, url + atlas_query, network, **atlas_screen)
     yield atlas_page
     atlas_page.page.context.close()
 

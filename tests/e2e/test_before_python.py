@@ -9,6 +9,7 @@ releases it, so "before Python" is a state the test controls, not a race it hope
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -132,7 +133,8 @@ def _map_state(atlas: AtlasPage) -> tuple[list, list]:
 def _python_colours(atlas: AtlasPage, year: int) -> tuple[list, list]:
     colours = colouring(atlas.atlas, map_countries(atlas.atlas.geometry), "year", year,
                         default_scope(atlas.atlas))
-    return colours.value, colours.label
+    # as map_column reads them: no data (NaN) as None
+    return [None if math.isnan(v) else float(v) for v in colours.value], colours.label
 
 
 def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
@@ -187,7 +189,16 @@ def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
         note = page.locator("#site-prerender")
         expect(note).to_be_visible()
         expect(note).to_contain_text("The map, the year slider and the charts answer now")
-        assert page.locator(".pn-loading").count() >= 8  # search, click, 4 selects, play, chips, tabs
+        # search, click, 4 selects, play, chips, the stripes, the upload, the tabs, the map's and
+        # the charts' PNG buttons
+        assert page.locator(".pn-loading").count() >= 13
+        downloads: list[object] = []
+        page.on("download", lambda download: downloads.append(download))
+        picture = page.get_by_role("button", name="Download the map (PNG)").bounding_box()
+        assert picture is not None
+        page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+        page.wait_for_timeout(300)  # time for a download to start, were it to
+        assert downloads == [], "a PNG's name before Python would be the default state's"
         box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
         assert box is not None
         top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",

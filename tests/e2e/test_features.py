@@ -92,14 +92,8 @@ def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> No
     atlas.wait_for_title("Mean anomaly 2018-2022")
 
 
-def _downloaded(atlas: AtlasPage, label: str, timeout_ms: float = 30_000) -> bytes:
-    with atlas.page.expect_download(timeout=timeout_ms) as info:
-        atlas.page.get_by_role("button", name=label).click()
-    return info.value.path().read_bytes()
-
-
 def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
-    return zipfile.ZipFile(io.BytesIO(_downloaded(atlas, label)))
+    return zipfile.ZipFile(io.BytesIO(atlas.download(label)[1]))
 
 
 def _select(atlas: AtlasPage, searches: list[tuple[str, str]]) -> None:
@@ -159,7 +153,7 @@ def test_stripes_png_holds_a_band_per_country_in_the_scales_colours(atlas: Atlas
 
     atlas.page.context.on("request", listener)
     try:
-        image = Image.open(io.BytesIO(_downloaded(atlas, "Download the stripes (PNG)", 60_000)))
+        image = Image.open(io.BytesIO(atlas.download("Download the stripes (PNG)", 60_000)[1]))
     finally:
         atlas.page.context.remove_listener("request", listener)
     if atlas.mode == "static":  # Pillow's wheel is not part of the boot: it comes with this click

@@ -20,6 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Locator, expect
 
 from climate_atlas import server_extras
+from climate_atlas.pictures import TAINTED
 from climate_atlas.views.world_map import MAP_NAME
 from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, artifact, new_context, watch_console
 from tools.atlas_page import AtlasPage
@@ -84,17 +85,12 @@ _TILES_JS = f"""() => {{ {_LIVE_MAP}
   return tiles == null ? null : [tiles.url, [...tiles.tiles.values()].map(t => [t.loaded, t.finished])];
 }}"""
 
-# Every tile BokehJS asked for has settled: loaded (drawn) or failed.
+# Once every tile BokehJS asked for has settled (loaded and drawn, or failed): the tile URL and
+# each tile's [loaded, finished], read in the same call (BokehJS may ask for more tiles later).
 _TILES_SETTLED_JS = f"""() => {{ {_LIVE_MAP}
-  return tiles != null && tiles.tiles.size > 0
-         && [...tiles.tiles.values()].every(t => t.loaded || t.finished);
-}}"""
-
-# Page rectangle of the map's canvas, scrolled into view.
-_MAP_BOX_JS = f"""() => {{ {_LIVE_MAP}
-  view.canvas_view.el.scrollIntoView({{block: 'center'}});
-  const box = view.canvas_view.el.getBoundingClientRect();
-  return {{x: box.left, y: box.top, width: box.width, height: box.height}};
+  if (tiles == null || tiles.tiles.size === 0) return null;
+  const states = [...tiles.tiles.values()].map(t => [t.loaded, t.finished]);
+  return states.every(([loaded, finished]) => loaded || finished) ? [tiles.url, states] : null;
 }}"""
 
 
@@ -241,7 +237,11 @@ def _console_checked(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _is_tile_failure(text: str, url: str) -> bool:
-    return text.startswith("Failed to load resource") and BLOCKED_TILE_URL.match(url) is not None
+    """A tile that could not load, or could not load with CORS (BokehJS then loads it without)."""
+    if text.startswith("Access to image at "):
+        url = text.split("'")[1]
+    return (text.startswith(("Failed to load resource", "Access to image at "))
+            and BLOCKED_TILE_URL.match(url) is not None)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -312,7 +312,8 @@ def _set_tiles(atlas: ServedMapPage, on: bool) -> None:
 
 
 def _map_pixels(atlas: ServedMapPage) -> Image.Image:
-    box = atlas.page.evaluate(_MAP_BOX_JS)
+    x, y, width, height, _ = atlas.canvas_box(MAP_NAME)
+    box = {"x": x, "y": y, "width": width, "height": height}
     return Image.open(io.BytesIO(atlas.page.screenshot(clip=box))).convert("RGB")
 
 
@@ -358,8 +359,8 @@ def test_tiles_from_a_local_server_are_drawn_under_a_web_mercator_map(
         _wait_for_map(atlas, mercator)
         _check_map_data(atlas, mercator)
         expect(atlas.page.get_by_label("Map projection", exact=True)).to_be_disabled()
-        atlas.page.wait_for_function(_TILES_SETTLED_JS, timeout=REDRAW_TIMEOUT_MS)
-        url, tiles = atlas.page.evaluate(_TILES_JS)
+        url, tiles = atlas.page.wait_for_function(_TILES_SETTLED_JS,
+                                                  timeout=REDRAW_TIMEOUT_MS).json_value()
         assert url == tile_server.template
         assert tiles and all(loaded for loaded, _ in tiles), f"tiles that failed: {tiles}"
 
@@ -372,6 +373,15 @@ def test_tiles_from_a_local_server_are_drawn_under_a_web_mercator_map(
         colours = pixels.getcolors(maxcolors=pixels.width * pixels.height)
         tile_share = sum(n for n, c in colours if c == TILE_COLOUR) / (pixels.width * pixels.height)
         assert tile_share > 0.15, f"only {tile_share:.0%} of the map shows the tiles"
+
+        # The map's PNG is the map on screen now (a new figure): its size, with the tiles.
+        _, data = atlas.download("Download the map (PNG)")
+        picture = Image.open(io.BytesIO(data)).convert("RGB")
+        _, _, width, height, ratio = atlas.canvas_box(MAP_NAME)
+        assert abs(picture.width - width * ratio) < ratio
+        assert abs(picture.height - height * ratio) < ratio
+        colours = picture.getcolors(maxcolors=picture.width * picture.height)
+        assert sum(n for n, c in colours if c == TILE_COLOUR) / (picture.width * picture.height) > 0.15
 
         _click_some_country(atlas, mercator)
     finally:
@@ -409,8 +419,8 @@ def test_unreachable_tiles_fail_alone_and_the_map_still_works(offline: Served) -
         _set_tiles(atlas, True)
         _wait_for_map(atlas, mercator)
         _check_map_data(atlas, mercator)
-        atlas.page.wait_for_function(_TILES_SETTLED_JS, timeout=REDRAW_TIMEOUT_MS)
-        _, tiles = atlas.page.evaluate(_TILES_JS)
+        _, tiles = atlas.page.wait_for_function(_TILES_SETTLED_JS,
+                                                timeout=REDRAW_TIMEOUT_MS).json_value()
         assert tiles and not any(loaded for loaded, _ in tiles)
         _click_some_country(atlas, mercator)
     finally:
@@ -423,3 +433,32 @@ def test_unreachable_tiles_fail_alone_and_the_map_still_works(offline: Served) -
     # Failed tile loads, and only those, reached the console (the autouse check says the same).
     assert offline.errors, "an aborted tile load logs an error"
     assert all(_is_tile_failure(*error) for error in offline.errors), offline.errors
+
+
+def test_tiles_that_forbid_copying_stop_the_map_png_with_a_message(offline: Served) -> None:
+    """A tile server whose CORS headers allow only its own site (an air-gapped deployment's own,
+    say): its tiles are drawn, but the page may not copy them into a PNG, and the visitor is told
+    why and what to do."""
+    atlas = offline.page
+    mercator = ("110m", server_extras.MERCATOR, ORIGIN)
+    _wait_for_map(atlas, ("110m", EQUAL_EARTH, ORIGIN))
+    # Playwright adds a CORS header allowing the page to a response without one: this one names
+    # the tile host alone. Never reused by a later test.
+    headers = {"Access-Control-Allow-Origin": "http://tiles.invalid", "Cache-Control": "no-store"}
+    tile = _tile_png()
+    atlas.page.route(BLOCKED_TILE_URL, lambda route: route.fulfill(
+        body=tile, content_type="image/png", headers=headers))
+    try:
+        _set_tiles(atlas, True)
+        _wait_for_map(atlas, mercator)
+        atlas.page.wait_for_function(_TILES_SETTLED_JS, timeout=REDRAW_TIMEOUT_MS)
+        _, tiles = atlas.page.evaluate(_TILES_JS)
+        assert tiles and all(loaded for loaded, _ in tiles), "the tiles are drawn all the same"
+        messages: list[str] = []  # an alert holds the click until dismissed: answer at once
+        atlas.page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+        atlas.page.get_by_role("button", name="Download the map (PNG)").click()
+        assert messages == [TAINTED]
+    finally:
+        atlas.page.unroute(BLOCKED_TILE_URL)
+        _set_tiles(atlas, False)
+    _wait_for_map(atlas, ("110m", EQUAL_EARTH, ORIGIN))

@@ -21,6 +21,8 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from climate_atlas.user_data import MAX_BYTES
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 LOCK = ROOT / "requirements-server.lock"
@@ -94,6 +96,8 @@ def test_cmd_is_exec_form_panel_serve_on_port(dockerfile: DockerfileParser) -> N
     assert 0 < flag("--keep-alive") < 55_000
     assert flag("--unused-session-lifetime") <= 60_000 and flag("--check-unused-sessions") <= 30_000
     assert 0 < flag("--websocket-max-message-size") <= 10 * 2**20
+    # ... that still lets the largest upload the page accepts through (base64, in one message)
+    assert flag("--websocket-max-message-size") > MAX_BYTES * 4 / 3 + 2**16
     # Origins come only from BOKEH_ALLOW_WS_ORIGIN (the flag would replace it); never a wildcard.
     assert "--allow-websocket-origin" not in serve and "*" not in serve
 

@@ -57,13 +57,13 @@ def test_no_year_of_a_period_is_written_in_app_code() -> None:
 
 
 def test_words_name_the_periods(atlas) -> None:
-    assert metric_options(atlas.periods) == {
+    assert metric_options(atlas) == {
         "Mean anomaly 2018-2022": "mean",
         "Anomaly in the chosen year": "year",
         "Trend 1993-2022 (°C per decade)": "trend",
         "Seed project's 1901-2012 change": "seed",
     }
-    assert [metric_title(atlas, key, 1990) for key in METRICS] == [
+    assert [metric_title(atlas, key, 1990) for key in metric_options(atlas).values()] == [
         "Mean anomaly 2018-2022, °C vs 1951-1980",
         "Anomaly in 1990, °C vs 1951-1980",
         "Trend 1993-2022, °C per decade",

@@ -114,7 +114,7 @@ def _figure(column):
 
 def test_controls_redraw_the_map(atlas) -> None:
     state = new_state(atlas)
-    column = sx.server_map(atlas, state)
+    column = sx.server_map(state)
     projection, tiles, detail = _widgets(column)
     assert (projection.name, projection.value, tiles.value, detail.value) == (
         "Map projection", "Equal Earth", [], "110m")  # tiles off by default
@@ -137,7 +137,7 @@ def test_controls_redraw_the_map(atlas) -> None:
 
 def test_metric_and_selection_update_the_figure_in_place(atlas) -> None:
     state = new_state(atlas)
-    column = sx.server_map(atlas, state)
+    column = sx.server_map(state)
     figure = _figure(column)
     title = figure.title.text
     state.metric = "trend"
@@ -147,7 +147,7 @@ def test_metric_and_selection_update_the_figure_in_place(atlas) -> None:
 
 def test_the_globe_turns_to_the_selected_country(atlas) -> None:
     state = new_state(atlas)
-    column = sx.server_map(atlas, state)
+    column = sx.server_map(state)
     projection, *_ = _widgets(column)
     projection.value = sx.ORTHOGRAPHIC
     lon, lat = sx.globe_center(state.country)
@@ -184,13 +184,13 @@ def test_every_basemap_is_free_web_mercator_tiles_with_an_attribution(monkeypatc
 def test_a_configured_tile_url_wins_over_the_basemap_choice(monkeypatch, atlas) -> None:
     monkeypatch.setenv(sx.TILE_URL_ENV, "http://127.0.0.1:9/tiles/{Z}/{X}/{Y}.png")
     assert sx.tile_source("Esri World Imagery").url == "http://127.0.0.1:9/tiles/{Z}/{X}/{Y}.png"
-    column = sx.server_map(atlas, new_state(atlas))
+    column = sx.server_map(new_state(atlas))
     assert not any(getattr(w, "name", None) == "Basemap tiles" for w in column.objects)
 
 
 def test_the_basemap_choice_redraws_the_tiles(monkeypatch, atlas) -> None:
     monkeypatch.delenv(sx.TILE_URL_ENV, raising=False)
-    column = sx.server_map(atlas, new_state(atlas))
+    column = sx.server_map(new_state(atlas))
     _, tiles, _, basemap = column.objects[:4]
     assert basemap.name == "Basemap tiles" and basemap.disabled  # tiles are off
     tiles.value = [sx.TILES_LABEL]
@@ -202,7 +202,7 @@ def test_the_basemap_choice_redraws_the_tiles(monkeypatch, atlas) -> None:
 
 def test_after_a_projection_change_the_new_figure_follows_the_state(atlas) -> None:
     state = new_state(atlas)
-    column = sx.server_map(atlas, state)
+    column = sx.server_map(state)
     projection, *_ = _widgets(column)
     projection.value = "Robinson"
     figure = _figure(column)

@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.anomalies import Scope, default_scope, is_published, offsets, shortfall
-from climate_atlas.data import ANNUAL, Atlas, Periods, seasonal_table
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, Periods, seasonal_table
+from climate_atlas.latest import YEARS_BACK, latest_within
 
 NO_DATA = "no data"
 SEED_SOURCE = "seed project's table (World Bank Climate Data API, CRU TS)"
 RECENT = 32  # derived tables each cache keeps per process (a few per metric, year and indicator)
-TEMPERATURE, SEED = "temperature", "seed"  # the series a metric comes from (`Metric.source`)
+# the series a metric comes from (`Metric.source`): ours, the seed's, or the visitor's own file
+TEMPERATURE, SEED, OWN = "temperature", "seed", "own"
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,19 @@ class Words:
     periods: Periods
     season: str
     base: str
+    own: str = ""  # the visitor's series, "name (unit)" ('' when none was uploaded)
 
 
 def words(atlas: Atlas, scope: Scope) -> Words:
     season = "" if scope.season == ANNUAL else f", {atlas.seasons[scope.season].label}"
-    return Words(atlas.periods, season, scope.base)
+    own = "" if atlas.user is None else own_words(atlas)
+    return Words(atlas.periods, season, scope.base, own)
+
+
+def own_words(atlas: Atlas) -> str:
+    """The visitor's series as every label names it: "name (unit)"."""
+    meta = atlas.indicator_meta.loc[YOUR_DATA]
+    return f"{meta['short_name']} ({meta['unit']})"
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,10 @@ class Metric:
     title: Callable[[int, Words], str]  # map title and table column: what, which years, unit
     column: str  # the precomputed column its values come from (data.COLUMNS)
     compute: Callable[[Atlas, Metric, int | None, Scope], pd.DataFrame]
-    source: str  # TEMPERATURE or SEED: the provenance a download of it carries
+    source: str  # TEMPERATURE, SEED or OWN: the provenance a download of it carries
     by_year: bool = False  # its values change with the chosen year
     anomaly: bool = False  # against a base period: re-based with it, and given in σ
+    own: bool = False  # the visitor's series: offered only once a file is read (Atlas.user)
     # The values the colour scale spans, when wider than those shown: one scale for every year
     # lets an animation compare like with like.
     scale: Callable[[Atlas, Scope], np.ndarray] | None = None
@@ -156,6 +167,17 @@ def _seed_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) ->
     return pd.DataFrame({"value": values, "label": labels, "sigma": np.nan}, index=values.index)
 
 
+def _own_table(atlas: Atlas, metric: Metric, year: int | None, scope: Scope) -> pd.DataFrame:
+    """The visitor's value in the chosen year, else the latest of the YEARS_BACK years before (the
+    table's rule, `latest_within`), with its year in the hover."""
+    unit = atlas.indicator_meta.at[YOUR_DATA, "unit"]
+    latest = latest_within(atlas.indicator_rows(YOUR_DATA), year)
+    labels = [f"{value:,.6g} {unit} in {int(of)}, your data"
+              for value, of in zip(latest["value"], latest["year"], strict=True)]
+    return pd.DataFrame({"value": latest["value"], "label": labels, "sigma": np.nan},
+                        index=latest.index)
+
+
 @lru_cache(maxsize=RECENT)
 def _season_pool(atlas: Atlas, season: str) -> np.ndarray:
     """Every published anomaly of one season, any country and year: the by-year colour scale."""
@@ -187,12 +209,22 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
            unit=lambda w: f"°C, {w.periods.seed}",
            title=lambda year, w: f"Change {w.periods.seed}, °C (seed project's data)",
            column="tempchange", compute=_seed_table, source=SEED),
+    Metric("own", label=lambda p: "Your data (chosen year, or the latest before)",
+           unit=lambda w: w.own, title=lambda year, w: f"Your data: {w.own}, {year} or the latest "
+                                                         f"of {year - YEARS_BACK}-{year}",
+           column="value", compute=_own_table, source=OWN, by_year=True, own=True),
 )}
 
 
-def metric_options(periods: Periods) -> dict[str, str]:
-    """The selector's options: words -> metric key."""
-    return {metric.label(periods): key for key, metric in METRICS.items()}
+def available(atlas: Atlas, metric: str) -> bool:
+    """Whether `metric` can be shown: the visitor's series only once a file is read."""
+    return metric in METRICS and (not METRICS[metric].own or atlas.user is not None)
+
+
+def metric_options(atlas: Atlas) -> dict[str, str]:
+    """The selector's options: words -> metric key, of the metrics `available`."""
+    return {metric.label(atlas.periods): key for key, metric in METRICS.items()
+            if available(atlas, key)}
 
 
 def metric_title(atlas: Atlas, metric: str, year: int, scope: Scope | None = None) -> str:

@@ -24,8 +24,9 @@ lost.
 The pre-render always draws the default scope (the year as a whole, against the publishers' base)
 and the carried data are that scope's. A link that asks for another season, base period or for the
 trend or seed metric is left to Python: the callback stands down for that page and the status line
-says so. What needs Python (search, click-to-compare, the other selectors, play, the table,
-downloads, the scatter) is marked as loading in the pre-render only.
+says so. What needs Python (search, click-to-compare, the other selectors, play, the warming
+stripes, the upload, the table, downloads, the scatter) is marked as loading in the pre-render
+only; the stripes would otherwise still show the default country after a click.
 
 The callback is attached only when the static build pre-renders (`target.prerendering()`): the live
 document in Pyodide, every `panel serve` session and the benchmark's baseline carry none of it.
@@ -498,11 +499,12 @@ function recolour() {  // the map's colours for the year metric, as views.world_
   const d = countries.data, value = [], label = [];
   for (const iso3 of d.iso3) {
     const r = row(iso3);
-    if (r == null || !in_warming[r]) { value.push(null); label.push(no_data); continue; }
+    // NaN, not null: BokehJS's colour mapper reads null as 0 (a colour), NaN as no data (grey)
+    if (r == null || !in_warming[r]) { value.push(NaN); label.push(no_data); continue; }
     const at = expand(runs[r]).indexOf(S.year), v = at < 0 ? null : values[r][at];
     let text = v == null ? `no value for ${S.year}` : `${signed(v, 2)} ${year_unit} in ${S.year}`;
     if (v != null && sd[r] != null) text += `, ${fixed(v / sd[r], 1)} σ`;
-    value.push(v);
+    value.push(v == null ? NaN : v);
     label.push(`${text}, ${sources[r]}`);
   }
   countries.data = Object.assign({}, d, {value, label});

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from climate_atlas.anomalies import Scope
-from climate_atlas.data import Atlas
-from climate_atlas.views.metrics import RECENT, metric_table, metric_title
+from climate_atlas.data import YOUR_DATA, Atlas
+from climate_atlas.views.metrics import METRICS, RECENT, metric_table, metric_title
 from climate_atlas.views.scatter import latest_values
 
 RESAMPLES = 1000
@@ -69,7 +69,8 @@ def bootstrap_interval(x: np.ndarray, y: np.ndarray, resamples: int = RESAMPLES,
 
 def ranking(atlas: Atlas, metric: str, year: int, scope: Scope) -> pd.DataFrame:
     """One row per indicator, strongest |ρ| first: indicator (name and unit), code, rho, n, low and
-    high (the interval). Indicators with fewer than 3 countries beside the metric get NaN."""
+    high (the interval). Indicators with fewer than 3 countries beside the metric get NaN. When the
+    metric is the visitor's own series, that series has no row."""
     return _ranking(atlas, metric, year, scope).copy()
 
 
@@ -78,12 +79,15 @@ def _ranking(atlas: Atlas, metric: str, year: int, scope: Scope) -> pd.DataFrame
     warming = metric_table(atlas, metric, year, scope)["value"].dropna()
     rows = []
     for code, meta in atlas.indicator_meta.iterrows():
+        if code == YOUR_DATA and METRICS[metric].own:
+            continue  # the map shows the visitor's series itself: ρ would be 1
         pairs = latest_values(atlas, code)[["value"]].join(warming.rename("warming"), how="inner")
         x, y = pairs["value"].to_numpy(float), pairs["warming"].to_numpy(float)
         enough = len(pairs) >= 3
         rho = rank_correlation(x, y) if enough else np.nan
         low, high = bootstrap_interval(x, y) if enough else (np.nan, np.nan)
-        rows.append({"indicator": f"{meta['short_name']} ({meta['unit']})", "code": code,
+        own = "Your data: " if code == YOUR_DATA else ""
+        rows.append({"indicator": f"{own}{meta['short_name']} ({meta['unit']})", "code": code,
                      "rho": rho, "n": len(pairs), "low": low, "high": high})
     table = pd.DataFrame(rows)
     order = table["rho"].abs().sort_values(ascending=False, na_position="last").index

@@ -21,12 +21,14 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, HoverTool, Legend, Leg
 from bokeh.plotting import figure
 
 from climate_atlas.anomalies import Scope, anomalies, default_scope, shortfall, world_anomalies
-from climate_atlas.data import ANNUAL, Atlas, Period
+from climate_atlas.data import ANNUAL, YOUR_DATA, Atlas, Period
 
 # Okabe-Ito: eight colours told apart with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 WORLD_COLOR = "#888888"
 CHART_HEIGHT = 300
+# The charts' names: how their PNG buttons (pictures.py) and tests find them among the page's plots.
+TEMPERATURE_NAME, INDICATOR_NAME = "temperature-chart", "indicator-chart"
 EMPTY: dict[str, list] = {"year": [], "value": [], "name": []}
 
 
@@ -76,12 +78,18 @@ def indicator_title(atlas: Atlas, code: str, selection: list[str]) -> str:
     missing = [atlas.country_name(c) for c in selection if atlas.indicator_series(code, c).empty]
     names = ", ".join(atlas.country_name(c) for c in selection)
     if missing:
-        return f"{short}: no World Bank data for {', '.join(missing)}"
+        publisher = "your file" if code == YOUR_DATA else "World Bank data"
+        return f"{short}: no {publisher} for {', '.join(missing)}"
     return f"{short}: {names}"
 
 
 def indicator_source(atlas: Atlas, code: str) -> str:
-    """The attribution line the World Bank asks for, with the original compiler."""
+    """The attribution line the World Bank asks for, with the original compiler; for the
+    visitor's own series, that it is theirs."""
+    if code == YOUR_DATA and atlas.user is not None:
+        user = atlas.user
+        return (f"Source: your data, from your file ({len(user.rows)} values, {user.countries} "
+                "countries); not checked by us.")
     meta = atlas.indicator_meta.loc[code]
     return (f"Source: World Bank, World Development Indicators ([{code}]({meta['source_url']}), "
             f"updated {meta['last_updated']}); original compiler: {meta['compiler']}; "
@@ -114,12 +122,11 @@ class SeriesChart:
     world_shown: Any = None
 
 
-def _series_chart(ylabel: str, points: bool, tooltips: list[tuple[str, str]]) -> SeriesChart:
+def _series_chart(name: str, points: bool, tooltips: list[tuple[str, str]]) -> SeriesChart:
     """The chart with the world's dashed line; countries get their slots from `_slot`."""
-    fig = figure(height=CHART_HEIGHT, sizing_mode="stretch_width", width=None,
+    fig = figure(name=name, height=CHART_HEIGHT, sizing_mode="stretch_width", width=None,
                  toolbar_location="above",
-                 tools="pan,wheel_zoom,box_zoom,reset,save", x_axis_label="Year",
-                 y_axis_label=ylabel)
+                 tools="pan,wheel_zoom,box_zoom,reset,save", x_axis_label="Year")
     world = ColumnDataSource(dict(EMPTY))
     world_line = fig.line("year", "value", source=world, color=WORLD_COLOR, line_dash="dashed",
                           line_width=1.5)
@@ -191,7 +198,7 @@ def _fill(chart: SeriesChart, wanted: list[Any], fill_slot: Callable[[Slot, Any]
 def temperature_chart(atlas: Atlas, selection: list[str], scope: Scope | None = None) -> SeriesChart:
     """Yearly anomalies of a season (or the year) against a base period, each country's trend over
     the trend window, and the world (annual only)."""
-    chart = _series_chart("", points=True, tooltips=[
+    chart = _series_chart(TEMPERATURE_NAME, points=True, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Anomaly", "@value{+0.00} °C")])
     show_temperature(chart, atlas, selection, scope or default_scope(atlas))
     return chart
@@ -224,7 +231,7 @@ def show_temperature(chart: SeriesChart, atlas: Atlas, selection: list[str], sco
 
 def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChart:
     """One World Bank indicator for the selected countries and the world, in its published unit."""
-    chart = _series_chart("", points=False, tooltips=[
+    chart = _series_chart(INDICATOR_NAME, points=False, tooltips=[
         ("Country", "@name"), ("Year", "@year"), ("Value", "@value{0,0.[00]}")])
     show_indicator(chart, atlas, code, selection)
     return chart
@@ -232,15 +239,19 @@ def indicator_chart(atlas: Atlas, code: str, selection: list[str]) -> SeriesChar
 
 def show_indicator(chart: SeriesChart, atlas: Atlas, code: str, selection: list[str]) -> None:
     """Point the indicator chart at another indicator or selection."""
-    def fill(slot: Slot, key: tuple[str, str]) -> None:
+    def fill(slot: Slot, key: tuple[str, str, object]) -> None:
         name = atlas.country_name(key[1])
-        slot.series.data = _columns(atlas.indicator_series(*key), name)
+        slot.series.data = _columns(atlas.indicator_series(key[0], key[1]), name)
         slot.series_item.label = value(name)
 
-    if chart.world_shown != code:
+    # A visitor's series keeps its code from one file to the next: the file (its UserData) is part
+    # of what a slot and the axis show.
+    shown = (code, atlas.user if code == YOUR_DATA else None)
+    if chart.world_shown != shown:
         world = atlas.world_indicators[atlas.world_indicators["code"] == code]
         chart.world.data = _columns(world.set_index("year")["value"], "World")
-        chart.world_shown = code
+        chart.legend.items[0].visible = not world.empty  # a visitor's own series has no world line
+        chart.world_shown = shown
         chart.figure.yaxis.axis_label = str(atlas.indicator_meta.at[code, "unit"])
-    _fill(chart, [(code, iso3) for iso3 in selection], fill)
+    _fill(chart, [(code, iso3, shown[1]) for iso3 in selection], fill)
     chart.figure.title.text = indicator_title(atlas, code, selection)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from bokeh.events import DoubleTap, Tap
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
-from bokeh.palettes import RdBu11
+from bokeh.palettes import RdBu11, Viridis256
 from bokeh.plotting import figure
 
 from climate_atlas.anomalies import Scope
@@ -35,6 +35,9 @@ NO_DATA_COLOR = "#d4d4d4"
 # ColorBrewer RdBu, which Bokeh orders blue (cool, low) to red (warm, high): diverging, and
 # readable with the common colour-vision deficiencies.
 PALETTE = list(RdBu11)
+# A visitor's own series has no natural zero: a sequential scale from its lowest to its highest
+# value (Viridis: ordered in lightness, readable with the common colour-vision deficiencies).
+SEQUENTIAL = list(Viridis256)
 MAP_NAME = "world-map"  # how tests and benchmarks find the map among the page's plots
 # {"countries": [{"iso3", "polygons": [[flat ring, ...], ...]}, ...]} in the map's coordinates:
 # atlas.geometry (pipeline/geometry.py) or a projection of the server's lon/lat shapes.
@@ -81,9 +84,11 @@ def color_limit(atlas: Atlas, metric: str, values: np.ndarray, scope: Scope) -> 
 class Colouring:
     """Everything about the map that changes with the metric, the year, the season and the base."""
 
-    value: list[float]
+    value: np.ndarray  # float, NaN where there is no data (BokehJS's colour mapper reads None as 0)
     label: list[str]
-    limit: float
+    low: float
+    high: float
+    palette: list[str]
     unit: str
     title: str
 
@@ -94,11 +99,26 @@ def colouring(atlas: Atlas, codes: list[str], metric: str, year: int, scope: Sco
     table = metric_table(atlas, metric, year, scope)
     values = table["value"].reindex(codes).astype(float)
     labels = table["label"].reindex(codes).fillna(NO_DATA)
+    shown = table["value"].to_numpy(float)
+    if METRICS[metric].own:
+        low, high = _value_range(shown)
+        palette = SEQUENTIAL
+    else:
+        high = color_limit(atlas, metric, shown, scope)
+        low, palette = -high, PALETTE
     return Colouring(
-        value=[None if np.isnan(v) else v for v in values],  # None: JSON null, Bokeh's NaN colour
-        label=list(labels),
-        limit=color_limit(atlas, metric, table["value"].to_numpy(float), scope),
+        value=values.to_numpy(float), label=list(labels), low=low, high=high, palette=palette,
         unit=metric_unit(atlas, metric, scope), title=metric_title(atlas, metric, year, scope))
+
+
+def _value_range(values: np.ndarray) -> tuple[float, float]:
+    """The values' 0.5% to 99.5% quantiles (one outlier does not wash out the rest); a single
+    value gets a range around it."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return 0.0, 1.0
+    low, high = (float(q) for q in np.quantile(values, [0.005, 0.995]))
+    return (low, high) if high > low else (low - 1, high + 1)
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,7 @@ def world_map(atlas: Atlas, geometry: Geometry, state: AtlasState) -> WorldMap:
                                   "value": colours.value, "label": colours.label})
     outlines = ColumnDataSource({**_shapes(geometry, selection),
                                  "iso3": _outlined(geometry, selection)})
-    mapper = LinearColorMapper(palette=PALETTE, low=-colours.limit, high=colours.limit,
+    mapper = LinearColorMapper(palette=colours.palette, low=colours.low, high=colours.high,
                                nan_color=NO_DATA_COLOR)
     fig = figure(title=colours.title, name=MAP_NAME, match_aspect=True, sizing_mode="scale_width",
                  aspect_ratio=2.05, min_width=280, tools="pan,wheel_zoom,reset,save",
@@ -149,7 +169,7 @@ def recolour(world: WorldMap, atlas: Atlas, state: AtlasState) -> None:
     change."""
     colours = colouring(atlas, map_countries(world.geometry), state.metric, state.year, state.scope)
     world.countries.data.update(value=colours.value, label=colours.label)
-    world.mapper.update(low=-colours.limit, high=colours.limit)
+    world.mapper.update(low=colours.low, high=colours.high, palette=colours.palette)
     world.colour_bar.title = colours.unit
     world.figure.title.text = colours.title
 
@@ -171,11 +191,12 @@ class LiveMap:
     of countries both mean "this one".
     """
 
-    def __init__(self, atlas: Atlas, state: AtlasState, world: WorldMap) -> None:
-        self.atlas, self.state = atlas, state
+    def __init__(self, state: AtlasState, world: WorldMap) -> None:
+        self.state = state
         self.show(world)
-        state.param.watch(lambda *_: recolour(self.world, atlas, state),
-                          ["metric", "year", "season", "base"])
+        # the state's atlas: a visitor's own series (a map metric) arrives as a new one
+        state.param.watch(lambda *_: recolour(self.world, state.atlas, state),
+                          ["metric", "year", "season", "base", "atlas"])
         state.param.watch(lambda *_: outline(self.world, state.selection), "selection")
 
     def show(self, world: WorldMap) -> None:
