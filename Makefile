@@ -34,7 +34,7 @@ data: $(VENV)/.installed
 # code and the pins; tools/build_site replaces build/ atomically, so index.html is its last-made file.
 BUILD_INPUTS := $(shell find app data/precomputed tools -type f -not -path '*/__pycache__/*' \
 	-not -name '*.pyc') requirements.txt requirements-dev.txt pyproject.toml
-BUILD_OPTIONS := $(CLIMATE_ATLAS_BYTECODE)$(CLIMATE_ATLAS_SNAPSHOT)$(CLIMATE_ATLAS_PY312)
+BUILD_OPTIONS := $(CLIMATE_ATLAS_BYTECODE)$(CLIMATE_ATLAS_PY312)
 
 build: build/index.html
 

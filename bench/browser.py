@@ -12,9 +12,12 @@ Times come from the page itself (performance.now(), relative to the navigation s
 - interaction latency: from the input event's timestamp (pointerdown on the map, input on the
   select) to the moment a Bokeh document change makes the chart's new title appear, i.e. the
   chart's data change being applied in the page (plus `painted`: the next animation frame).
-Network emulation is CDP `Network.emulateNetworkConditions` on the page; Chromium applies it to
-the page's dedicated worker too (its own worker target answers "Not supported"), which the
-self-check proves with a 5 MB fetch from a worker.
+Network emulation: the static variants' server shapes what it sends (bench/httpd.py `Link`: the
+profile's bandwidth shared by all responses, its latency before each), because Chromium's CDP
+`Network.emulateNetworkConditions` on the page does not reach what a service worker fetches (nor
+does it on the service worker's own target). `panel serve` (websocket traffic, another server) gets
+the CDP emulation on its page. The self-check proves the shaping with a 5 MB fetch from a dedicated
+worker and one through a pass-through service worker.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 READY = "body[data-atlas-ready='true']"
+CACHED = "body[data-atlas-cached='true']"  # our site: its service worker holds the whole build
 VIEWPORT = {"width": 1400, "height": 1000}
 PROFILES = {
     "loopback": None,
@@ -169,6 +173,14 @@ def _new_context(browser: Browser, variant: Variant, log: Visit) -> BrowserConte
     return context
 
 
+def _emulate(cdp, variant: Variant, profile: str) -> None:
+    """CDP network emulation for `panel serve`; the static variants' server shapes its own link (the
+    caller sets it: bench/httpd.py)."""
+    if PROFILES[profile] and variant.kind == "serve":
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+
+
 def _served_bytes(log: Visit) -> dict:
     total = 0
     for request in log.requests:
@@ -193,6 +205,7 @@ def _load(page: Page, variant: Variant, counter, log: Visit, timeout_ms: float) 
     traffic = counter.snapshot() if variant.kind == "static" else _served_bytes(log)
     paths = traffic.pop("paths", {})
     traffic["largest"] = sorted(paths.items(), key=lambda kv: -kv[1])[:4]  # to explain a change
+    traffic["repeated"] = {p: s for p, s in traffic.pop("statuses", {}).items() if len(s) > 1}
     picture = marks.get("picture") and marks.get("fcp") and max(marks["picture"], marks["fcp"])
     shown = [t / 1000 for t in (picture, marks.get("map")) if t]
     return {"tti": marks.get("ready") / 1000, "map": min(shown, default=None),
@@ -212,9 +225,7 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
         ws.on("framesent", lambda p: setattr(log, "ws_bytes", log.ws_bytes + len(p)))))
     cdp = context.new_cdp_session(page)
     workers = _worker_sessions(cdp)
-    if PROFILES[profile]:
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    _emulate(cdp, variant, profile)
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text[:300]))
     try:
@@ -224,9 +235,9 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
             out["latency"] = interactions(page)
         if variant.warm:
             if variant.service_workers == "allow":  # the site's worker caches it for the next visit
-                page.wait_for_function("navigator.serviceWorker.controller !== null",
-                                       timeout=timeout_ms)
-                out["sw_install"] = {k: v for k, v in counter.snapshot().items() if k != "paths"}
+                page.wait_for_selector(CACHED, state="attached", timeout=timeout_ms)
+                sent = counter.snapshot()  # since the cold load began: what the visit sent in all
+                out["until_cached"] = {k: v for k, v in sent.items() if k not in ("paths", "statuses")}
             out["warm"] = _load(page, variant, counter, log, timeout_ms)
     except Exception as exc:  # noqa: BLE001 - one failed visit is reported, the run goes on
         status = page.evaluate("document.body && document.body.dataset.siteStatus")
@@ -260,10 +271,7 @@ def first_interaction(browser: Browser, variant: Variant, profile: str,
     log = Visit()
     context = _new_context(browser, variant, log)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    if PROFILES[profile]:
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
+    _emulate(context.new_cdp_session(page), variant, profile)
     atlas = AtlasPage(page, "bench")
     prefix = f"{atlas.atlas.country_name(FIRST_COUNTRY)}: trend"
     deadline = time.monotonic() + timeout_ms / 1000
@@ -372,23 +380,35 @@ SELFCHECK_JS = """(async () => {
   const n = (await r.arrayBuffer()).byteLength;
   postMessage({ms: performance.now() - t0, bytes: n});
 })();"""
+# A service worker that passes every fetch on, as the site's does for a file it does not hold yet.
+SELFCHECK_SW_HTML = """<!doctype html><html><body><script>
+navigator.serviceWorker.register('./selfcheck_sw.js');
+(async () => {
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r));
+  }
+  const t0 = performance.now();
+  const n = (await (await fetch('./5mb.bin?' + Math.random())).arrayBuffer()).byteLength;
+  window.result = {ms: performance.now() - t0, bytes: n};
+})();
+</script></body></html>"""
+SELFCHECK_SW_JS = """self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (e) => e.respondWith(fetch(e.request)));"""
 
 
-def selfcheck(browser: Browser, base: str, profile: str) -> dict:
-    """Time a 5 MB fetch from a dedicated worker under `profile` (>= 0.8 s at 50 Mbit/s)."""
-    context = browser.new_context(service_workers="block")
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    workers = _worker_sessions(cdp)
-    if PROFILES[profile]:
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", PROFILES[profile])
-    page.goto(f"{base}/bench/selfcheck.html")
-    page.wait_for_function("window.result", timeout=60_000)
-    result = page.evaluate("window.result")
-    # Also ask the worker target itself; Chromium 156 answers "Not supported" (the page's applies)
-    reply = _worker_call(page, cdp, workers, "Network.emulateNetworkConditions",
-                         PROFILES[profile] or PROFILES["emulated"]) or {}
-    context.close()
-    return {"seconds": result["ms"] / 1000, "bytes": result["bytes"],
-            "worker_target_emulation": reply.get("error", {}).get("message", "ok")}
+def selfcheck(browser: Browser, base: str) -> dict:
+    """Time a 5 MB fetch from a dedicated worker, and one through a service worker, as the bench
+    server's link is shaped now (>= 0.8 s each at 50 Mbit/s)."""
+    out = {}
+    for name, page_path, workers in (("seconds", "selfcheck.html", "block"),
+                                     ("service_worker_seconds", "selfcheck_sw.html", "allow")):
+        context = browser.new_context(service_workers=workers)
+        page = context.new_page()
+        page.goto(f"{base}/bench/{page_path}")
+        page.wait_for_function("window.result", timeout=60_000)
+        result = page.evaluate("window.result")
+        context.close()
+        out[name], out["bytes"] = result["ms"] / 1000, result["bytes"]
+    return out

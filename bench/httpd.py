@@ -1,60 +1,69 @@
-"""The static server the benchmark loads sites from: tools/servers.py's, revalidating (a warm reload
-means something: `Cache-Control: no-cache` with ETag/Last-Modified, so a second visit gets
-`304 Not Modified`, the default of several static hosts), extended with what only the benchmark
-needs: `Access-Control-Allow-Origin: *` (the baseline's CDN requests are redirected here), content
-types by path suffix (the emulated package index), and a count of the requests and bytes it sends
-(a count at the server also sees what the Pyodide worker fetches).
+"""The static server the benchmark loads sites from: tools/servers.py's (ordinary headers: ETag and
+Last-Modified, no Cache-Control; its `Traffic` counts what it sends, which also sees what the Pyodide
+worker and the service worker fetch), extended with what only the benchmark needs:
+`Access-Control-Allow-Origin: *` (the baseline's CDN requests are redirected here), content types
+by path suffix (the emulated package index), and a shaped link (`Link`) for the emulated profile.
 """
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote, urlsplit
 
-from tools.servers import REVALIDATE, StaticHandler, serve
+from tools.servers import StaticHandler, Traffic, serve
+
+CHUNK = 16 * 1024
 
 
-class Counter:
+class Link:
+    """The network between the browser and this server: `rate` bytes/s shared by every response,
+    and `latency` s before each response's headers; unshaped (loopback) until `shape` says.
+    Chromium's DevTools emulation does not reach what a service worker fetches (a 5 MB fetch through
+    a pass-through service worker took 0.2-0.5 s under a 50 Mbit/s emulation of the page), so the
+    static variants are shaped here, where every request arrives, whoever made it."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
+        self._lock = threading.Lock()
+        self.rate, self.latency, self._free_at = 0.0, 0.0, 0.0
 
-    def reset(self) -> None:
-        with self.lock:
-            self.requests, self.bytes, self.not_modified, self.paths = 0, 0, 0, {}
+    def shape(self, profile: dict | None) -> None:
+        """A profile as bench/browser.py's PROFILES give it (CDP's units: bytes/s, ms), or None."""
+        with self._lock:
+            self.rate = profile["downloadThroughput"] if profile else 0.0
+            self.latency = profile["latency"] / 1000 if profile else 0.0
 
-    def add(self, path: str, nbytes: int, status: int) -> None:
-        with self.lock:
-            self.requests += 1
-            self.bytes += nbytes
-            self.not_modified += status == 304
-            self.paths[path] = self.paths.get(path, 0) + nbytes
+    def wait_latency(self) -> None:
+        if self.latency:
+            time.sleep(self.latency)
 
-    def snapshot(self) -> dict:
-        with self.lock:
-            return {"requests": self.requests, "bytes": self.bytes,
-                    "not_modified": self.not_modified, "paths": dict(self.paths)}
-
-
-class _CountingWriter:
-    """The response stream, counting what goes on the wire (headers and body)."""
-
-    def __init__(self, raw: BinaryIO, handler: CountingHandler) -> None:
-        self.raw, self.handler = raw, handler
-
-    def write(self, data: bytes) -> int:
-        self.handler.sent += len(data)
-        return self.raw.write(data)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.raw, name)
+    def send(self, nbytes: int) -> None:
+        """Wait until `nbytes` more have crossed the link (one queue for every connection)."""
+        with self._lock:
+            if not self.rate:
+                return
+            start = max(time.monotonic(), self._free_at)
+            self._free_at = done = start + nbytes / self.rate
+        time.sleep(max(0.0, done - time.monotonic()))
 
 
-class CountingHandler(StaticHandler):
-    counter: Counter
+class BenchHandler(StaticHandler):
     extra_types: dict[str, str] = {}  # path suffix -> content type
+    link: Link
+
+    def send_head(self) -> BinaryIO | None:
+        self.link.wait_latency()
+        return super().send_head()
+
+    def copyfile(self, source: BinaryIO, outputfile: BinaryIO) -> None:
+        if not self.link.rate:
+            shutil.copyfileobj(source, outputfile)
+            return
+        while chunk := source.read(CHUNK):
+            self.link.send(len(chunk))
+            outputfile.write(chunk)
 
     def guess_type(self, path: str) -> str:
         for suffix, kind in self.extra_types.items():
@@ -66,26 +75,12 @@ class CountingHandler(StaticHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
-    def setup(self) -> None:
-        super().setup()
-        self.wfile = _CountingWriter(self.wfile, self)
-
-    def handle_one_request(self) -> None:
-        self.sent, self.status = 0, 0
-        super().handle_one_request()
-        if self.status:
-            self.counter.add(unquote(urlsplit(self.path).path), self.sent, self.status)
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        self.status = code
-        super().send_response(code, message)
-
 
 def start(mounts: dict[str, Path], extra_types: dict[str, str] | None = None,
-          ) -> tuple[ThreadingHTTPServer, str, Counter]:
-    """Serve `mounts` on a free 127.0.0.1 port; returns (server, base URL, counter)."""
-    counter = Counter()
-    handler = type("BenchHandler", (CountingHandler,), {"counter": counter,
-                                                        "extra_types": extra_types or {}})
-    server, base = serve(mounts, cache_control=REVALIDATE, handler=handler)
-    return server, base, counter
+          ) -> tuple[ThreadingHTTPServer, str, Traffic, Link]:
+    """Serve `mounts` on a free 127.0.0.1 port; returns (server, base URL, its traffic count, its
+    link)."""
+    traffic, link = Traffic(), Link()
+    handler = type("BenchHandler", (BenchHandler,), {"extra_types": extra_types or {}, "link": link})
+    server, base = serve(mounts, handler=handler, traffic=traffic)
+    return server, base, traffic, link

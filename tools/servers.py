@@ -4,12 +4,15 @@ One place owns what they share, so a test, a benchmark and a local run see the s
 - a free port on 127.0.0.1 (never `localhost`: the browsers' resolver rule leaves only 127.0.0.1);
 - waiting until a server answers by polling (never a fixed sleep), keeping its output for the
   failure message;
-- a static server that sends what a real static host sends: files under URL prefixes, ETag and
-  Last-Modified (a `304 Not Modified` to a matching If-None-Match), keep-alive, the headers a
-  `_headers` file gives for each path (as Netlify and Cloudflare Pages do; the build writes the
-  Content-Security-Policy there; the file itself is never served), and a caching policy chosen by
-  the caller: `no-store` (tests: every load is a cold load) or `no-cache` (the benchmark: a warm
-  reload revalidates, the default of several static hosts);
+- a static server that sends what an ordinary static host sends: files under URL prefixes, ETag and
+  Last-Modified (a `304 Not Modified` to a matching If-None-Match) and no Cache-Control, so the
+  browser caches as it does for such a host (heuristically: it may reuse a file without asking, and
+  `cache: 'force-cache'` finds what it fetched before); keep-alive; the headers a `_headers` file
+  gives for each path (as Netlify and Cloudflare Pages do; the build writes the
+  Content-Security-Policy there; the file itself is never served);
+- counting what it sends (`Traffic`: requests, bytes on the wire, 304s, per path), which a count in
+  the browser cannot do completely: the server also sees what the Pyodide worker and the service
+  worker fetch;
 - holding requests back: a test keeps the Python runtime from arriving (`Gate`) to see what the page
   does before Python is live;
 - `panel serve app/main.py`, in its own process group;
@@ -42,8 +45,6 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-NO_STORE = "no-store"  # every load a cold load
-REVALIDATE = "no-cache"  # a later load asks again and gets 304 for an unchanged file
 
 
 class ServerError(RuntimeError):
@@ -116,6 +117,37 @@ def read_headers_file(path: Path) -> list[tuple[str, str, str]]:
     return rules
 
 
+class Traffic:
+    """What a server sent since the last `reset()`: requests, bytes on the wire (headers and body),
+    `304 Not Modified` answers, and per path (as requested, without the query) bytes and the status
+    of each answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests, self.bytes, self.not_modified = 0, 0, 0
+            self.paths: dict[str, int] = {}
+            self.statuses: dict[str, list[int]] = {}
+
+    def add(self, path: str, nbytes: int, status: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes += nbytes
+            self.not_modified += status == 304
+            self.paths[path] = self.paths.get(path, 0) + nbytes
+            self.statuses.setdefault(path, []).append(status)
+
+    def snapshot(self) -> dict:
+        """{requests, bytes, not_modified, paths: {path: bytes}, statuses: {path: [status...]}}."""
+        with self._lock:
+            return {"requests": self.requests, "bytes": self.bytes, "not_modified": self.not_modified,
+                    "paths": dict(self.paths),
+                    "statuses": {path: list(s) for path, s in self.statuses.items()}}
+
+
 @dataclass
 class Gate:
     """Requests for paths matching `pattern` (fnmatch, inside the mount: "/pyodide/pyodide.asm.*")
@@ -148,7 +180,8 @@ class StaticHandler(SimpleHTTPRequestHandler):
     """What a static host sends; configured per server by `serve` (a subclass with its mounts)."""
     mounts: tuple[Mount, ...] = ()  # longest prefix first
     gates: tuple[Gate, ...] = ()
-    cache_control = NO_STORE
+    traffic: Traffic | None = None
+    status, body_length = 0, 0  # of the response being written
     protocol_version = "HTTP/1.1"  # keep-alive, as a real host
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
                       ".mjs": "text/javascript", ".js": "text/javascript",
@@ -209,14 +242,25 @@ class StaticHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return f
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.status, self.body_length = code, 0
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "content-length":
+            self.body_length = int(value)
+        super().send_header(keyword, value)
+
     def end_headers(self) -> None:
-        self.send_header("Cache-Control", self.cache_control)
         located = self._located()
         if located is not None:
             mount, inner = located
             for pattern, name, value in mount.rules:
                 if fnmatch.fnmatchcase(inner, pattern):
                     self.send_header(name, value)
+        if self.traffic is not None:  # counted before the body is sent: who has read it sees it counted
+            head = sum(len(line) for line in self._headers_buffer) + 2  # and the blank line
+            self.traffic.add(unquote(urlsplit(self.path).path), head + self.body_length, self.status)
         super().end_headers()
 
     def log_message(self, *args: object) -> None:  # quiet: tests and the bench count in the browser
@@ -232,30 +276,33 @@ class QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def serve(mounts: dict[str, Path], port: int = 0, cache_control: str = NO_STORE,
-          handler: type[StaticHandler] = StaticHandler,
-          gates: tuple[Gate, ...] = ()) -> tuple[ThreadingHTTPServer, str]:
+def serve(mounts: dict[str, Path], port: int = 0,
+          handler: type[StaticHandler] = StaticHandler, gates: tuple[Gate, ...] = (),
+          traffic: Traffic | None = None) -> tuple[ThreadingHTTPServer, str]:
     """Serve each folder under its URL prefix on 127.0.0.1 (port 0: a free one) in a thread;
     returns the server (`shutdown()` and `server_close()` stop it) and its base URL (no slash).
-    `handler`: StaticHandler or an extension of it; `gates`: requests to hold back."""
+    `handler`: StaticHandler or an extension of it; `gates`: requests to hold back; `traffic`:
+    where to count what is sent."""
     found = []
     for prefix, folder in mounts.items():
         prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         folder = Path(folder).absolute()
         found.append(Mount(prefix, folder, tuple(read_headers_file(folder / "_headers"))))
     configured = type(handler.__name__, (handler,), {
-        "mounts": tuple(sorted(found, key=lambda m: -len(m.prefix))), "cache_control": cache_control,
-        "gates": tuple(gates)})
+        "mounts": tuple(sorted(found, key=lambda m: -len(m.prefix))), "gates": tuple(gates),
+        "traffic": traffic})
     server = QuietServer((HOST, port), configured)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{HOST}:{server.server_address[1]}"
 
 
 @contextlib.contextmanager
-def static_serve(folder: Path, prefix: str = "/", gates: tuple[Gate, ...] = ()) -> Iterator[str]:
-    """Serve `folder` at `http://127.0.0.1:<free port><prefix>` (no-store) until the block ends;
-    yields that URL once it answers. `gates`: requests to hold back (released when the block ends)."""
-    server, base = serve({prefix: folder}, gates=gates)
+def static_serve(folder: Path, prefix: str = "/", gates: tuple[Gate, ...] = (),
+                 traffic: Traffic | None = None) -> Iterator[str]:
+    """Serve `folder` at `http://127.0.0.1:<free port><prefix>` until the block ends;
+    yields that URL once it answers. `gates`: requests to hold back (released when the block ends);
+    `traffic`: where to count what is sent (the readiness poll included)."""
+    server, base = serve({prefix: folder}, gates=gates, traffic=traffic)
     url = base + (server.RequestHandlerClass.mounts[0].prefix)
     try:
         wait_until_up(url, 10)

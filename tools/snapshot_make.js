@@ -8,6 +8,9 @@ importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");
 // Panel 1.9's `pyodide.ffi.jsnull` stand-in, the site worker's own (filled in by snapshot.py from
 // tools/build_site/panel_patches.py).
 const JSNULL_SHIM = __JSNULL_SHIM__;
+// Python run after the imports: what the app's first run would do that is the same for every visitor
+// (load its data), so that a restored heap skips it too (filled in by snapshot.py: WARM_UP).
+const WARM_UP = __WARM_UP__;
 
 // Every side module (.so) instantiated, in order, with the bases the linker gave it.
 const sideModules = [];
@@ -89,11 +92,31 @@ for name in ${JSON.stringify(optional)}:
         importlib.import_module(name)
     except ImportError:
         skipped.append(name)
+${WARM_UP}
 gc.collect()
 skipped
 `);
   const importSeconds = (performance.now() - t0) / 1000;
   const modules = run("import sys; sorted(sys.modules)");
+  // Freed memory still holds what the imports and the data left there, which gzip cannot squeeze:
+  // Python takes zeroed blocks in every free chunk it can without growing the heap, then frees them.
+  self.heapTop = () => M._sbrk(0);
+  const zeroed = run(`
+import gc
+from js import heapTop
+top, held = heapTop(), []
+for size in (1 << 20, 1 << 16, 1 << 12, 1 << 10):
+    while True:
+        block = bytearray(size)
+        if heapTop() != top:
+            break
+        held.append(block)
+    del block
+zeroed = sum(map(len, held))
+del held
+gc.collect()
+zeroed
+`);
   const keepSources = query.get("keep_sources") === "1";
   // Modules already imported live in the heap as code objects: skip their files (.pyc, or .py where
   // one did not compile; a later import of an un-imported module still finds its file).
@@ -182,7 +205,7 @@ sorted({m.__file__ for m in list(sys.modules.values())
     pyodideVersion: pyodide.version, bootTableLength, tableLength: M.wasmTable.length,
     heapBytes: heap.length, filesBytes: files.length, fileCount: index.length,
     droppedSources: imported.size, modules: modules.length, imports, optional, skippedImports,
-    importSeconds,
+    importSeconds, zeroedBytes: zeroed,
     sideModules: libs.length, extraTableSlots: slots.length,
   };
   await put("heap.bin", heap);

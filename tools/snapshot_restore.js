@@ -1,21 +1,57 @@
 // --- Memory snapshot restore (inlined into main.js by tools/build_site/snapshot.py; DESIGN.md section 4) -------
 // Boots Pyodide from the heap saved at build time (panel, bokeh, pandas, numpy and the app's modules
-// already imported) instead of boot + loadPackage + import. Any failure falls back to the normal
-// boot (prepareRuntime, loadPyodide, loadPackage, as without a snapshot), with a console.warn saying
-// why. Pinned to Pyodide 0.27.7: private loadPyodide options (_loadSnapshot, _snapshotDeserializer)
+// imported, its data loaded) instead of boot + loadPackage + import, when the service worker's cache
+// holds it (a returning visit). Otherwise, and on any failure, the normal boot (prepareRuntime,
+// loadPyodide, loadPackage, as without a snapshot); a failure logs a console.warn saying why. Pinned to Pyodide 0.27.7: private loadPyodide options (_loadSnapshot, _snapshotDeserializer)
 // and Emscripten's dynamic linker internals.
 const SNAPSHOT_URL = "./pyodide/snapshot/";
 const SNAPSHOT_BUILD_ID = "__SNAPSHOT_BUILD_ID__";  // filled in by tools/build_site/snapshot.py
-const SNAPSHOT_INTEGRITY = __SNAPSHOT_INTEGRITY__;  // heap and files: a stale cached copy is refused
+const SNAPSHOT_INTEGRITY = __SNAPSHOT_INTEGRITY__;  // heap and files: a stale or damaged copy is refused
+const SNAPSHOT_CACHE_PREFIX = "__CACHE_PREFIX__";  // + the build: that build's cache (tools/sw.js)
+const SNAPSHOT_FILES = ["meta.json", "files.bin.gz", "heap.bin.gz"];
 // What a restore needs of runtime_fetch.js's files (pyodide.asm.js: prepareRuntime fetches it
 // itself). Not the boot's wheels: the heap has their modules, files.bin.gz their other files.
 const SNAPSHOT_RUNTIME = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+const SNAPSHOT_DIGESTS = {sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512"};
 
-async function fetchGunzip(name, signal) {
-  const response = await fetch(SNAPSHOT_URL + name, {signal, integrity: SNAPSHOT_INTEGRITY[name]});
-  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+const snapshotUrl = (file) => new URL(SNAPSHOT_URL + file, self.location.href).href;
+
+// This build's service worker cache (the worker's URL names the build), or null.
+async function snapshotCache() {
+  const build = new URL(self.location.href).searchParams.get("atlas-build");
+  const name = SNAPSHOT_CACHE_PREFIX + build;
+  return build && self.caches && (await caches.has(name)) ? caches.open(name) : null;
+}
+
+// The snapshot's files as this build's service worker cache holds them ({name: Response}), or null.
+// The service worker fetches them once a visit is live and idle (tools/sw.js), so a first visit
+// never downloads them; read from the cache itself, never through fetch, so that a visit the
+// service worker does not control (a forced reload) does not download them either.
+async function cachedSnapshot() {
+  const cache = await snapshotCache();
+  if (cache === null) return null;
+  const found = {};
+  for (const file of SNAPSHOT_FILES) {
+    found[file] = await cache.match(snapshotUrl(file));
+    if (!found[file]) return null;
+  }
+  return found;
+}
+
+// The inflated body of a cached file, once its bytes are found to be this build's. A damaged copy
+// is also deleted from the cache, so that the service worker fetches it again (tools/sw.js).
+async function checkedGunzip(name, response) {
+  const body = await response.arrayBuffer();
+  const [algorithm, expected] = SNAPSHOT_INTEGRITY[name].split("-", 2);
+  const digest = crypto.subtle.digest(SNAPSHOT_DIGESTS[algorithm], body);
+  const stream = new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const inflated = new Response(stream).arrayBuffer();
+  inflated.catch(() => {});  // a damaged file fails the hash check first
+  if (btoa(String.fromCharCode(...new Uint8Array(await digest))) !== expected) {
+    await (await snapshotCache())?.delete(snapshotUrl(name));
+    throw new Error(`${name} is not this build's (damaged or stale)`);
+  }
+  return new Uint8Array(await inflated);
 }
 
 // files.bin: u32 header length, JSON {files: [[path, size], ...], link: how the .so were linked},
@@ -82,80 +118,72 @@ async function restoreRuntimeState(Module, meta, link, files, compiled) {
   }
 }
 
-async function restoreSnapshot() {
+async function restoreSnapshot(snapshot) {
   if (!self.DecompressionStream) throw new Error("no DecompressionStream in this browser");
   const t0 = performance.now();
-  const abort = new AbortController();
-  const metaPromise = fetch(SNAPSHOT_URL + "meta.json", {signal: abort.signal})
-    .then((r) => { if (!r.ok) throw new Error(`meta.json: HTTP ${r.status}`); return r.json(); });
-  const filesPromise = fetchGunzip("files.bin.gz", abort.signal);
-  const heapPromise = fetchGunzip("heap.bin.gz", abort.signal);
+  const filesPromise = checkedGunzip("files.bin.gz", snapshot["files.bin.gz"]);
+  const heapPromise = checkedGunzip("heap.bin.gz", snapshot["heap.bin.gz"]);
   // Nothing may be left unhandled if one of them fails first.
-  for (const p of [metaPromise, filesPromise, heapPromise]) p.catch(() => {});
+  for (const p of [filesPromise, heapPromise]) p.catch(() => {});
+  const meta = await snapshot["meta.json"].json();
+  if (meta.format !== 1 || meta.buildId !== SNAPSHOT_BUILD_ID) {
+    throw new Error(`snapshot made for another runtime (${meta.buildId})`);
+  }
+  const tMeta = performance.now();
+  await prepareRuntime(SNAPSHOT_RUNTIME);  // runtime_fetch.js: checked, inflated, started now
+  self.snapshotRuntimePrepared = true;
+  // The runtime loadPyodide would load; ours is wrapped so the .so and files come back first.
+  if (typeof _createPyodideModule !== "function") importScripts("./pyodide/pyodide.asm.js");
+  // files.bin unpacked and its .so compiled while Pyodide compiles and instantiates its own module.
+  let tFiles, tCompiled, tModule, tLinked, tHeap;
+  const linking = filesPromise.then(async (bin) => {
+    const {files, link} = unpackFiles(bin);
+    tFiles = performance.now();
+    const compiled = await Promise.all(link.libs.map((lib) => {
+      if (!files.has(lib.path)) throw new Error(`${lib.path} is not in files.bin`);
+      return WebAssembly.compile(files.get(lib.path));
+    }));
+    tCompiled = performance.now();
+    return {files, link, compiled};
+  });
+  linking.catch(() => {});
+  const createModule = globalThis._createPyodideModule;
+  globalThis._createPyodideModule = async (settings) => {
+    const Module = await createModule(settings);
+    tModule = performance.now();
+    const {files, link, compiled} = await linking;
+    await restoreRuntimeState(Module, meta, link, files, compiled);
+    tLinked = performance.now();
+    await heapPromise;
+    tHeap = performance.now();
+    return Module;
+  };
+  let pyodide;
   try {
-    const meta = await metaPromise;
-    if (meta.format !== 1 || meta.buildId !== SNAPSHOT_BUILD_ID) {
-      throw new Error(`snapshot made for another runtime (${meta.buildId})`);
-    }
-    const tMeta = performance.now();
-    await prepareRuntime(SNAPSHOT_RUNTIME);  // runtime_fetch.js: checked, inflated, started now
-    self.snapshotRuntimePrepared = true;
-    // The runtime loadPyodide would load; ours is wrapped so the .so and files come back first.
-    if (typeof _createPyodideModule !== "function") importScripts("./pyodide/pyodide.asm.js");
-    // files.bin unpacked and its .so compiled while Pyodide compiles and instantiates its own module.
-    let tFiles, tCompiled, tModule, tLinked, tHeap;
-    const linking = filesPromise.then(async (bin) => {
-      const {files, link} = unpackFiles(bin);
-      tFiles = performance.now();
-      const compiled = await Promise.all(link.libs.map((lib) => {
-        if (!files.has(lib.path)) throw new Error(`${lib.path} is not in files.bin`);
-        return WebAssembly.compile(files.get(lib.path));
-      }));
-      tCompiled = performance.now();
-      return {files, link, compiled};
+    pyodide = await loadPyodide({
+      _loadSnapshot: heapPromise,
+      // panel/io/pyodide.py holds a JS function made by run_js: it was saved as its source
+      _snapshotDeserializer: (obj) => (0, eval)(`(${obj.jsFunction})`),
     });
-    linking.catch(() => {});
-    const createModule = globalThis._createPyodideModule;
-    globalThis._createPyodideModule = async (settings) => {
-      const Module = await createModule(settings);
-      tModule = performance.now();
-      const {files, link, compiled} = await linking;
-      await restoreRuntimeState(Module, meta, link, files, compiled);
-      tLinked = performance.now();
-      await heapPromise;
-      tHeap = performance.now();
-      return Module;
-    };
-    let pyodide;
-    try {
-      pyodide = await loadPyodide({
-        _loadSnapshot: heapPromise,
-        // panel/io/pyodide.py holds a JS function made by run_js: it was saved as its source
-        _snapshotDeserializer: (obj) => (0, eval)(`(${obj.jsFunction})`),
-      });
-    } finally {
-      globalThis._createPyodideModule = createModule;
-    }
-    const {link} = await linking;
-    Object.assign(pyodide.loadedPackages, link.loadedPackages);
-    // New random state (the snapshot froze the build's), fresh import caches, and a quick check
-    // that compiled code (numpy, pandas: .so side modules) runs before we commit to this runtime.
-    pyodide.runPython(`
+  } finally {
+    globalThis._createPyodideModule = createModule;
+  }
+  const {link} = await linking;
+  Object.assign(pyodide.loadedPackages, link.loadedPackages);
+  // New random state (the snapshot froze the build's), fresh import caches, and a quick check
+  // that compiled code (numpy, pandas: .so side modules) runs before we commit to this runtime.
+  pyodide.runPython(`
 import importlib, random, numpy, pandas
 importlib.invalidate_caches()
 random.seed()
 numpy.random.seed()
 assert int(pandas.DataFrame({"a": numpy.arange(4)})["a"].sum()) == 6
 `);
-    const s = (t) => ((t - t0) / 1000).toFixed(2);
-    console.log(`Restored the Python heap snapshot in ${s(performance.now())} s (meta ${s(tMeta)}, ` +
-                `module ${s(tModule)}, files ${s(tFiles)}, .so compiled ${s(tCompiled)}, ` +
-                `linked ${s(tLinked)}, heap fetched ${s(tHeap)})`);
-    return pyodide;
-  } catch (e) {
-    abort.abort();
-    throw e;
-  }
+  const s = (t) => ((t - t0) / 1000).toFixed(2);
+  console.log(`Restored the Python heap snapshot in ${s(performance.now())} s (meta ${s(tMeta)}, ` +
+              `module ${s(tModule)}, files ${s(tFiles)}, .so compiled ${s(tCompiled)}, ` +
+              `linked ${s(tLinked)}, heap read ${s(tHeap)})`);
+  return pyodide;
 }
 
 // Replaces main.js's `await prepareRuntime(); self.pyodide = await loadPyodide();`. Sets
@@ -163,12 +191,17 @@ assert int(pandas.DataFrame({"a": numpy.arange(4)})["a"].sum()) == 6
 async function loadPyodideFromSnapshot() {
   self.pyodideRestored = false;
   self.snapshotRuntimePrepared = false;
-  try {
-    const pyodide = await restoreSnapshot();
-    self.pyodideRestored = true;
-    return pyodide;
-  } catch (e) {
-    console.warn(`Python heap snapshot not used, booting normally: ${e && e.message || e}`);
+  const snapshot = await cachedSnapshot().catch(() => null);
+  if (snapshot === null) {
+    console.info("Python heap snapshot not cached (yet): booting normally");
+  } else {
+    try {
+      const pyodide = await restoreSnapshot(snapshot);
+      self.pyodideRestored = true;
+      return pyodide;
+    } catch (e) {
+      console.warn(`Python heap snapshot not used, booting normally: ${e && e.message || e}`);
+    }
   }
   if (self.snapshotRuntimePrepared) {
     // The runtime is already requested (and what the restore took is fetched again on demand):

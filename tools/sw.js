@@ -1,26 +1,42 @@
-// Service worker added by tools/build_site/ (service_worker.py): after the first visit the site loads
-// from this cache, offline too; only the page itself is asked of the network first, so that a new tab
-// gets the build the host serves now. Every build has a cache of its own, and a tab is served the build
-// it opened with until it reloads, also after a redeploy: a tab fetches files long after it started
-// (the scatter's HoloViews wheel, which Pyodide checks against the lock it booted with; Panel's CSS).
+// Service worker added by tools/build_site/ (service_worker.py). The page registers it as it starts
+// (tools/sw_register.js) and it takes over at once: each file of this build the visit fetches is kept
+// as it passes, once its bytes match the build's integrity, so a first visit sends every file over
+// the network once. Once Python is live and the page idle, the page asks for the rest (site_status.html):
+// what the visit fetched before this worker took over comes from the HTTP cache (`force-cache`), the
+// rest (HoloViews, the other indicators) from the network at low priority. Later visits load from
+// this cache, offline too; only the page itself is asked of the network first, so that a new tab
+// gets the build the host serves now. Every build has a cache of its own, and a tab is served the
+// build it opened with until it reloads, also after a redeploy: a tab fetches files long after it
+// started (the scatter's HoloViews wheel, which Pyodide checks against the lock it booted with;
+// Panel's CSS).
 const VERSION = '__VERSION__';  // this build's name: a digest of its files
 const FILES = __FILES__;  // every file of the build, relative to this script -> its integrity (SRI)
-const PREFIX = 'climate-atlas-';
+// Files no visit fetches, only the next one: the Python heap snapshot (tools/snapshot_restore.js
+// reads it from this cache). Fetched last, once everything else is cached.
+const LATER = __LATER__;
+const PREFIX = '__CACHE_PREFIX__';  // + a build's name: that build's cache
 const cacheOf = (build) => PREFIX + build;
 const PAGES = `${PREFIX}pages`;  // not a build: which build each open page runs, as it said
 
+// A file's key: its absolute URL without query (Panel adds ?v=<version> to its assets; the build is
+// versioned as a whole, so the query is ignored).
+const keyOf = (url) => {
+  const parsed = new URL(url, self.location.href);
+  parsed.search = parsed.hash = '';
+  return parsed.href;
+};
+const INTEGRITY = new Map(Object.entries(FILES).map(([url, integrity]) => [keyOf(url), integrity]));
+const LATER_KEYS = new Set(LATER.map(keyOf));
+
 self.addEventListener('install', (event) => {
-  // The page registers this worker once the dashboard is ready, so these requests are mostly
-  // answered by the HTTP cache (revalidated) rather than downloaded again. The integrity check fails
-  // the install if the host already serves another build's file, instead of caching it as this one's.
-  const requests = Object.entries(FILES).map(([url, integrity]) => new Request(url, {integrity}));
-  event.waitUntil(caches.open(cacheOf(VERSION)).then((cache) => cache.addAll(requests))
-    .then(() => self.skipWaiting()));
+  // Nothing to download here: the files are kept as the page fetches them, the rest once it is idle.
+  event.waitUntil(caches.open(cacheOf(VERSION)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
-  // Taking over open tabs at once is safe: each keeps its own build (buildOf). Tabs of another build
-  // are told that this one is newer (site_status.html offers a reload).
+  // Taking over open tabs at once is safe: each keeps its own build (buildOf). On a first visit it
+  // is what lets this worker see the page's downloads. Tabs of another build are told that this one
+  // is newer (site_status.html offers a reload).
   event.waitUntil(self.clients.claim().then(dropUnusedBuilds).then(async () => {
     for (const client of await self.clients.matchAll({type: 'window'})) {  // this site's tabs
       client.postMessage({type: 'atlas-build', build: VERSION});
@@ -28,9 +44,18 @@ self.addEventListener('activate', (event) => {
   }));
 });
 
-self.addEventListener('message', (event) => {  // a page says which build it runs (site_status.html)
-  if (event.data?.type !== 'atlas-build' || !(event.source instanceof WindowClient)) return;
-  event.waitUntil(rememberPage(event.source.id, String(event.data.build)).then(dropUnusedBuilds));
+self.addEventListener('message', (event) => {
+  if (!(event.source instanceof WindowClient)) return;
+  const {type, build} = event.data ?? {};
+  if (type === 'atlas-build') {  // a page says which build it runs (sw_register.js)
+    event.waitUntil(rememberPage(event.source.id, String(build)).then(dropUnusedBuilds));
+  } else if (type === 'atlas-fill' && build === VERSION) {  // a page of this build is idle
+    // By now the page a reload replaced is gone, and with it, maybe, the last page of an older build.
+    const page = event.source;
+    event.waitUntil(dropUnusedBuilds().then(() => fill(event.data.urls ?? [])).then(
+      () => page.postMessage({type: 'atlas-cached', build: VERSION}),
+      (error) => console.warn(`The atlas is not cached for offline use: ${error}`)));
+  }
 });
 
 self.addEventListener('fetch', (event) => {
@@ -58,16 +83,19 @@ async function buildOf(event) {
 async function respond(event) {
   const request = event.request;
   const build = await buildOf(event);
-  if (build !== null) {
-    // A file the build's cache lacks (or a build with no cache here) comes from the network and is
-    // never stored: the host may serve another build by now. Panel adds ?v=<version> to its assets;
-    // the build is versioned as a whole, so the query is ignored.
+  if (build !== null && build !== VERSION) {
+    // Another build's tab: its cache, else the network, never stored (the host serves another
+    // build by now, or this one, whose cache is this worker's own).
     const hit = await caches.match(request, {cacheName: cacheOf(build), ignoreSearch: true});
     return hit ?? fetch(request);
   }
+  if (build === VERSION) {
+    const hit = await caches.match(request, {cacheName: cacheOf(VERSION), ignoreSearch: true});
+    return hit ?? fetchAndKeep(event);
+  }
   // A new page, or one that has not said its build yet: the host's current build; offline, this one.
   try {
-    return await fetch(request);
+    return await (request.mode === 'navigate' ? fetch(request) : fetchAndKeep(event));
   } catch (error) {
     const hit = await caches.match(request, {cacheName: cacheOf(VERSION), ignoreSearch: true});
     if (!hit) throw error;
@@ -78,9 +106,100 @@ async function respond(event) {
   }
 }
 
+// --- Keeping this build's files -----------------------------------------------------------------
+
+const keeping = new Map();  // key -> a promise that settles once its response is kept (or refused)
+
+// The network's answer, also kept in this build's cache if its bytes are this build's. A request for
+// a file that is already on its way (Panel's stylesheets, asked for by each component) waits for it.
+async function fetchAndKeep(event) {
+  const request = event.request;
+  const key = keyOf(request.url);
+  const integrity = INTEGRITY.get(key);
+  if (!integrity || request.headers.has('range')) return fetch(request);
+  if (keeping.has(key)) {
+    await keeping.get(key);
+    const hit = await caches.match(key, {cacheName: cacheOf(VERSION)});
+    if (hit) return hit;
+  }
+  const response = await fetch(request);
+  if (response.status === 200 && response.type === 'basic' && !keeping.has(key)) {
+    const kept = keep(key, response.clone(), integrity).finally(() => keeping.delete(key));
+    keeping.set(key, kept);
+    event.waitUntil(kept);
+  }
+  return response;
+}
+
+const DIGESTS = {sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512'};
+
+// Store `response` as `key` if its body matches `integrity` (the build's SRI value): a file the host
+// already serves for another build (a redeploy during the visit) never enters this build's cache.
+async function keep(key, response, integrity) {
+  try {
+    const [algorithm, expected] = integrity.split('-', 2);
+    const body = await response.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest(DIGESTS[algorithm], body));
+    if (btoa(String.fromCharCode(...digest)) !== expected) return;
+    const cache = await caches.open(cacheOf(VERSION));
+    await cache.put(key, new Response(body, {status: 200, headers: response.headers}));
+  } catch (error) {
+    console.warn(`Not kept for offline use: ${key}: ${error}`);
+  }
+}
+
+// Fetch what this build's cache still lacks, LATER last. `urls`: what the page fetched, as it asked
+// for it (with the query): the HTTP cache holds a file the visit fetched before this worker took over
+// under that URL, so it is found there instead of crossing the network again. Files with the same
+// bytes ("./" and "./index.html") are fetched once. Rejects if a file is not this build's.
+let filling = null;
+
+function fill(urls) {
+  filling ??= fillMissing(urls).finally(() => { filling = null; });
+  return filling;
+}
+
+async function fillMissing(urls) {
+  await Promise.allSettled(keeping.values());
+  const cache = await caches.open(cacheOf(VERSION));
+  const have = new Set((await cache.keys()).map((request) => request.url));
+  const asked = new Map();
+  for (const url of urls) {
+    if (new URL(url, self.location.href).origin !== self.location.origin) continue;
+    const key = keyOf(url);
+    if (INTEGRITY.has(key) && !asked.has(key)) asked.set(key, url);
+  }
+  const byIntegrity = new Map();  // integrity -> [keys], in the build's order
+  for (const [key, integrity] of INTEGRITY) {
+    byIntegrity.set(integrity, [...(byIntegrity.get(integrity) ?? []), key]);
+  }
+  const missing = [...byIntegrity].filter(([, keys]) => keys.some((key) => !have.has(key)));
+  const one = async ([integrity, keys]) => {
+    const source = keys.find((key) => have.has(key));
+    let response;
+    if (source) {
+      response = await cache.match(source);
+    } else {
+      const url = keys.map((key) => asked.get(key)).find(Boolean) ?? keys[0];
+      response = await fetch(url, {cache: 'force-cache', integrity, priority: 'low'});
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    }
+    const body = await response.arrayBuffer();
+    for (const key of keys.filter((k) => !have.has(k))) {
+      await cache.put(key, new Response(body, {status: 200, headers: response.headers}));
+    }
+  };
+  const later = ([, keys]) => keys.some((key) => LATER_KEYS.has(key));
+  for (const todo of [missing.filter((f) => !later(f)), missing.filter(later)]) {
+    await Promise.all(Array.from({length: 3}, async () => {  // a few at a time, like a page would
+      while (todo.length) await one(todo.shift());
+    }));
+  }
+}
+
 // --- Which build each open page runs ---------------------------------------------------------------
 
-// As each page said (site_status.html). Stored in a cache, not only in memory: the browser stops this
+// As each page said (sw_register.js). Stored in a cache, not only in memory: the browser stops this
 // worker when it is idle, and an old tab may fetch again minutes later. The memory copy answers a
 // page's first requests, which can come before the write has landed.
 const pages = new Map();

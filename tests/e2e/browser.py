@@ -57,11 +57,19 @@ _CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', (e)
   `${e.sourceFile}:${e.lineNumber} ${e.sample}`));"""
 
 
-def new_context(browser: Browser, log: NetworkLog, **options: object) -> BrowserContext:
+def new_context(browser: Browser, log: NetworkLog, *, route: bool = True,
+                **options: object) -> BrowserContext:
     """A context that blocks and records external requests and (unless `service_workers="allow"`
-    is passed) service workers, and reports Content-Security-Policy violations as console errors."""
+    is passed) service workers, and reports Content-Security-Policy violations as console errors.
+    `route=False` records external requests without routing them (the browser's resolver rule
+    still stops them): Playwright turns the HTTP cache off in a context that routes requests."""
     context = browser.new_context(**{"service_workers": "block", **options})
-    block_external(context, log)
+    if route:
+        block_external(context, log)
+    else:
+        context.on("request", lambda r: log.external.append(r.url)
+                   if urlsplit(r.url).scheme in ("http", "https")  # not blob: or data:
+                   and urlsplit(r.url).hostname != "127.0.0.1" else None)
     context.add_init_script(_CSP_VIOLATIONS_JS)
     return context
 

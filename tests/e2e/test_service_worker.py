@@ -1,5 +1,5 @@
-"""The static site's service worker (tools/sw.js): after one visit the site works with no server at all,
-and a redeploy never strands a tab that is already open.
+"""The static site's service worker (tools/sw.js): a first visit sends each file over the network once,
+after it the site works with no server at all, and a redeploy never strands a tab that is already open.
 
 The other e2e contexts block service workers (a worker answers requests the context route never sees);
 these allow it, still block every host but 127.0.0.1, and serve the site under a sub-path.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -21,7 +22,7 @@ from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tools.build_site.files import sha256, sri
 from tools.build_site.panel_patches import replace_once
 from tools.build_site.service_worker import add_service_worker, site_version
-from tools.servers import static_serve
+from tools.servers import Traffic, static_serve
 
 NEW_VERSION_NOTICE = "A new version of the atlas is available — reload to update"
 
@@ -39,6 +40,7 @@ _TOOK_OVER_JS = """async (name) => {
     && (await caches.keys()).includes(name);
 }"""
 
+CACHED = "body[data-atlas-cached='true']"  # site_status.html: the service worker holds the whole build
 _HAS_CACHE_JS = "async (name) => (await caches.keys()).includes(name)"
 _NO_CACHE_JS = "async (name) => !(await caches.keys()).includes(name)"
 
@@ -56,10 +58,9 @@ def _wait_until(page: Page, condition_js: str, arg: str, timeout_s: float = 60) 
         page.wait_for_timeout(500)
 
 
-def _context(browser: Browser, log: NetworkLog) -> BrowserContext:
-    context = new_context(browser, log, service_workers="allow",
-                          viewport={"width": 1400, "height": 1000})
-    return context
+def _context(browser: Browser, log: NetworkLog, route: bool = True) -> BrowserContext:
+    return new_context(browser, log, route=route, service_workers="allow",
+                       viewport={"width": 1400, "height": 1000})
 
 
 def _open(context: BrowserContext, url: str, log: NetworkLog) -> AtlasPage:
@@ -71,17 +72,57 @@ def _open(context: BrowserContext, url: str, log: NetworkLog) -> AtlasPage:
     return atlas
 
 
+def _wait_cached(atlas: AtlasPage) -> None:
+    """Until the service worker says it holds every file of the page's build."""
+    atlas.page.wait_for_selector(CACHED, state="attached", timeout=120_000)
+
+
+def _sw_files(site: Path) -> dict[str, str]:
+    """What the site's service worker keeps: URL relative to it -> integrity."""
+    sw = (site / "sw.js").read_text(encoding="utf-8")
+    return json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
+
+
+def test_a_first_visit_sends_each_file_once(browser: Browser) -> None:
+    """The service worker takes over while the page loads and keeps each file as it passes; once
+    Python is live and the page idle it fetches the rest, and what the page fetched before it took
+    over comes from the browser's HTTP cache. So the server sends each file of the build once, and
+    then the service worker holds all of it. The context does not route requests: routing would
+    turn the HTTP cache off (the resolver rule still stops every host but 127.0.0.1)."""
+    traffic, log = Traffic(), NetworkLog()
+    context = _context(browser, log, route=False)
+    try:
+        with static_serve(BUILD, "/atlas/", traffic=traffic) as url:
+            traffic.reset()  # the server's readiness check
+            atlas = _open(context, url, log)
+            _wait_cached(atlas)
+            cached = atlas.page.evaluate(_CACHED_JS, _cache(BUILD))
+            sent = traffic.snapshot()["statuses"]
+    finally:
+        context.close()
+    shipped = {"/atlas/" + p.relative_to(BUILD).as_posix() for p in BUILD.rglob("*") if p.is_file()}
+    # index.html is the page, "/atlas/"; _headers is for the host, never served (csp.py)
+    expected = {path: [200] for path in shipped - {"/atlas/index.html", "/atlas/_headers"}}
+    expected["/atlas/"] = [200]
+    # sw.js: the browser's own update checks come on top, answered 304 Not Modified
+    sw_answers = sent.pop("/atlas/sw.js", [])
+    assert sw_answers[:1] == [200] and set(sw_answers[1:]) <= {304}, sw_answers
+    assert sent == {path: n for path, n in expected.items() if path != "/atlas/sw.js"}
+    assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
+    assert log.external == [] and log.console_errors == []
+
+
 def test_site_loads_offline_after_one_visit(browser: Browser) -> None:
     assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
     log = NetworkLog()
     context = _context(browser, log)
     try:
         with static_serve(BUILD, "/atlas/") as url:
-            page = _open(context, url, log).page
-            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+            atlas = _open(context, url, log)
+            _wait_cached(atlas)
+            page = atlas.page
             cached = page.evaluate(_CACHED_JS, _cache(BUILD))
-        assert cached["controlled"] and cached["scope"] == url
-        assert cached["files"] > 40  # runtime, wheels, page, Panel's assets
+        assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
         # The server is gone: only the service worker can answer now.
         page.reload()
         AtlasPage(page, "static").wait_ready(BOOT_TIMEOUT_MS)
@@ -132,6 +173,7 @@ def test_an_open_tab_keeps_its_build_after_a_redeploy(browser: Browser, tmp_path
     try:
         with static_serve(root, "/atlas/") as url:
             tab1 = _open(context, url, log)
+            _wait_cached(tab1)  # A's HoloViews wheel too, which tab 1 has not loaded yet
             _wait_until(tab1.page, _TOOK_OVER_JS, cache_a)
 
             flipped = tmp_path / "flipped"

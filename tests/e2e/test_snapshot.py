@@ -1,95 +1,138 @@
-"""The opt-in Python heap snapshot (CLIMATE_ATLAS_SNAPSHOT=1, tools/build_site/snapshot.py): the worker
-restores it instead of loading the boot's wheels, the scatter tab still loads HoloViews on demand, and a
-snapshot that does not fit falls back to the normal boot.
+"""The Python heap snapshot (tools/build_site/snapshot.py): a first visit never downloads it, the service
+worker fetches it once that visit is live and idle, and the next visit's worker restores it instead of
+booting, loading the wheels and importing; HoloViews still loads with the scatter's tab. A damaged
+cached snapshot falls back to the normal boot, and is fetched again.
 
-build/ has no snapshot (the default build): this module builds its own site with one, once, into a
-temporary folder outside the repository."""
+One browser context visits the site three times, in the order of the tests (each visit boots a page:
+that is what is tested), with the service worker allowed and requests counted at the server.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.browser import BOOT_TIMEOUT_MS, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
-from tools.servers import ROOT, static_serve
+from tools.build_site.files import BROWSER_CACHE_PREFIX
+from tools.build_site.service_worker import site_version
+from tools.build_site.snapshot import SNAPSHOT_DIR
+from tools.servers import Traffic, static_serve
 
 RESTORED = "Restored the Python heap snapshot"
+NOT_CACHED = "Python heap snapshot not cached"
 NOT_USED = "Python heap snapshot not used"
-BUILD_TIMEOUT_S = 1200
+CACHED = "body[data-atlas-cached='true']"  # site_status.html: the service worker holds the whole build
+HEAP = f"{SNAPSHOT_DIR}/heap.bin.gz"
+
+# The cached heap replaced by other bytes, as a damaged disk or an interrupted write would leave it.
+_DAMAGE_JS = """async ([cache, url]) => {
+  await (await caches.open(cache)).put(url, new Response(new Uint8Array(1000).fill(7)));
+}"""
+_CACHED_SIZE_JS = """async ([cache, url]) => {
+  const hit = await (await caches.open(cache)).match(url);
+  return hit ? (await hit.arrayBuffer()).byteLength : null;
+}"""
+
+
+@dataclass
+class Site:
+    """The served build, one context visiting it, and what the server and the browser saw."""
+
+    url: str
+    context: BrowserContext
+    page: Page
+    traffic: Traffic
+    log: NetworkLog
+    messages: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    def visit(self, reload: bool = False) -> AtlasPage:
+        """A page load until the live dashboard is ready; the log, requests and counts start afresh."""
+        self.messages.clear()
+        self.urls.clear()
+        self.traffic.reset()
+        if reload:
+            self.page.reload()
+        else:
+            self.page.goto(self.url)
+        atlas = AtlasPage(self.page, "static")
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        return atlas
+
+    def wheels(self) -> list[str]:
+        """Wheels the page's worker asked for (answered by the service worker or the server)."""
+        return [u.rsplit("/", 1)[-1] for u in self.urls if u.endswith(".whl")]
+
+    def sent(self, prefix: str) -> list[str]:
+        """Paths under the site's `prefix` the server has sent since the visit began."""
+        return [p for p in self.traffic.snapshot()["statuses"] if p.startswith(self.url_path + prefix)]
+
+    @property
+    def url_path(self) -> str:
+        return "/" + self.url.split("/", 3)[3]
+
+    def cache_args(self, path: str) -> list[str]:
+        return [f"{BROWSER_CACHE_PREFIX}{site_version(BUILD)}", self.url + path]
 
 
 @pytest.fixture(scope="module")
-def snapshot_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m tools.build_site` with CLIMATE_ATLAS_SNAPSHOT=1 into a temporary folder."""
-    out = tmp_path_factory.mktemp("snapshot-site") / "build"
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.build_site", "--out", str(out)],
-        cwd=ROOT, env={**os.environ, "CLIMATE_ATLAS_SNAPSHOT": "1"}, capture_output=True,
-        text=True, timeout=BUILD_TIMEOUT_S)
-    assert result.returncode == 0, f"snapshot build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert (out / "pyodide" / "snapshot" / "meta.json").exists(), result.stdout[-3000:]
-    return out
-
-
-class Visit:
-    """One page on a served site, with what it logged and fetched."""
-
-    def __init__(self, browser: Browser, url: str) -> None:
-        self.log, self.messages, self.urls = NetworkLog(), [], []
-        self.context = new_context(browser, self.log, viewport={"width": 1400, "height": 1000})
-        self.context.on("request", lambda r: self.urls.append(r.url))
-        self.page = self.context.new_page()
-        watch_console(self.page, self.log)  # the worker's console reaches the page's
-        self.page.on("console", lambda m: self.messages.append(f"{m.type}: {m.text}"))
-        self.page.goto(url)
-        self.atlas = AtlasPage(self.page, "static")
-        self.atlas.wait_ready(BOOT_TIMEOUT_MS)
-
-    def wheels(self) -> list[str]:
-        return [u.rsplit("/", 1)[-1] for u in self.urls if u.endswith(".whl")]
-
-
-def test_the_worker_restores_the_snapshot_and_loads_holoviews_on_demand(
-        browser: Browser, snapshot_site: Path) -> None:
-    with static_serve(snapshot_site) as url:
-        v = Visit(browser, url)
+def site(browser: Browser) -> Iterator[Site]:
+    """build/ served with a traffic count; one context with the service worker allowed. The context
+    does not route requests (routing turns the HTTP cache off); the resolver rule still stops every
+    host but 127.0.0.1."""
+    assert (BUILD / HEAP).exists(), "build/ has no heap snapshot: run `make build`"
+    traffic, log = Traffic(), NetworkLog()
+    context = new_context(browser, log, route=False, service_workers="allow",
+                          viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    watch_console(page, log)  # the worker's console reaches the page's
+    with static_serve(BUILD, "/atlas/", traffic=traffic) as url:
+        found = Site(url, context, page, traffic, log)
+        page.on("console", lambda m: found.messages.append(f"{m.type}: {m.text}"))
+        context.on("request", lambda r: found.urls.append(r.url))
         try:
-            assert any(RESTORED in m for m in v.messages), v.messages
-            assert not any(NOT_USED in m for m in v.messages), v.messages
-            assert v.wheels() == [], "wheels fetched at boot although the heap has them"
-            v.atlas.open_tab("Warming vs indicator")
-            v.atlas.wait_for_title(SCATTER_TITLE_MARKER, timeout_ms=60_000)
-            assert any(w.startswith("holoviews-") for w in v.wheels()), v.wheels()
-            assert v.log.external == [] and v.log.console_errors == []
+            yield found
         finally:
-            v.context.close()
+            context.close()
+    assert log.external == [] and log.console_errors == []
 
 
-def test_a_mismatched_snapshot_falls_back_to_the_normal_boot(
-        browser: Browser, snapshot_site: Path, tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    shutil.copytree(snapshot_site, site, copy_function=os.link)  # hard links: replace, never edit
-    meta_path = site / "pyodide" / "snapshot" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["buildId"] = "0" * 64  # as if the runtime had been upgraded without a new snapshot
-    meta_path.unlink()
-    meta_path.write_text(json.dumps(meta))
-    with static_serve(site) as url:
-        v = Visit(browser, url)
-        try:
-            assert any(m.startswith("warning:") and NOT_USED in m and "another runtime" in m
-                       for m in v.messages), v.messages
-            assert not any(RESTORED in m for m in v.messages)
-            assert any(w.startswith("panel-") for w in v.wheels()), "the normal boot loads the wheels"
-            assert not any(w.startswith("holoviews-") for w in v.wheels()), "HoloViews is on demand"
-            assert v.log.external == [] and v.log.console_errors == []
-        finally:
-            v.context.close()
+def test_a_first_visit_boots_and_never_downloads_the_snapshot_before_it_is_live(site: Site) -> None:
+    atlas = site.visit()
+    assert site.sent("pyodide/snapshot/") == [], "the snapshot crossed the network before Python was live"
+    assert any(NOT_CACHED in m for m in site.messages), site.messages
+    assert any(w.startswith("panel-") for w in site.wheels()), "the normal boot loads the wheels"
+    atlas.page.wait_for_selector(CACHED, state="attached", timeout=120_000)
+    assert sorted(site.sent("pyodide/snapshot/")) == sorted(
+        f"{site.url_path}{SNAPSHOT_DIR}/{name}"
+        for name in ("heap.bin.gz", "files.bin.gz", "meta.json", "modules.json"))
+
+
+def test_the_next_visit_restores_the_snapshot_and_loads_holoviews_on_demand(site: Site) -> None:
+    atlas = site.visit(reload=True)
+    assert any(RESTORED in m for m in site.messages), site.messages
+    assert not any(NOT_USED in m for m in site.messages), site.messages
+    assert site.wheels() == [], "wheels asked for at boot although the heap has them"
+    atlas.open_tab("Warming vs indicator")
+    atlas.wait_for_title(SCATTER_TITLE_MARKER, timeout_ms=60_000)
+    assert any(w.startswith("holoviews-") for w in site.wheels()), site.wheels()
+    # over the network: only the page's revalidation and the browser's update checks of sw.js
+    assert set(site.sent("")) <= {site.url_path, f"{site.url_path}sw.js"}, site.sent("")
+
+
+def test_a_damaged_snapshot_falls_back_to_the_normal_boot_and_is_fetched_again(site: Site) -> None:
+    site.page.evaluate(_DAMAGE_JS, site.cache_args(HEAP))
+    atlas = site.visit(reload=True)
+    assert any(m.startswith("warning:") and NOT_USED in m and "heap.bin.gz is not this build's" in m
+               for m in site.messages), site.messages
+    assert not any(RESTORED in m for m in site.messages)
+    assert any(w.startswith("panel-") for w in site.wheels()), "the normal boot loads the wheels"
+    assert not any(w.startswith("holoviews-") for w in site.wheels()), "HoloViews is on demand"
+    atlas.page.wait_for_selector(CACHED, state="attached", timeout=120_000)
+    # only the damaged file is fetched again (from the HTTP cache, if it kept so large a file)
+    assert set(site.sent("pyodide/snapshot/")) <= {f"{site.url_path}{HEAP}"}
+    assert site.page.evaluate(_CACHED_SIZE_JS, site.cache_args(HEAP)) == (BUILD / HEAP).stat().st_size

@@ -267,13 +267,16 @@ def test_runtime_files_carry_integrity_hashes_that_match(build):
 
 
 def test_service_worker_caches_every_file_of_this_build_checked(build):
-    """sw.js installs every file with its integrity (so another build's bytes never enter this build's
-    cache), under the version the page names, which the page passes on to its Python worker."""
+    """sw.js knows every file with its integrity (so another build's bytes never enter this build's
+    cache), under the version the page names, which the page passes on to its Python worker. The
+    page registers it before it fetches anything else, so it sees a first visit's downloads."""
     sw = (build / "sw.js").read_text(encoding="utf-8")
     version = re.search(r"const VERSION = '([0-9a-f]{16})';", sw).group(1)
     assert site_version(build) == version
     html = page_and_scripts(build)
     assert 'new Worker("./main.js?atlas-build=" + ' in html
+    registers = html.index("register('./sw.js')")
+    assert registers < min(html.index(attr) for attr in ('href="./', 'src="./'))
     files = json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
     shipped = sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file())
     assert "./" in files

@@ -16,6 +16,6 @@ One module per stage, in the order `__main__` runs them; panel_patches.py holds 
 Panel's converter and of the page and worker it writes. Downloads are cached under
 ~/.cache/climate-atlas (or $CLIMATE_ATLAS_CACHE), outside the clone. The site is built into
 `<out>.tmp` and renamed into place only when every check has passed; a failed check raises
-BuildError with a message. With CLIMATE_ATLAS_SNAPSHOT=1 it also writes a Python heap snapshot
-(pyodide/snapshot/) that the worker restores instead of loading the boot's wheels (snapshot.py).
+BuildError with a message. It also writes a Python heap snapshot (pyodide/snapshot/) that a returning
+visit's worker restores instead of booting and loading the boot's wheels (snapshot.py).
 """

@@ -29,6 +29,7 @@ from tools.build_site.runtime_pack import pack_runtime
 from tools.build_site.scripts import load_scripts_from_file
 from tools.build_site.service_worker import add_service_worker
 from tools.build_site.slim import slim
+from tools.build_site.snapshot import add_snapshot
 
 
 def build(root: Path, tmp: Path) -> None:
@@ -61,10 +62,7 @@ def build(root: Path, tmp: Path) -> None:
     copy_panel_assets(tmp)
     log(f"page: {load_scripts_from_file(tmp) / 1e6:.2f} MB of inline JS moved to js/")
     log(f"page: the map's picture, {add_poster(tmp) / 1e3:.0f} kB")
-    if os.environ.get("CLIMATE_ATLAS_SNAPSHOT") == "1":  # opt-in: Python heap snapshot
-        from tools.build_site.snapshot import add_snapshot
-
-        add_snapshot(tmp, boot, ON_DEMAND)
+    add_snapshot(tmp, boot, ON_DEMAND)  # a returning visit's boot (sw.js fetches it once idle)
     add_content_security_policy(tmp)  # after every edit of index.html (it hashes the inline scripts)
     add_service_worker(tmp)
 

@@ -18,6 +18,9 @@ ROOT = TOOLS.parent
 # Downloads are cached outside the clone, so a fresh clone on the same machine reuses them.
 CACHE = Path(os.environ.get("CLIMATE_ATLAS_CACHE", Path.home() / ".cache" / "climate-atlas"))
 PIP = (sys.executable, "-m", "pip", "--disable-pip-version-check", "-q")
+# In the browser, each build's files are kept in the cache named this + the build's name (tools/sw.js,
+# service_worker.py); the snapshot restore reads its own build's (tools/snapshot_restore.js).
+BROWSER_CACHE_PREFIX = "climate-atlas-"
 
 
 class BuildError(RuntimeError):

@@ -1,7 +1,7 @@
 """Every edit this project makes to Panel's converter and to what it writes (DESIGN.md section 4).
 
 Panel's `convert_app` reads module constants (the Pyodide URLs) and a Python prelude (`PRE`), and
-writes a page (index.html) and a worker (main.js) from its templates. The build, the opt-in heap
+writes a page (index.html) and a worker (main.js) from its templates. The build, the heap
 snapshot and the benchmark's baseline all change these; each change lives here, anchored on text of
 the versions below, and raises PatchError when that text is missing or appears more than once: the
 template changed, and the edit must be revisited rather than silently skipped. `check_versions`
@@ -111,16 +111,18 @@ def configure_baseline_convert(pconv: ModuleType) -> None:
     pconv.PRE = BASELINE_PRELUDE + pconv.PRE
 
 
-def patch_page(html: str, status: str) -> str:
+def patch_page(html: str, status: str, register: str) -> str:
     """index.html: viewport meta, our favicon, the build's name (empty until the service worker
-    stage), passed to the Python worker's URL, no module shim, and `status` (the loading stage and
-    readable load errors) at the end of the body."""
+    stage), passed to the Python worker's URL, `register` (the script registering the service
+    worker) right after it, before anything the page fetches, no module shim, and `status` (the
+    loading stage and readable load errors) at the end of the body."""
     # Panel 1.9.4's worker page has no icon link of its own; one would compete with ours.
     if re.search(r'<link rel="(?:icon|apple-touch-icon)"', html):
         raise PatchError("index.html: Panel's page now has an icon link (Panel template changed?)")
     html = replace_once(html, '<meta charset="utf-8">', '<meta charset="utf-8">\n    '
                         '<meta name="viewport" content="width=device-width, initial-scale=1">\n    '
                         f'{BUILD_META.format("")}\n    '
+                        f'<script>\n{register}</script>\n    '
                         '<link rel="icon" type="image/svg+xml" href="./favicon.svg">', "index.html")
     # es-module-shims serves Panel's ReactiveESM components, which the atlas does not use; it
     # feature-detects by running inline and blob scripts that a strict Content-Security-Policy
@@ -130,6 +132,10 @@ def patch_page(html: str, status: str) -> str:
     html = replace_once(html, f'<script type="text/javascript" src="./panel/{PANEL_VERSION}/dist/bundled/'
                         'reactiveesm/es-module-shims@^1.10.0/dist/es-module-shims.min.js"></script>',
                         "", "index.html")
+    # Panel links Tabulator's stylesheet as `...css?v=<version>`, and the pre-render's Bokeh models
+    # fetch it again without the query: one URL makes it one download (the HTTP cache's), before the
+    # service worker has taken over too. The build is versioned as a whole (service_worker.py).
+    html = replace_once(html, f'.min.css?v={PANEL_VERSION}"', '.min.css"', "index.html")
     html = replace_once(html, 'new Worker("./main.js")', 'new Worker("./main.js?atlas-build=" + '
                         """document.querySelector('meta[name="atlas-build"]').content)""", "index.html")
     html = keep_prerender_until_ready(html)

@@ -1,18 +1,20 @@
-"""Pyodide memory snapshot for the static site (DESIGN.md section 4, "Memory snapshot"). Opt-in:
+"""Pyodide memory snapshot for the static site (DESIGN.md section 4, "Memory snapshot"): a returning
+visit restores the Python heap instead of booting, loading the wheels and importing.
 
-    CLIMATE_ATLAS_SNAPSHOT=1 python -m tools.build_site
-
-The build then calls add_snapshot(out, boot, ON_DEMAND) on the finished build folder (after
-pack_runtime and the Panel assets, before the service worker, which then caches the snapshot too).
-Without the variable nothing here runs and the site is what the other stages build.
+The build calls add_snapshot(out, boot, ON_DEMAND) on the finished build folder (after pack_runtime
+and the Panel assets, before the service worker). A first visit never downloads it: the service
+worker (tools/sw.js) fetches it last, once the visit is live and idle, and the next visit's worker
+restores it only if that build's cache holds it (25 MB of heap and 10 MB of files, gzipped: too much
+to add to a cold visit, README "Benchmarks").
 
 1. make: serve `out` on 127.0.0.1, open a page in headless Chromium whose dedicated worker
    (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
    with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
    on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
-   SNAPSHOT_IMPORTS and WARM_IMPORTS (modules only: no Panel document is built) and uploads the
-   heap, the files the packages added, and the side modules (.so) with the memory/table bases they
-   were loaded at.
+   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs WARM_UP (the app's data; no Panel document is built),
+   zeroes the heap's free memory (what imports and parsing left there: about 25 MB, 3.8 MB of
+   gzip) and uploads the heap, the files the packages added, and the side modules (.so) with the
+   memory/table bases they were loaded at.
 2. write out/pyodide/snapshot/: heap.bin.gz (the wasm memory), files.bin.gz (the files the packages
    installed, minus the .pyc/.py of modules already imported, tests and stubs; its header also
    holds how each .so was linked: bases, handles, GOT, extra table slots), meta.json (runtime
@@ -20,13 +22,14 @@ Without the variable nothing here runs and the site is what the other stages bui
    imported; for people, never fetched). gzip: the browser inflates it with DecompressionStream.
    Written to snapshot.tmp/ and renamed into place.
 3. patch main.js (panel_patches.restore_snapshot_first): tools/snapshot_restore.js replaces
-   `await prepareRuntime(); loadPyodide()`. It requests the runtime files only (no wheels) and
-   restores the snapshot; after a restore the worker skips its loadPackage of the boot's wheels.
-   On any failure it logs a console.warn and boots as without a snapshot (prepareRuntime with the
-   wheels, loadPyodide, loadPackage).
+   `await prepareRuntime(); loadPyodide()`. If the build's service worker cache holds the snapshot,
+   it requests the runtime files only (no wheels) and restores it; after a restore the worker skips
+   its loadPackage of the boot's wheels. Otherwise it boots as without a snapshot (prepareRuntime
+   with the wheels, loadPyodide, loadPackage), and so it does on any failure, with a console.warn.
    The restore refuses a meta.json whose BUILD_ID is not this build's, a heap or files archive
-   other than this build's (integrity hashes in main.js), a table length at boot or after linking
-   other than the snapshot's, and (Pyodide itself) a heap from another runtime.
+   other than this build's (integrity hashes in main.js: a damaged cached copy too, which it also
+   deletes from the cache for the service worker to fetch again), a table length at boot or after
+   linking other than the snapshot's, and (Pyodide itself) a heap from another runtime.
 
 The build fails (BuildError) if the snapshot cannot be made.
 
@@ -48,7 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.build_site.files import TOOLS, BuildError, gzip_file, sri
+from tools.build_site.files import BROWSER_CACHE_PREFIX, TOOLS, BuildError, gzip_file, sri
 from tools.build_site.panel_patches import JSNULL_SHIM, replace_once, restore_snapshot_first
 from tools.servers import StaticHandler, serve, stop_process_group
 
@@ -68,6 +71,9 @@ WARM_IMPORTS = ("markdown", "markdown_it", "mdit_py_plugins", "linkify_it",
                 "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists", "narwhals.stable.v1",
                 "narwhals.stable.v2", "importlib.resources.readers", "bokeh.server",
                 "panel.entry_points")
+# Run after the imports: the app's data, read and parsed once per process (data.load_atlas is
+# cached), so a restored heap has it and the app's first run skips reading it.
+WARM_UP = "import climate_atlas.data\nclimate_atlas.data.load_atlas()\n"
 SNAPSHOT_DIR = "pyodide/snapshot"
 MAKE_TIMEOUT_S = 300
 
@@ -109,6 +115,7 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
     page_name, worker_name = "__snapshot_make.html", "__snapshot_make.js"
     maker = (TOOLS / "snapshot_make.js").read_text(encoding="utf-8")
     maker = replace_once(maker, "__JSNULL_SHIM__", json.dumps(JSNULL_SHIM), "snapshot_make.js")
+    maker = replace_once(maker, "__WARM_UP__", json.dumps(WARM_UP), "snapshot_make.js")
     (out / worker_name).write_text(maker, encoding="utf-8")
     query = (f"imports={','.join(SNAPSHOT_IMPORTS)}&optional={','.join(WARM_IMPORTS)}"
              f"&packages={','.join(packages)}")
@@ -144,8 +151,7 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
             (out / page_name).unlink()
             (out / worker_name).unlink()
     if (uploads / "error.txt").exists():
-        raise BuildError(f"could not make the snapshot: {(uploads / 'error.txt').read_text()}"
-                         "\n(a build without CLIMATE_ATLAS_SNAPSHOT=1 has no snapshot)")
+        raise BuildError(f"could not make the snapshot: {(uploads / 'error.txt').read_text()}")
     return json.loads((uploads / "done.json").read_text())
 
 
@@ -196,7 +202,8 @@ def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
     log(f"{len(packages)} packages, {summary['libs']} side modules, "
         f"{meta['extraTableSlots']} extra table slots, "
         f"{meta['fileCount']} files ({meta['droppedSources']} imported modules' files left out); "
-        f"heap {meta['heapBytes'] / 1e6:.1f} MB -> {meta['heapGzBytes'] / 1e6:.1f} MB gz, "
+        f"heap {meta['heapBytes'] / 1e6:.1f} MB ({meta['zeroedBytes'] / 1e6:.1f} MB of free memory "
+        f"zeroed) -> {meta['heapGzBytes'] / 1e6:.1f} MB gz, "
         f"files {meta['filesBytes'] / 1e6:.1f} MB -> {meta['filesGzBytes'] / 1e6:.1f} MB gz; "
         f"imports took {meta['importSeconds']:.1f} s in the make worker; "
         f"optional imports skipped: {meta['skippedImports'] or 'none'}; "
@@ -210,5 +217,6 @@ def patch_worker(out: Path, build_id: str, integrity: dict[str, str]) -> None:
     restore = replace_once(restore, "__SNAPSHOT_BUILD_ID__", build_id, "snapshot_restore.js")
     restore = replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity),
                            "snapshot_restore.js")
+    restore = replace_once(restore, "__CACHE_PREFIX__", BROWSER_CACHE_PREFIX, "snapshot_restore.js")
     worker.write_text(restore_snapshot_first(worker.read_text(encoding="utf-8"), restore),
                       encoding="utf-8")
