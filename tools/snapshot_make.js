@@ -9,7 +9,8 @@ importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");
 // tools/build_site/panel_patches.py).
 const JSNULL_SHIM = __JSNULL_SHIM__;
 // Python run after the imports: what the app's first run would do that is the same for every visitor
-// (load its data), so that a restored heap skips it too (filled in by snapshot.py: WARM_UP).
+// (load its data, build and serialise a first page), so that a restored heap skips it too (filled in
+// by snapshot.py: WARM_UP).
 const WARM_UP = __WARM_UP__;
 
 // Every side module (.so) instantiated, in order, with the bases the linker gave it.
@@ -80,8 +81,17 @@ async function make() {
       namespace.destroy();
     }
   };
+  const runAsync = async (code) => {  // the same, for code that awaits (Panel's write_doc)
+    const namespace = pyodide.globals.get("dict")();
+    try {
+      const result = await pyodide.runPythonAsync(code, {globals: namespace});
+      if (result && result.destroy) result.destroy();
+    } finally {
+      namespace.destroy();
+    }
+  };
   const skippedImports = run(`
-import os, gc, importlib, pyodide.ffi
+import os, importlib, pyodide.ffi
 os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
 ${JSNULL_SHIM}for name in ${JSON.stringify(imports)}:
@@ -92,10 +102,10 @@ for name in ${JSON.stringify(optional)}:
         importlib.import_module(name)
     except ImportError:
         skipped.append(name)
-${WARM_UP}
-gc.collect()
 skipped
 `);
+  await runAsync(WARM_UP);
+  run("import gc\ngc.collect()");
   const importSeconds = (performance.now() - t0) / 1000;
   const modules = run("import sys; sorted(sys.modules)");
   // Freed memory still holds what the imports and the data left there, which gzip cannot squeeze:

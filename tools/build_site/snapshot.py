@@ -11,7 +11,7 @@ to add to a cold visit, README "Benchmarks").
    (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
    with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
    on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
-   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs WARM_UP (the app's data; no Panel document is built),
+   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs WARM_UP (the app's data and a first page, dropped),
    zeroes the heap's free memory (what imports and parsing left there: about 25 MB, 3.8 MB of
    gzip) and uploads the heap, the files the packages added, and the side modules (.so) with the
    memory/table bases they were loaded at.
@@ -71,9 +71,24 @@ WARM_IMPORTS = ("markdown", "markdown_it", "mdit_py_plugins", "linkify_it",
                 "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists", "narwhals.stable.v1",
                 "narwhals.stable.v2", "importlib.resources.readers", "bokeh.server",
                 "panel.entry_points")
-# Run after the imports: the app's data, read and parsed once per process (data.load_atlas is
-# cached), so a restored heap has it and the app's first run skips reading it.
-WARM_UP = "import climate_atlas.data\nclimate_atlas.data.load_atlas()\n"
+# Run after the imports (awaited): the app's data, read and parsed once per process (data.load_atlas
+# is cached), and a first page built and serialised as the site's worker does (main.js: init_doc,
+# the app, write_doc) into a document that is then dropped. A process's first page costs about three
+# times the next one (Panel's and Bokeh's per-class caches, compiled patterns, lazy imports, the
+# app's own caches): in the heap, the restored worker's page is a second one. Nothing of the page is
+# kept: the worker's init_doc makes a document of its own, and the app shares no model between
+# documents (panel serve builds one page per session in one process).
+WARM_UP = """
+import climate_atlas.data
+climate_atlas.data.load_atlas()
+from panel.io.pyodide import init_doc, write_doc
+from panel.io.state import state
+from climate_atlas.layout import build_dashboard
+init_doc()
+build_dashboard().servable(title="Climate Atlas")
+await write_doc()
+state.curdoc = None
+"""
 SNAPSHOT_DIR = "pyodide/snapshot"
 MAKE_TIMEOUT_S = 300
 
@@ -205,7 +220,7 @@ def add_snapshot(out: Path, packages: list[str], on_demand: set[str]) -> None:
         f"heap {meta['heapBytes'] / 1e6:.1f} MB ({meta['zeroedBytes'] / 1e6:.1f} MB of free memory "
         f"zeroed) -> {meta['heapGzBytes'] / 1e6:.1f} MB gz, "
         f"files {meta['filesBytes'] / 1e6:.1f} MB -> {meta['filesGzBytes'] / 1e6:.1f} MB gz; "
-        f"imports took {meta['importSeconds']:.1f} s in the make worker; "
+        f"imports and warm-up took {meta['importSeconds']:.1f} s in the make worker; "
         f"optional imports skipped: {meta['skippedImports'] or 'none'}; "
         f"{time.monotonic() - t0:.0f} s in all")
 
