@@ -4,7 +4,7 @@ visit restores the Python heap instead of booting, loading the wheels and import
 The build calls add_snapshot(out, boot, ON_DEMAND) on the finished build folder (after pack_runtime
 and the Panel assets, before the service worker). A first visit never downloads it: the service
 worker (tools/sw.js) fetches it last, once the visit is live and idle, and the next visit's worker
-restores it only if that build's cache holds it (25 MB of heap and 10 MB of files, gzipped: too much
+restores it only if that build's cache holds it (28 MB of heap and 10 MB of files, gzipped: too much
 to add to a cold visit, README "Benchmarks").
 
 1. make: serve `out` on 127.0.0.1, open a page in headless Chromium whose dedicated worker
