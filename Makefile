@@ -62,11 +62,15 @@ test: setup
 lint:
 	$(VENV)/bin/ruff check .
 
+# Both test stages on TEST_WORKERS processes (pytest-xdist); e2e a module per process, so each
+# module still boots its page once per mode.
+TEST_WORKERS ?= 2
+
 unit:
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS)
 
 e2e:
-	$(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e -q -n $(TEST_WORKERS) --dist loadfile
 
 docker-test:  # the image on a debootstrap base, checked from outside (needs root: apt-get, dockerd)
 	$(SUDO) $(PYTHON) docker/test.py
