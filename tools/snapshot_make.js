@@ -10,7 +10,7 @@ importScripts("./pyodide/pyodide.js", "./pyodide/runtime_fetch.js");
 const JSNULL_SHIM = __JSNULL_SHIM__;
 // Python run after the imports: what the app's first run would do that is the same for every visitor
 // (load its data, build and serialise a first page), so that a restored heap skips it too (filled in
-// by snapshot.py: WARM_UP).
+// by snapshot.py: warm_up()).
 const WARM_UP = __WARM_UP__;
 
 // Every side module (.so) instantiated, in order, with the bases the linker gave it.
@@ -69,11 +69,12 @@ async function make() {
   // Same settings as the worker's prelude, except PANEL_CDN_ROOT: Panel bakes it into module
   // constants at import, so it must not be this server's URL. "./panel/" resolves against the page,
   // which sits next to panel/ (the build-time pre-render uses the same value).
-  // Run in a namespace of its own: __main__ stays as a fresh boot leaves it.
-  const run = (code) => {
+  // Run in a namespace of its own: __main__ stays as a fresh boot leaves it. Async: the warm-up
+  // awaits (Panel's write_doc); the rest runs as it would synchronously.
+  const run = async (code) => {
     const namespace = pyodide.globals.get("dict")();
     try {
-      const result = pyodide.runPython(code, {globals: namespace});
+      const result = await pyodide.runPythonAsync(code, {globals: namespace});
       const value = result && result.toJs ? result.toJs() : result;
       if (result && result.destroy) result.destroy();
       return value;
@@ -81,16 +82,7 @@ async function make() {
       namespace.destroy();
     }
   };
-  const runAsync = async (code) => {  // the same, for code that awaits (Panel's write_doc)
-    const namespace = pyodide.globals.get("dict")();
-    try {
-      const result = await pyodide.runPythonAsync(code, {globals: namespace});
-      if (result && result.destroy) result.destroy();
-    } finally {
-      namespace.destroy();
-    }
-  };
-  const skippedImports = run(`
+  const skippedImports = await run(`
 import os, importlib, pyodide.ffi
 os.environ["PANEL_CDN_ROOT"] = "./panel/"
 os.environ["CLIMATE_ATLAS_TARGET"] = "browser"
@@ -104,14 +96,14 @@ for name in ${JSON.stringify(optional)}:
         skipped.append(name)
 skipped
 `);
-  await runAsync(WARM_UP);
-  run("import gc\ngc.collect()");
+  await run(WARM_UP);
+  await run("import gc\ngc.collect()");
   const importSeconds = (performance.now() - t0) / 1000;
-  const modules = run("import sys; sorted(sys.modules)");
+  const modules = await run("import sys; sorted(sys.modules)");
   // Freed memory still holds what the imports and the data left there, which gzip cannot squeeze:
   // Python takes zeroed blocks in every free chunk it can without growing the heap, then frees them.
   self.heapTop = () => M._sbrk(0);
-  const zeroed = run(`
+  const zeroed = await run(`
 import gc
 from js import heapTop
 top, held = heapTop(), []
@@ -130,7 +122,7 @@ zeroed
   const keepSources = query.get("keep_sources") === "1";
   // Modules already imported live in the heap as code objects: skip their files (.pyc, or .py where
   // one did not compile; a later import of an un-imported module still finds its file).
-  const imported = new Set(keepSources ? [] : run(`
+  const imported = new Set(keepSources ? [] : await run(`
 import sys
 sorted({m.__file__ for m in list(sys.modules.values())
         if (getattr(m, "__file__", None) or "").endswith((".py", ".pyc"))

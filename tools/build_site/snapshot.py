@@ -11,7 +11,7 @@ to add to a cold visit, README "Benchmarks").
    (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
    with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
    on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
-   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs WARM_UP (the app's data and a first page, dropped),
+   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs warm_up() (a first page of the app, dropped),
    zeroes the heap's free memory (what imports and parsing left there: about 25 MB, 3.8 MB of
    gzip) and uploads the heap, the files the packages added, and the side modules (.so) with the
    memory/table bases they were loaded at.
@@ -51,7 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.build_site.files import BROWSER_CACHE_PREFIX, TOOLS, BuildError, gzip_file, sri
+from tools.build_site.files import BROWSER_CACHE_PREFIX, ROOT, TOOLS, BuildError, gzip_file, sri
 from tools.build_site.panel_patches import JSNULL_SHIM, replace_once, restore_snapshot_first
 from tools.servers import StaticHandler, serve, stop_process_group
 
@@ -71,24 +71,27 @@ WARM_IMPORTS = ("markdown", "markdown_it", "mdit_py_plugins", "linkify_it",
                 "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists", "narwhals.stable.v1",
                 "narwhals.stable.v2", "importlib.resources.readers", "bokeh.server",
                 "panel.entry_points")
-# Run after the imports (awaited): the app's data, read and parsed once per process (data.load_atlas
-# is cached), and a first page built and serialised as the site's worker does (main.js: init_doc,
-# the app, write_doc) into a document that is then dropped. A process's first page costs about three
-# times the next one (Panel's and Bokeh's per-class caches, compiled patterns, lazy imports, the
-# app's own caches): in the heap, the restored worker's page is a second one. Nothing of the page is
-# kept: the worker's init_doc makes a document of its own, and the app shares no model between
-# documents (panel serve builds one page per session in one process).
-WARM_UP = """
-import climate_atlas.data
-climate_atlas.data.load_atlas()
-from panel.io.pyodide import init_doc, write_doc
-from panel.io.state import state
-from climate_atlas.layout import build_dashboard
-init_doc()
-build_dashboard().servable(title="Climate Atlas")
-await write_doc()
-state.curdoc = None
-"""
+
+
+def warm_up() -> str:
+    """Python the make worker runs (awaited) after the imports: a first page, built from the app's
+    own entry point (app/main.py, the script `panel convert` turns into the site's worker) and
+    serialised as that worker does (main.js: init_doc, the script, write_doc), into a document that
+    is then dropped. The app's data is read and parsed once per process (data.load_atlas is cached),
+    and a process's first page costs about three times the next one (Panel's and Bokeh's per-class
+    caches, compiled patterns, lazy imports, the app's own caches): in the heap, the restored
+    worker's page is a second one. Nothing of the page is kept: the worker's init_doc makes a
+    document of its own, and the app shares no model between documents (panel serve builds one page
+    per session in one process)."""
+    entry_point = (ROOT / "app" / "main.py").read_text(encoding="utf-8")
+    return ("from panel.io.pyodide import init_doc, write_doc\n"
+            "from panel.io.state import state\n"
+            "init_doc()\n"
+            f"{entry_point}\n"
+            "await write_doc()\n"
+            "state.curdoc = None\n")
+
+
 SNAPSHOT_DIR = "pyodide/snapshot"
 MAKE_TIMEOUT_S = 300
 
@@ -130,7 +133,7 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
     page_name, worker_name = "__snapshot_make.html", "__snapshot_make.js"
     maker = (TOOLS / "snapshot_make.js").read_text(encoding="utf-8")
     maker = replace_once(maker, "__JSNULL_SHIM__", json.dumps(JSNULL_SHIM), "snapshot_make.js")
-    maker = replace_once(maker, "__WARM_UP__", json.dumps(WARM_UP), "snapshot_make.js")
+    maker = replace_once(maker, "__WARM_UP__", json.dumps(warm_up()), "snapshot_make.js")
     (out / worker_name).write_text(maker, encoding="utf-8")
     query = (f"imports={','.join(SNAPSHOT_IMPORTS)}&optional={','.join(WARM_IMPORTS)}"
              f"&packages={','.join(packages)}")
