@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Request, expect
 
+from climate_atlas.layout import PLAY_INTERVAL_MS
 from climate_atlas.state import DEFAULT_INDICATOR
 from climate_atlas.views.scatter import scatter_table
 from climate_atlas.views.stripes import (
@@ -84,10 +85,18 @@ def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> No
         handle.press("ArrowLeft")
     atlas.wait_for_title(f"Anomaly in {start - 3}")
     assert atlas.map_column("value") != before
+    # From the first year, so the play has decades left when Pause is clicked: from three years
+    # before the last it could reach the end and stop itself first on a slow machine.
+    handle.press("Home")
+    first = round(float(handle.get_attribute("aria-valuemin")))
+    atlas.wait_for_title(f"Anomaly in {first}")
     atlas.page.get_by_role("button", name="▶ Play the years").click()
-    atlas.wait_for_title(f"Anomaly in {start - 2}")
+    atlas.wait_for_title(f"Anomaly in {first + 1}")
     atlas.page.get_by_role("button", name="⏸ Pause").click()
     atlas.page.get_by_role("button", name="▶ Play the years").wait_for()
+    paused = atlas.year()
+    atlas.page.wait_for_timeout(3 * PLAY_INTERVAL_MS)
+    assert atlas.year() == paused
     atlas.choose("Map shows", "Mean anomaly 2018-2022")
     atlas.wait_for_title("Mean anomaly 2018-2022")
 
