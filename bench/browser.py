@@ -7,8 +7,9 @@ Times come from the page itself (performance.now(), relative to the navigation s
   it is part of) or the map's Bokeh plot view finished drawing (pre-rendered or live), whichever
   is first; `drawn`: the latter alone;
 - `first interaction`: from the navigation start, a click inside one country's polygon every 150 ms
-  from the moment the map is drawn, until a chart on screen names that country (whichever
-  document draws it: a pre-render that answers before Python does counts);
+  from the moment the map is on screen (its picture, or its Bokeh plot), until a chart on screen
+  names that country (whichever document draws it: a pre-render that answers before Python does
+  counts, and so does the pre-render answering a click the picture kept);
 - interaction latency: from the input event's timestamp (pointerdown on the map, input on the
   select) to the moment a Bokeh document change makes the chart's new title appear, i.e. the
   chart's data change being applied in the page (plus `painted`: the next animation frame).
@@ -261,11 +262,20 @@ _ANSWERED_JS = """prefix => window.Bokeh != null && Bokeh.index != null
                                 && String(v.model.text).startsWith(prefix)) != null"""
 
 
+def _map_point(atlas) -> tuple[float, float] | None:
+    """Where a click on FIRST_COUNTRY lands now: on the map's picture while the page shows it
+    (our static site, before BokehJS has drawn), else on the drawn map; None while neither is up."""
+    with contextlib.suppress(Exception):  # no picture and no Bokeh yet: the page is still loading
+        return (atlas.picture_point(FIRST_COUNTRY)
+                or atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME))
+    return None
+
+
 def first_interaction(browser: Browser, variant: Variant, profile: str,
                       timeout_ms: float = 240_000) -> dict:
-    """A cold visit that clicks FIRST_COUNTRY every FIRST_EVERY_MS from the moment the map is drawn:
-    `answered` is when a chart names it (s from navigation), `map` when the map could first be
-    clicked, `clicks` how many clicks it took."""
+    """A cold visit that clicks FIRST_COUNTRY every FIRST_EVERY_MS from the moment the map is on
+    screen (its picture or its Bokeh plot): `answered` is when a chart names it (s from navigation),
+    `map` when the map could first be clicked, `clicks` how many clicks it took."""
     from tools.atlas_page import AtlasPage
 
     log = Visit()
@@ -279,14 +289,13 @@ def first_interaction(browser: Browser, variant: Variant, profile: str,
         page.goto(variant.url, wait_until="commit", timeout=timeout_ms)
         point = None
         while point is None and time.monotonic() < deadline:
-            with contextlib.suppress(LookupError, Exception):
-                point = atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME)
+            point = _map_point(atlas)
             if point is None:
                 page.wait_for_timeout(20)
         drawn = page.evaluate("performance.now()") / 1000
         clicks = 0
         while time.monotonic() < deadline:
-            page.mouse.click(*atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME))
+            page.mouse.click(*(_map_point(atlas) or point))
             clicks += 1
             page.wait_for_timeout(FIRST_EVERY_MS)
             if page.evaluate(_ANSWERED_JS, prefix):

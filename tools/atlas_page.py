@@ -33,6 +33,15 @@ _PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
   return [canvas.left + view.frame.x_scale.compute(x), canvas.top + view.frame.y_scale.compute(y)];
 }}"""
 
+# The static site's picture of the map (tools/poster.html) while it is up, before BokehJS has drawn
+# the map: the page coordinates of a point in the map's data units (the picture's y points down).
+_PICTURE_POINT_JS = """([x, y]) => {
+  const svg = document.querySelector("html[data-atlas-poster='up'] #atlas-poster svg");
+  if (svg == null) return null;
+  const point = new DOMPoint(x, -y).matrixTransform(svg.getScreenCTM());
+  return [point.x, point.y];
+}"""
+
 # Everything below reads the plots on screen now: a replaced plot's models linger in the document.
 # The choropleth's data source: one row per country, with iso3, value and hover label.
 _MAP_COLUMN_JS = f"""column => {{ {_LIVE_DOC}
@@ -196,6 +205,14 @@ class AtlasPage:
         if point is None:
             raise LookupError(f"no plot titled '...{marker}...' on the page")
         return point[0], point[1]
+
+    def picture_point(self, iso3: str) -> tuple[float, float] | None:
+        """A point inside the country on the map's picture (page coordinates), or None when the
+        page shows no picture (BokehJS has drawn the map, a link changed it, or `panel serve`).
+        The picture is the plain map's: no Bokeh model is read, there may be none yet."""
+        label = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"]
+        point = self.page.evaluate(_PICTURE_POINT_JS, list(label))
+        return None if point is None else (point[0], point[1])
 
     def _served_map(self):
         """The projected map that `panel serve` draws (server_extras), or None for the plain one."""

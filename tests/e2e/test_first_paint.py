@@ -68,7 +68,8 @@ def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
         try:
             page.goto(url, wait_until="commit")
             page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster svg", state="visible")
-            assert scripts.asked.is_set() and page.evaluate("window.Bokeh === undefined")
+            # the picture can be up before the parser reaches the deferred script's tag
+            assert scripts.asked.wait(30) and page.evaluate("window.Bokeh === undefined")
             picture = page.evaluate(_PICTURE_BOX_JS)
             before = page.screenshot()
 
@@ -110,4 +111,43 @@ def test_a_link_that_changes_the_map_opens_without_the_picture(browser: Browser)
                 assert page.locator("#atlas-poster").count() == (shown == "up"), query
             finally:
                 context.close()
+    assert log.external == [] and log.console_errors == [], log.console_errors
+
+
+_OUTLINED_AT_JS = """([x, y]) => {
+  const hit = document.elementFromPoint(x, y);
+  return hit != null && hit.classList.contains('atlas-clicked')
+    && getComputedStyle(hit).strokeWidth === '2.5px';
+}"""
+
+
+def test_a_click_on_the_picture_is_kept_and_answered_once_the_map_is_drawn(browser: Browser) -> None:
+    """A visitor who clicks a country on the picture, before BokehJS has run, sees it outlined at
+    once, and once the pre-render is drawn the click is answered as a click on the map: heading,
+    temperature chart and address name that country (the Python runtime stays held back)."""
+    scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
+    log = NetworkLog()
+    with static_serve(BUILD, gates=(scripts, runtime)) as url:
+        context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        watch_console(page, log)
+        try:
+            page.goto(url, wait_until="commit")
+            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster svg", state="visible")
+            atlas = AtlasPage(page, "static")
+            for iso3 in ("AUS", "BRA"):  # the last click is the one kept
+                point = atlas.picture_point(iso3)
+                page.mouse.click(*point)
+                assert page.evaluate(_OUTLINED_AT_JS, list(point)), iso3
+            assert page.locator("#atlas-poster path.atlas-clicked").count() == 1
+            assert page.evaluate("window.Bokeh === undefined")
+
+            scripts.release()
+            atlas.wait_for_heading("BRA")
+            atlas.wait_for_title(f"{atlas.atlas.country_name('BRA')}: trend")
+            assert "countries=BRA" in page.url
+            assert page.locator("body").get_attribute("data-atlas-ready") != "true"
+            assert page.locator("#atlas-poster").count() == 0
+        finally:
+            context.close()
     assert log.external == [] and log.console_errors == [], log.console_errors

@@ -409,6 +409,15 @@ function country_at(x, y) {  // as world_map.country_at, over the map's own poly
   return null;
 }
 
+function select_at(x, y) {  // a click at (x, y) in the map's data units
+  const iso3 = country_at(x, y);
+  if (iso3 == null) return;
+  S.selection = [iso3];  // a click replaces the selection (adding needs Python)
+  draw_selection();
+  write_link({countries: iso3});
+  draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
+}
+
 function draw_selection() {
   const sel = S.selection, names_of = (list) => list.map((c) => names[row(c)]);
   let text = headings[row(sel[sel.length - 1])];
@@ -520,13 +529,8 @@ if (cb_obj === slider) {
   if (S.linked_year === S.year) S.linked_year = null; else write_link({year: S.year});
   recolour();
 } else if (cb_obj.event_name === 'tap' || cb_obj.event_name === 'doubletap') {
-  const iso3 = country_at(cb_obj.x, cb_obj.y);
-  if (iso3 == null) return;
-  S.selection = [iso3];  // a click replaces the selection (adding needs Python)
-  draw_selection();
-  write_link({countries: iso3});
-  draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
-} else {  // the document is drawn: show the link's state
+  select_at(cb_obj.x, cb_obj.y);
+} else {  // the document is drawn: show the link's state, then a click the map's picture kept
   const link = read_link();
   if (link.unsupported) {
     S.off = true;
@@ -551,6 +555,11 @@ if (cb_obj === slider) {
   S.year = slider.value;
   if (link.selection) draw_selection();
   recolour();
-  draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
+  const picture = document.getElementById('atlas-poster');
+  if (picture != null) picture.dataset.answered = '';  // later clicks reach the map (poster.html)
+  const kept = window.atlasPosterClick;
+  delete window.atlasPosterClick;
+  if (kept != null && !link.selection) select_at(kept.x, kept.y);
+  else draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
 }
 """
