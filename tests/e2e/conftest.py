@@ -35,13 +35,21 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def served_url() -> Iterator[str]:
+    """`panel serve`, started once per test process: each page is a session of its own, as each
+    visitor's is, so modules share the server as visitors do (its start costs seconds of CPU)."""
+    with panel_serve() as app:
+        yield app.url
+
+
 @pytest.fixture(scope="module", params=MODES)
 def site(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    """(mode, URL of the dashboard) for each mode, started once per test module."""
+    """(mode, URL of the dashboard) for each mode: the static site served once per test module,
+    `panel serve` once per test process."""
     mode = request.param
     if mode == "serve":
-        with panel_serve() as app:
-            yield mode, app.url
+        yield mode, request.getfixturevalue("served_url")
     else:
         if not (BUILD / "index.html").exists():
             pytest.fail("build/ is missing: `make test` builds it first (make build)")

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, open_atlas
 from tools.atlas_page import AtlasPage
-from tools.servers import panel_serve, static_serve
+from tools.servers import static_serve
 
 SUBPATH = "/atlas/"
 
@@ -24,8 +24,7 @@ SUBPATH = "/atlas/"
 def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """The dashboard's URL: the static site under a sub-path, or `panel serve`."""
     if request.param == "serve":
-        with panel_serve() as app:
-            yield "serve", app.url
+        yield "serve", request.getfixturevalue("served_url")
     else:
         with static_serve(BUILD, SUBPATH) as url:
             yield "static", url
