@@ -104,6 +104,8 @@ def site(browser: Browser) -> Iterator[Site]:
 def test_a_first_visit_boots_and_never_downloads_the_snapshot_before_it_is_live(site: Site) -> None:
     atlas = site.visit()
     assert site.sent("pyodide/snapshot/") == [], "the snapshot crossed the network before Python was live"
+    # a first visit starts its Python worker once BokehJS has run (tools/worker_start.js)
+    assert atlas.page.evaluate("window.atlasWorker === undefined")
     assert any(NOT_CACHED in m for m in site.messages), site.messages
     assert any(w.startswith("panel-") for w in site.wheels()), "the normal boot loads the wheels"
     atlas.page.wait_for_selector(CACHED, state="attached", timeout=120_000)
@@ -116,6 +118,9 @@ def test_the_next_visit_restores_the_snapshot_and_loads_holoviews_on_demand(site
     atlas = site.visit(reload=True)
     assert any(RESTORED in m for m in site.messages), site.messages
     assert not any(NOT_USED in m for m in site.messages), site.messages
+    # its worker started with the page's head, and the page took it, messages held meanwhile included
+    assert atlas.page.evaluate("window.atlasWorker !== undefined")
+    assert atlas.page.evaluate("document.body.dataset.siteStatus") == "ready"
     assert site.wheels() == [], "wheels asked for at boot although the heap has them"
     atlas.open_tab("Warming vs indicator")
     atlas.wait_for_title(SCATTER_TITLE_MARKER, timeout_ms=60_000)

@@ -14,13 +14,16 @@ PANEL_ASSETS = ("css", "assets", "bundled/theme", "bundled/reactiveesm", "bundle
 
 
 def improve_page(out: Path) -> None:
-    """viewport meta, our favicon, the service worker's registration (tools/sw_register.js), a status
+    """viewport meta, our favicon, the service worker's registration (tools/sw_register.js), a
+    returning visit's early Python worker (tools/worker_start.js), a status
     line naming the loading stage (tools/site_status.html), readable load errors, and the build's
     name passed to the Python worker's URL."""
     index, worker = out / "index.html", out / "main.js"
     status = (TOOLS / "site_status.html").read_text(encoding="utf-8")
     register = (TOOLS / "sw_register.js").read_text(encoding="utf-8")
-    index.write_text(patch_page(index.read_text(encoding="utf-8"), status, register), encoding="utf-8")
+    worker_start = (TOOLS / "worker_start.js").read_text(encoding="utf-8")
+    index.write_text(patch_page(index.read_text(encoding="utf-8"), status, register, worker_start),
+                     encoding="utf-8")
     shutil.copy(TOOLS / "favicon.svg", out / "favicon.svg")
     worker.write_text(patch_worker_errors(worker.read_text(encoding="utf-8")), encoding="utf-8")
 

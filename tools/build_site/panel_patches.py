@@ -111,10 +111,11 @@ def configure_baseline_convert(pconv: ModuleType) -> None:
     pconv.PRE = BASELINE_PRELUDE + pconv.PRE
 
 
-def patch_page(html: str, status: str, register: str) -> str:
+def patch_page(html: str, status: str, register: str, worker_start: str) -> str:
     """index.html: viewport meta, our favicon, the build's name (empty until the service worker
     stage), passed to the Python worker's URL, `register` (the script registering the service
-    worker) right after it, before anything the page fetches, no module shim, and `status` (the
+    worker) right after it, before anything the page fetches, then `worker_start` (a returning
+    visit's early Python worker, which Panel's bridge takes), no module shim, and `status` (the
     loading stage and readable load errors) at the end of the body."""
     # Panel 1.9.4's worker page has no icon link of its own; one would compete with ours.
     if re.search(r'<link rel="(?:icon|apple-touch-icon)"', html):
@@ -122,7 +123,7 @@ def patch_page(html: str, status: str, register: str) -> str:
     html = replace_once(html, '<meta charset="utf-8">', '<meta charset="utf-8">\n    '
                         '<meta name="viewport" content="width=device-width, initial-scale=1">\n    '
                         f'{BUILD_META.format("")}\n    '
-                        f'<script>\n{register}</script>\n    '
+                        f'<script>\n{register}</script>\n    <script>\n{worker_start}</script>\n    '
                         '<link rel="icon" type="image/svg+xml" href="./favicon.svg">', "index.html")
     # es-module-shims serves Panel's ReactiveESM components, which the atlas does not use; it
     # feature-detects by running inline and blob scripts that a strict Content-Security-Policy
@@ -136,8 +137,9 @@ def patch_page(html: str, status: str, register: str) -> str:
     # fetch it again without the query: one URL makes it one download (the HTTP cache's), before the
     # service worker has taken over too. The build is versioned as a whole (service_worker.py).
     html = replace_once(html, f'.min.css?v={PANEL_VERSION}"', '.min.css"', "index.html")
-    html = replace_once(html, 'new Worker("./main.js")', 'new Worker("./main.js?atlas-build=" + '
-                        """document.querySelector('meta[name="atlas-build"]').content)""", "index.html")
+    html = replace_once(html, 'new Worker("./main.js")', '(window.atlasWorker ? window.atlasWorker.take() '
+                        ': new Worker("./main.js?atlas-build=" + '
+                        """document.querySelector('meta[name="atlas-build"]').content))""", "index.html")
     html = keep_prerender_until_ready(html)
     head, body_end, tail = html.rpartition("</body>")  # the inlined bundles also contain "</body>"
     if not body_end:
@@ -185,8 +187,8 @@ def keep_prerender_until_ready(html: str) -> str:
     up to 1/60 s, then an animation frame), the live view takes the pre-render's place, the veil
     goes, and only then is body[data-atlas-ready] set. No blank, no default state in between."""
     where = "index.html (Panel's render handler)"
-    html = replace_once(html, "    <script>\n      const pyodideWorker = new Worker(",
-                        HANDOVER_CSS + "    <script>\n      const pyodideWorker = new Worker(", where)
+    html = replace_once(html, "    <script>\n      const pyodideWorker = ",
+                        HANDOVER_CSS + "    <script>\n      const pyodideWorker = ", where)
     html = replace_once(html, _RENDER_ROOTS, """          const atlas_live = []  // [pre-render root, twin]
           for (const el of root_els) {
              const live = document.createElement('div')
@@ -230,7 +232,7 @@ BUNDLES = ("bokeh.min.js", "bokeh-gl.min.js", "bokeh-widgets.min.js", "bokeh-tab
 WORKER_BRIDGE = "worker bridge"  # the page's half of the Python worker (not a bundle)
 _BUNDLE = re.compile(r'<script type="text/javascript">\n  /\* BEGIN (?P<name>[\w.-]+) \*/\n'
                      r"(?P<body>.*?)\n/\* END (?P=name) \*/\n</script>", re.S)
-_BRIDGE = re.compile(r"<script>(?P<body>\n      const pyodideWorker = new Worker\(.*?)</script>", re.S)
+_BRIDGE = re.compile(r"<script>(?P<body>\n      const pyodideWorker = .*?)</script>", re.S)
 # "info" is BokehJS's default level already: setting it again only logs that it did.
 _LOG_LEVEL = '<script type="text/javascript">\n  Bokeh.set_log_level("info");\n</script>'
 _REFERENCED = re.compile(r'<script type="text/javascript" src="(?P<src>\./panel/[^"]+\.js)"></script>')
