@@ -151,7 +151,8 @@ class Traffic:
 @dataclass
 class Gate:
     """Requests for paths matching `pattern` (fnmatch, inside the mount: "/pyodide/pyodide.asm.*")
-    wait until `release()`, for at most `timeout` seconds; `asked` is set by the first one."""
+    wait until `release()`, for at most `timeout` seconds; `asked` is set by the first one. `shut()`
+    holds them again (and clears `asked`)."""
     pattern: str
     timeout: float = 300
     asked: threading.Event = field(default_factory=threading.Event)
@@ -159,6 +160,10 @@ class Gate:
 
     def release(self) -> None:
         self._open.set()
+
+    def shut(self) -> None:
+        self.asked.clear()
+        self._open.clear()
 
     def hold(self, inner: str) -> None:
         """Called by the handler for each request; blocks while the gate is shut."""

@@ -3,30 +3,34 @@ worker fetches it once that visit is live and idle, and the next visit's worker 
 booting, loading the wheels and importing; HoloViews still loads with the scatter's tab. A damaged
 cached snapshot falls back to the normal boot, and is fetched again.
 
-One browser context visits the site three times, in the order of the tests (each visit boots a page:
-that is what is tested), with the service worker allowed and requests counted at the server.
+One browser context visits the site four times, in the order of the tests (each visit boots a page:
+that is what is tested), with the service worker allowed and requests counted at the server. The
+last visit's worker fails before the page's JS has run: a returning visit starts its worker early
+(tools/worker_start.js), and the status line must still say why.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tools.build_site.files import BROWSER_CACHE_PREFIX
 from tools.build_site.service_worker import site_version
 from tools.build_site.snapshot import SNAPSHOT_DIR
-from tools.servers import Traffic, static_serve
+from tools.servers import Gate, Traffic, static_serve
 
 RESTORED = "Restored the Python heap snapshot"
 NOT_CACHED = "Python heap snapshot not cached"
 NOT_USED = "Python heap snapshot not used"
 CACHED = "body[data-atlas-cached='true']"  # site_status.html: the service worker holds the whole build
 HEAP = f"{SNAPSHOT_DIR}/heap.bin.gz"
+SCRIPTS = "/js/*"  # the page's one JS file: BokehJS, Panel's bridge to the Python worker, the status line
 
 # The cached heap replaced by other bytes, as a damaged disk or an interrupted write would leave it.
 _DAMAGE_JS = """async ([cache, url]) => {
@@ -47,6 +51,7 @@ class Site:
     page: Page
     traffic: Traffic
     log: NetworkLog
+    scripts: Gate  # the page's JS file (BokehJS, Panel's bridge), as the server sends it
     messages: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
 
@@ -85,13 +90,14 @@ def site(browser: Browser) -> Iterator[Site]:
     does not route requests (routing turns the HTTP cache off); the resolver rule still stops every
     host but 127.0.0.1."""
     assert (BUILD / HEAP).exists(), "build/ has no heap snapshot: run `make build`"
-    traffic, log = Traffic(), NetworkLog()
+    traffic, log, scripts = Traffic(), NetworkLog(), Gate(SCRIPTS)
+    scripts.release()  # open until a test shuts it
     context = new_context(browser, log, route=False, service_workers="allow",
                           viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     watch_console(page, log)  # the worker's console reaches the page's
-    with static_serve(BUILD, "/atlas/", traffic=traffic) as url:
-        found = Site(url, context, page, traffic, log)
+    with static_serve(BUILD, "/atlas/", traffic=traffic, gates=(scripts,)) as url:
+        found = Site(url, context, page, traffic, log, scripts)
         page.on("console", lambda m: found.messages.append(f"{m.type}: {m.text}"))
         context.on("request", lambda r: found.urls.append(r.url))
         try:
@@ -141,3 +147,39 @@ def test_a_damaged_snapshot_falls_back_to_the_normal_boot_and_is_fetched_again(s
     # only the damaged file is fetched again (from the HTTP cache, if it kept so large a file)
     assert set(site.sent("pyodide/snapshot/")) <= {f"{site.url_path}{HEAP}"}
     assert site.page.evaluate(_CACHED_SIZE_JS, site.cache_args(HEAP)) == (BUILD / HEAP).stat().st_size
+
+
+_BREAK_WORKER_JS = """async ([cache, worker, page_js]) => {
+  const kept = await caches.open(cache);
+  await kept.put(worker, new Response("throw new Error('a broken worker');",
+                                      {headers: {'Content-Type': 'text/javascript'}}));
+  for (const key of await kept.keys()) if (key.url.startsWith(page_js)) await kept.delete(key);
+}"""
+
+
+def test_a_returning_visit_says_why_its_worker_failed(site: Site) -> None:
+    """A returning visit starts its Python worker before the page's bridge exists
+    (tools/worker_start.js): an error in it, raised while the page's JS is still held back by the
+    server, reaches the status line once that JS has run. Last in this module: it leaves the
+    build's cache broken."""
+    cache, worker = site.cache_args("main.js")
+    site.page.evaluate(_BREAK_WORKER_JS, [cache, worker, site.url + "js/"])
+    site.scripts.shut()
+    site.page.reload(wait_until="commit")
+    assert site.scripts.asked.wait(30), "the page did not ask for its JS"
+    site.page.wait_for_function("() => window.atlasWorker !== undefined")
+    def raised() -> bool:  # the worker's uncaught error, as the page reports it
+        return any("a broken worker" in e for e in site.log.console_errors)
+
+    deadline = time.monotonic() + 30
+    while not raised() and time.monotonic() < deadline:
+        site.page.wait_for_timeout(50)
+    assert raised(), "the broken worker never ran"
+    assert site.page.evaluate("window.Bokeh === undefined")  # the bridge does not exist yet
+    site.scripts.release()
+    site.page.wait_for_selector("body[data-site-status='error']", state="attached",
+                                timeout=BOOT_TIMEOUT_MS)
+    expect(site.page.locator("#site-status")).to_contain_text("a broken worker")
+    broken = [e for e in site.log.console_errors if "a broken worker" in e]
+    assert broken and broken == site.log.console_errors, site.log.console_errors
+    site.log.console_errors.clear()  # the ones this test caused, checked above
