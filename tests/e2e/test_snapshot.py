@@ -164,6 +164,8 @@ def test_a_returning_visit_says_why_its_worker_failed(site: Site) -> None:
     build's cache broken."""
     cache, worker = site.cache_args("main.js")
     site.page.evaluate(_BREAK_WORKER_JS, [cache, worker, site.url + "js/"])
+    # and out of the HTTP cache, which may still hold it fresh (Last-Modified, no Cache-Control)
+    site.context.new_cdp_session(site.page).send("Network.clearBrowserCache")
     site.scripts.shut()
     site.page.reload(wait_until="commit")
     assert site.scripts.asked.wait(30), "the page did not ask for its JS"
