@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Error as PlaywrightError
 
 READY = "body[data-atlas-ready='true']"
 CACHED = "body[data-atlas-cached='true']"  # our site: its service worker holds the whole build
@@ -265,7 +266,8 @@ _ANSWERED_JS = """prefix => window.Bokeh != null && Bokeh.index != null
 def _map_point(atlas) -> tuple[float, float] | None:
     """Where a click on FIRST_COUNTRY lands now: on the map's picture while the page shows it
     (our static site, before BokehJS has drawn), else on the drawn map; None while neither is up."""
-    with contextlib.suppress(Exception):  # no picture and no Bokeh yet: the page is still loading
+    # No Bokeh yet (a ReferenceError in the page) or no map in its document: the page is loading.
+    with contextlib.suppress(PlaywrightError, LookupError):
         return (atlas.picture_point(FIRST_COUNTRY)
                 or atlas.plot_point(*atlas.country_point(FIRST_COUNTRY), MAP_NAME))
     return None

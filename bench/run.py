@@ -88,8 +88,8 @@ def browser_bench(args) -> dict:
     lock = build / "pyodide" / "pyodide-lock.json"
     meta: dict = {"baseline": desc, "setup_seconds": round(time.monotonic() - t0, 1),
                   "ours": {"lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16],
-                           "bytecode": any(zipfile.ZipFile(w).namelist()[0].endswith(".pyc")
-                                           for w in build.glob("pyodide/panel-*.whl")),
+                           "bytecode": any(name.endswith(".pyc") for w in build.glob(
+                               "pyodide/panel-*.whl") for name in zipfile.ZipFile(w).namelist()),
                            "service_worker": (build / "sw.js").exists()}}
     serving = panel_serve() if "serve" in args.variants else contextlib.nullcontext()
     with serving as served, sync_playwright() as pw:

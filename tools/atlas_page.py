@@ -210,8 +210,7 @@ class AtlasPage:
         """A point inside the country on the map's picture (page coordinates), or None when the
         page shows no picture (BokehJS has drawn the map, a link changed it, or `panel serve`).
         The picture is the plain map's: no Bokeh model is read, there may be none yet."""
-        label = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"]
-        point = self.page.evaluate(_PICTURE_POINT_JS, list(label))
+        point = self.page.evaluate(_PICTURE_POINT_JS, list(self._plain_label(iso3)))
         return None if point is None else (point[0], point[1])
 
     def _served_map(self):
@@ -239,7 +238,12 @@ class AtlasPage:
             from tools.map_points import point_in  # server_extras: only for the served map
 
             return point_in(served, iso3)
-        return tuple(next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"])
+        return self._plain_label(iso3)
+
+    def _plain_label(self, iso3: str) -> tuple[float, float]:
+        """The plain map's label point of the country (inside its polygon), in the map's data units."""
+        x, y = next(c for c in self.atlas.geometry["countries"] if c["iso3"] == iso3)["label"]
+        return x, y
 
     def click_country(self, iso3: str) -> None:
         """Click inside the country's polygon, then wait until the heading names it."""

@@ -397,6 +397,10 @@ def _ranking(state: AtlasState) -> list[pn.viewable.Viewable]:
             pn.param.ParamFunction(pn.bind(table, *choice), lazy=True)]
 
 
+TABLE_PENDING = "The table of every country opens once Python has started."
+TABLE_HEIGHT = 560  # px: about what the table's page of 15 rows takes, so the page does not jump
+
+
 def _table_tab(state: AtlasState) -> pn.Column:
     """The country table, with downloads of exactly the rows it shows (its header filters and sort
     order applied) and of the selected countries' series."""
@@ -429,7 +433,10 @@ def _table_tab(state: AtlasState) -> pn.Column:
                pn.widgets.FileDownload(callback=series_zip, filename="climate-atlas-series.zip",
                                        label="Download the selected series"),
                styles={"flex-wrap": "wrap"}),
-        pn.pane.Markdown(pn.bind(table_caption, *args)), table)
+        pn.pane.Markdown(pn.bind(table_caption, *args)),
+        # The pre-render leaves the table to Python: drawing its Tabulator (under the loading veil,
+        # below the map) held BokehJS's first draw of the map back by about a second.
+        pn.pane.Markdown(TABLE_PENDING, min_height=TABLE_HEIGHT) if prerendering() else table)
 
 
 def _sync_url(atlas: Atlas, state: AtlasState, ready: pn.widgets.StaticText) -> None:

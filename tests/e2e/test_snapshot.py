@@ -111,7 +111,7 @@ def test_a_first_visit_boots_and_never_downloads_the_snapshot_before_it_is_live(
     atlas = site.visit()
     assert site.sent("pyodide/snapshot/") == [], "the snapshot crossed the network before Python was live"
     # a first visit starts its Python worker once BokehJS has run (tools/worker_start.js)
-    assert atlas.page.evaluate("window.atlasWorker === undefined")
+    assert atlas.page.evaluate("window.atlasWorker.early") is False
     assert any(NOT_CACHED in m for m in site.messages), site.messages
     assert any(w.startswith("panel-") for w in site.wheels()), "the normal boot loads the wheels"
     atlas.page.wait_for_selector(CACHED, state="attached", timeout=120_000)
@@ -125,7 +125,7 @@ def test_the_next_visit_restores_the_snapshot_and_loads_holoviews_on_demand(site
     assert any(RESTORED in m for m in site.messages), site.messages
     assert not any(NOT_USED in m for m in site.messages), site.messages
     # its worker started with the page's head, and the page took it, messages held meanwhile included
-    assert atlas.page.evaluate("window.atlasWorker !== undefined")
+    assert atlas.page.evaluate("window.atlasWorker.early") is True
     assert atlas.page.evaluate("document.body.dataset.siteStatus") == "ready"
     assert site.wheels() == [], "wheels asked for at boot although the heap has them"
     atlas.open_tab("Warming vs indicator")
@@ -169,7 +169,7 @@ def test_a_returning_visit_says_why_its_worker_failed(site: Site) -> None:
     site.scripts.shut()
     site.page.reload(wait_until="commit")
     assert site.scripts.asked.wait(30), "the page did not ask for its JS"
-    site.page.wait_for_function("() => window.atlasWorker !== undefined")
+    site.page.wait_for_function("() => window.atlasWorker?.early === true")
     def raised() -> bool:  # the worker's uncaught error, as the page reports it
         return any("a broken worker" in e for e in site.log.console_errors)
 

@@ -213,7 +213,7 @@ def test_the_page_is_small_and_loads_its_scripts_from_one_checked_file(build):
     assert integrity.group(1) == "sha384-" + base64.b64encode(hashlib.sha384(page_js).digest()).decode()
     text = page_js.decode()
     order = ["Tabulator v6.4.0", "var luxon=", "(function () {\n'use strict';\n/*!",
-             "panel_fullscreen_renwin_sync", "const pyodideWorker = (window.atlasWorker",
+             "panel_fullscreen_renwin_sync", "const pyodideWorker = window.atlasWorker.take()",
              "getElementById('site-status')"]
     found = [text.find(marker) for marker in order]
     assert -1 not in found and found == sorted(found), dict(zip(order, found, strict=True))
@@ -274,7 +274,8 @@ def test_service_worker_caches_every_file_of_this_build_checked(build):
     version = re.search(r"const VERSION = '([0-9a-f]{16})';", sw).group(1)
     assert site_version(build) == version
     html = page_and_scripts(build)
-    assert 'new Worker("./main.js?atlas-build=" + ' in html
+    assert "'./main.js?atlas-build=' + document.querySelector('meta[name=\"atlas-build\"]')" in html
+    assert "const pyodideWorker = window.atlasWorker.take()" in html
     registers = html.index("register('./sw.js')")
     assert registers < min(html.index(attr) for attr in ('href="./', 'src="./'))
     files = json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))

@@ -98,15 +98,33 @@ def test_indicator_files_hold_what_the_indicator_chart_draws(atlas) -> None:
                      for n in [prerender.indicator_file(c)]}  # the same bytes on every call
 
 
-def _callbacks(monkeypatch: pytest.MonkeyPatch, answers: str = "answers") -> list[CustomJS]:
-    """The pre-render document's document-level callbacks, built as the static build does (or,
-    answers="", as the benchmark's baseline does)."""
+def _document(monkeypatch: pytest.MonkeyPatch, answers: str = "answers") -> Document:
+    """The pre-render document, built as the static build does (or, answers="", as the benchmark's
+    baseline does)."""
     monkeypatch.setenv(target.ENV_VAR, "browser")
     monkeypatch.setenv(target.PRERENDER_VAR, answers)
     doc = Document()
     with set_curdoc(doc):
         doc.add_root(layout.build_dashboard().get_root(doc))
-    return doc.callbacks.js_event_callbacks.get("document_ready", [])
+    return doc
+
+
+def _callbacks(monkeypatch: pytest.MonkeyPatch, answers: str = "answers") -> list[CustomJS]:
+    """The pre-render document's document-level callbacks."""
+    return _document(monkeypatch, answers).callbacks.js_event_callbacks.get("document_ready", [])
+
+
+def _tables(doc: Document) -> int:
+    return sum(type(m).__name__ == "DataTabulator" for m in doc.models)
+
+
+def test_the_prerender_leaves_the_table_to_python(monkeypatch) -> None:
+    """The pre-render draws no Tabulator (it held BokehJS's first draw of the map back) but says
+    the table is coming; Panel's plain page (the baseline, and so the live page) has the table."""
+    prerendered = _document(monkeypatch)
+    assert _tables(prerendered) == 0
+    assert any(layout.TABLE_PENDING in str(getattr(m, "text", "")) for m in prerendered.models)
+    assert _tables(_document(monkeypatch, answers="")) == 1
 
 
 def test_only_the_browsers_prerender_gets_the_callback(atlas, monkeypatch) -> None:

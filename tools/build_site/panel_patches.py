@@ -114,9 +114,9 @@ def configure_baseline_convert(pconv: ModuleType) -> None:
 def patch_page(html: str, status: str, register: str, worker_start: str) -> str:
     """index.html: viewport meta, our favicon, the build's name (empty until the service worker
     stage), passed to the Python worker's URL, `register` (the script registering the service
-    worker) right after it, before anything the page fetches, then `worker_start` (a returning
-    visit's early Python worker, which Panel's bridge takes), no module shim, and `status` (the
-    loading stage and readable load errors) at the end of the body."""
+    worker) right after it, before anything the page fetches, then `worker_start` (the one place
+    that starts the Python worker, early on a returning visit; Panel's bridge takes it), no module
+    shim, and `status` (the loading stage and readable load errors) at the end of the body."""
     # Panel 1.9.4's worker page has no icon link of its own; one would compete with ours.
     if re.search(r'<link rel="(?:icon|apple-touch-icon)"', html):
         raise PatchError("index.html: Panel's page now has an icon link (Panel template changed?)")
@@ -137,9 +137,7 @@ def patch_page(html: str, status: str, register: str, worker_start: str) -> str:
     # fetch it again without the query: one URL makes it one download (the HTTP cache's), before the
     # service worker has taken over too. The build is versioned as a whole (service_worker.py).
     html = replace_once(html, f'.min.css?v={PANEL_VERSION}"', '.min.css"', "index.html")
-    html = replace_once(html, 'new Worker("./main.js")', '(window.atlasWorker ? window.atlasWorker.take() '
-                        ': new Worker("./main.js?atlas-build=" + '
-                        """document.querySelector('meta[name="atlas-build"]').content))""", "index.html")
+    html = replace_once(html, 'new Worker("./main.js")', "window.atlasWorker.take()", "index.html")
     html = keep_prerender_until_ready(html)
     head, body_end, tail = html.rpartition("</body>")  # the inlined bundles also contain "</body>"
     if not body_end:
