@@ -91,12 +91,44 @@ def _frames_since(page: Page) -> list[list[str]]:
     return page.evaluate("window.__atlasFrames")
 
 
+def _what_needs_python_is_loading(atlas: AtlasPage) -> None:
+    """Before Python: the parts that need it are marked as loading and lie under the veil (a click
+    there reaches nothing), the page says what already answers, and it scrolls."""
+    page = atlas.page
+    note = page.locator("#site-prerender")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("The map, the year slider and the charts answer now")
+    # search, click, 4 selects, play, chips, the stripes, the upload, the tabs, the map's and
+    # the charts' PNG buttons
+    assert page.locator(".pn-loading").count() >= 13
+    downloads: list[object] = []
+    page.on("download", lambda download: downloads.append(download))
+    picture = page.get_by_role("button", name="Download the map (PNG)").bounding_box()
+    assert picture is not None
+    page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+    page.wait_for_timeout(300)  # time for a download to start, were it to
+    assert downloads == [], "a PNG's name before Python would be the default state's"
+    box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
+    assert box is not None
+    top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",
+                        [box["x"] + 20, box["y"] + box["height"] / 2])
+    assert top == "BODY", "the search box is not under the loading veil"
+    x, y = atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", [x, y]) != "BODY"
+    page.mouse.move(x, y)  # the map's hover answers
+    expect(page.get_by_text("Country:").first).to_be_visible()
+    page.mouse.wheel(0, 600)
+    page.wait_for_function("window.scrollY > 0")
+
+
 def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
     """With the Python runtime's download held back by the test's own server, a click on a country
     draws its series, and once the runtime is released the live session shows the same selection
-    with no flash back; the JS-drawn series equal the Python-drawn ones for three countries."""
+    with no flash back; the JS-drawn series equal the Python-drawn ones for three countries. What
+    needs Python says it is loading until then (one page: each is a Python boot)."""
     with _held(browser) as (open_at, gate):
         atlas = open_at("")
+        _what_needs_python_is_loading(atlas)
         js_drawn = {}
         for iso3 in COUNTRIES:
             atlas.click_country(iso3)
@@ -117,6 +149,8 @@ def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
                    or any(t.startswith("India") for t in f)]
         assert flashed == [], f"frames without {kept}'s chart or with the default's: {flashed[:3]}"
         assert atlas.page.locator("body").get_attribute("data-atlas-handover") == "done"
+        expect(atlas.page.locator("#site-prerender")).to_be_hidden()
+        assert atlas.page.locator("body.pn-loading").count() == 0
 
         # The live session starts from the kept selection, drawn by Python as the JS drew it ...
         assert _drawn(atlas, COUNTRIES[-1]) == js_drawn[COUNTRIES[-1]]
@@ -178,43 +212,6 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
         assert atlas.year() == 1991
         assert _map_state(atlas) == drawn
         assert atlas.page.get_by_text("Compared with:").inner_text() == heading
-
-
-def test_what_needs_python_says_it_is_loading(browser: Browser) -> None:
-    """Before Python: the parts that need it are marked as loading and lie under the veil (a click
-    there reaches nothing), the page says what already answers, and it scrolls."""
-    with _held(browser) as (open_at, gate):
-        atlas = open_at("")
-        page = atlas.page
-        note = page.locator("#site-prerender")
-        expect(note).to_be_visible()
-        expect(note).to_contain_text("The map, the year slider and the charts answer now")
-        # search, click, 4 selects, play, chips, the stripes, the upload, the tabs, the map's and
-        # the charts' PNG buttons
-        assert page.locator(".pn-loading").count() >= 13
-        downloads: list[object] = []
-        page.on("download", lambda download: downloads.append(download))
-        picture = page.get_by_role("button", name="Download the map (PNG)").bounding_box()
-        assert picture is not None
-        page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
-        page.wait_for_timeout(300)  # time for a download to start, were it to
-        assert downloads == [], "a PNG's name before Python would be the default state's"
-        box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
-        assert box is not None
-        top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",
-                            [box["x"] + 20, box["y"] + box["height"] / 2])
-        assert top == "BODY", "the search box is not under the loading veil"
-        x, y = atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME)
-        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", [x, y]) != "BODY"
-        page.mouse.move(x, y)  # the map's hover answers
-        expect(page.get_by_text("Country:").first).to_be_visible()
-        page.mouse.wheel(0, 600)
-        page.wait_for_function("window.scrollY > 0")
-        _python_is_held(page, gate)
-        gate.release()
-        atlas.wait_ready(BOOT_TIMEOUT_MS)
-        expect(note).to_be_hidden()
-        assert page.locator("body.pn-loading").count() == 0
 
 
 def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:

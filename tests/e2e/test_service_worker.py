@@ -83,12 +83,14 @@ def _sw_files(site: Path) -> dict[str, str]:
     return json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
 
 
-def test_a_first_visit_sends_each_file_once(browser: Browser) -> None:
+def test_a_first_visit_sends_each_file_once_and_then_the_site_works_offline(browser: Browser) -> None:
     """The service worker takes over while the page loads and keeps each file as it passes; once
     Python is live and the page idle it fetches the rest, and what the page fetched before it took
     over comes from the browser's HTTP cache. So the server sends each file of the build once, and
-    then the service worker holds all of it. The context does not route requests: routing would
-    turn the HTTP cache off (the resolver rule still stops every host but 127.0.0.1)."""
+    then the service worker holds all of it: with the server gone, a reload still starts the app.
+    The context does not route requests: routing would turn the HTTP cache off (the resolver rule
+    still stops every host but 127.0.0.1)."""
+    assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
     traffic, log = Traffic(), NetworkLog()
     context = _context(browser, log, route=False)
     try:
@@ -98,39 +100,22 @@ def test_a_first_visit_sends_each_file_once(browser: Browser) -> None:
             _wait_cached(atlas)
             cached = atlas.page.evaluate(_CACHED_JS, _cache(BUILD))
             sent = traffic.snapshot()["statuses"]
-    finally:
-        context.close()
-    shipped = {"/atlas/" + p.relative_to(BUILD).as_posix() for p in BUILD.rglob("*") if p.is_file()}
-    # index.html is the page, "/atlas/"; _headers is for the host, never served (csp.py)
-    expected = {path: [200] for path in shipped - {"/atlas/index.html", "/atlas/_headers"}}
-    expected["/atlas/"] = [200]
-    # sw.js: the browser's own update checks come on top, answered 304 Not Modified
-    sw_answers = sent.pop("/atlas/sw.js", [])
-    assert sw_answers[:1] == [200] and set(sw_answers[1:]) <= {304}, sw_answers
-    assert sent == {path: n for path, n in expected.items() if path != "/atlas/sw.js"}
-    assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
-    assert log.external == [] and log.console_errors == []
-
-
-def test_site_loads_offline_after_one_visit(browser: Browser) -> None:
-    assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
-    log = NetworkLog()
-    context = _context(browser, log)
-    try:
-        with static_serve(BUILD, "/atlas/") as url:
-            atlas = _open(context, url, log)
-            _wait_cached(atlas)
-            page = atlas.page
-            cached = page.evaluate(_CACHED_JS, _cache(BUILD))
+        shipped = {"/atlas/" + p.relative_to(BUILD).as_posix() for p in BUILD.rglob("*") if p.is_file()}
+        # index.html is the page, "/atlas/"; _headers is for the host, never served (csp.py)
+        expected = {path: [200] for path in shipped - {"/atlas/index.html", "/atlas/_headers"}}
+        expected["/atlas/"] = [200]
+        # sw.js: the browser's own update checks come on top, answered 304 Not Modified
+        sw_answers = sent.pop("/atlas/sw.js", [])
+        assert sw_answers[:1] == [200] and set(sw_answers[1:]) <= {304}, sw_answers
+        assert sent == {path: n for path, n in expected.items() if path != "/atlas/sw.js"}
         assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
         # The server is gone: only the service worker can answer now.
-        page.reload()
-        AtlasPage(page, "static").wait_ready(BOOT_TIMEOUT_MS)
-        assert page.evaluate("document.body.dataset.siteStatus") == "ready"
+        atlas.page.reload()
+        AtlasPage(atlas.page, "static").wait_ready(BOOT_TIMEOUT_MS)
+        assert atlas.page.evaluate("document.body.dataset.siteStatus") == "ready"
     finally:
         context.close()
-    assert log.external == []
-    assert log.console_errors == []
+    assert log.external == [] and log.console_errors == []
 
 
 def _rebuild_with_other_holoviews(site: Path, dest: Path) -> None:
