@@ -8,7 +8,7 @@ country's polygon (or point) at its on-screen position in any mode, size or layo
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Frame, Page
 
 from climate_atlas.data import load_atlas
 from climate_atlas.views.stripes import STRIPES_NAME
@@ -137,9 +137,9 @@ SCATTER_TITLE_MARKER = "Warming trend against"
 
 
 class AtlasPage:
-    """The dashboard in one browser page."""
+    """The dashboard in one browser page (or the frame of a page that embeds it)."""
 
-    def __init__(self, page: Page, mode: str) -> None:
+    def __init__(self, page: Page | Frame, mode: str) -> None:
         self.page = page
         self.mode = mode
         self.atlas = load_atlas()
