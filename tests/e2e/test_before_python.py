@@ -1,7 +1,7 @@
 """Before Python is live, the static site's pre-render answers (app/climate_atlas/views/prerender.py),
 and the live session takes over from the state the visitor reached, with no flash back.
 
-Static site only: `panel serve` has no pre-render (its own tests, test_dashboard.py among them, run
+Static site only: `panel serve` has no pre-render (its own tests, test_features.py among them, run
 unchanged). The test's server holds the Python runtime back (tools/servers.Gate) until the test
 releases it, so "before Python" is a state the test controls, not a race it hopes to win.
 """
