@@ -1,5 +1,6 @@
 """Seasons, months and base periods: the map, its hover, the temperature chart, the link and the
-downloads follow them, in both modes."""
+downloads follow them, in both modes (the static site's visit to a season link is in
+test_before_python.py)."""
 
 from __future__ import annotations
 
@@ -81,20 +82,28 @@ def test_a_base_period_rebases_map_chart_and_downloads(atlas: AtlasPage) -> None
     atlas.wait_for_title("Mean anomaly 2018-2022, °C vs 1951-1980")
 
 
-def test_a_link_restores_season_and_base(browser: Browser, site: tuple[str, str]) -> None:
-    mode, url = site
+# The static site's visit to this link is test_before_python's (the pre-render leaves it to Python,
+# which then draws it): each static page is a Python boot.
+SEASON_BASE_LINK = "?countries=NOR&season=djf&base=1961-1990&metric=year&year=2010"
+
+
+def shows_the_season_and_base_link(atlas: AtlasPage) -> None:
+    """The page opened at SEASON_BASE_LINK draws Norway's winters against 1961-1990, map included."""
+    atlas.wait_for_title("Anomaly in 2010, Dec–Jan–Feb, °C vs 1961-1990")
+    atlas.wait_for_title("Norway, Dec–Jan–Feb: trend")
+    scope = Scope("djf", "1961-1990")
+    assert _map_value(atlas, "NOR") == pytest.approx(anomalies(atlas.atlas, "NOR", scope).loc[2010])
+    for label, shown in (("Season or month", "Dec–Jan–Feb (FAOSTAT, 1961-2020)"),
+                         ("Base period", "1961-1990 (WMO's climate normal until 2020)")):
+        chosen = atlas.page.get_by_label(label, exact=True)
+        assert chosen.evaluate("e => e.selectedOptions[0].text") == shown
+
+
+def test_a_link_restores_season_and_base(browser: Browser, served_url: str) -> None:
     log = NetworkLog()
-    atlas = open_atlas(browser, mode, url + "?countries=NOR&season=djf&base=1961-1990&metric=year"
-                       "&year=2010", log)
+    atlas = open_atlas(browser, "serve", served_url + SEASON_BASE_LINK, log)
     try:
-        atlas.wait_for_title("Anomaly in 2010, Dec–Jan–Feb, °C vs 1961-1990")
-        atlas.wait_for_title("Norway, Dec–Jan–Feb: trend")
-        scope = Scope("djf", "1961-1990")
-        assert _map_value(atlas, "NOR") == pytest.approx(anomalies(atlas.atlas, "NOR", scope).loc[2010])
-        for label, shown in (("Season or month", "Dec–Jan–Feb (FAOSTAT, 1961-2020)"),
-                             ("Base period", "1961-1990 (WMO's climate normal until 2020)")):
-            chosen = atlas.page.get_by_label(label, exact=True)
-            assert chosen.evaluate("e => e.selectedOptions[0].text") == shown
+        shows_the_season_and_base_link(atlas)
         assert log.external == [] and log.console_errors == []
     finally:
         atlas.page.context.close()
