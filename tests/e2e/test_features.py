@@ -107,9 +107,9 @@ def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> No
     before = atlas.map_column("value")
     handle = atlas.page.get_by_role("slider").first
     handle.focus()
-    for _ in range(3):
+    for back in (1, 2, 3):  # each step answered before the next: a press may not cross an echo
         handle.press("ArrowLeft")
-    atlas.wait_for_title(f"Anomaly in {start - 3}")
+        atlas.wait_for_title(f"Anomaly in {start - back}")
     assert atlas.map_column("value") != before
     # From the first year, so the play has decades left when Pause is clicked: from three years
     # before the last it could reach the end and stop itself first on a slow machine.
@@ -296,10 +296,13 @@ def _default_view(atlas: AtlasPage) -> int:
     atlas.choose("World Bank indicator", atlas.indicator_label(DEFAULT_INDICATOR))
     handle = atlas.page.get_by_role("slider").first
     handle.focus()
-    for _ in range(last - atlas.year()):
-        handle.press("ArrowRight")
+    # End, not one ArrowRight per year counted from the year on screen: under `panel serve` a key
+    # press that crosses the server's echo of the one before can be lost, and the count falls short.
+    handle.press("End")
+    expect(handle).to_have_attribute("aria-valuenow", re.compile(rf"^{last}(\.0*)?$"))
     expect(atlas.page.get_by_text(f"where {last} has no value, the latest from the 5 years before "
-                                  f"({last - 5}-{last - 1}), with its year")).to_be_visible()
+                                  f"({last - 5}-{last - 1}), with its year")).to_be_visible(
+        timeout=30_000)
     return last
 
 
