@@ -111,7 +111,7 @@ def test_a_first_visit_sends_each_file_once_and_then_the_site_works_offline(brow
         assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
         # The server is gone: only the service worker can answer now.
         atlas.page.reload()
-        AtlasPage(atlas.page, "static").wait_ready(BOOT_TIMEOUT_MS)
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
         assert atlas.page.evaluate("document.body.dataset.siteStatus") == "ready"
     finally:
         context.close()
