@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.e2e.browser import (
     BUILD,
@@ -24,6 +24,11 @@ from tools.atlas_page import AtlasPage
 from tools.servers import panel_serve, static_serve
 
 MODES = ["static", "serve"]
+
+# Assertions wait as long as AtlasPage's own waits for what Python draws (30 s), not Playwright's
+# 5 s: with two test processes booting Python on two cores, the static site's scatter tab (HoloViews
+# loaded on demand) once took longer than 5 s to show its caption.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")
