@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bokeh.document import Document
+from bokeh.model import Model
 
 from climate_atlas.data import load_atlas
 from climate_atlas.latest import latest_within
+from climate_atlas.layout import _analysis
 from climate_atlas.search import search_terms
+from climate_atlas.state import new_state
 from climate_atlas.views.scatter import (
     latest_values,
     rank_correlation,
@@ -80,3 +84,23 @@ def test_the_scatter_summary_states_the_rule(atlas) -> None:
     summary = scatter_summary(atlas, "EN.ATM.CO2E.PC")
     assert "latest from 2014-2019: the indicator's last year, 2019, or up to 5 years before" in summary
     assert "the hover gives its year" in summary
+
+
+def _shown_text(model: object) -> str:
+    """Every text the Bokeh models under `model` carry (Markdown panes render to HTML text)."""
+    return " ".join(str(m.text) for m in model.references() if isinstance(m, Model)
+                    and isinstance(getattr(m, "text", None), str))
+
+
+def test_the_scatter_tab_summarises_the_indicator_chosen_before_it_was_opened(atlas) -> None:
+    """The tab is computed when first opened (layout._analysis): an indicator chosen while it was
+    closed is the one its summary names, and a later choice updates it."""
+    state = new_state(atlas)
+    tab = _analysis(state)
+    state.indicator = "NY.GDP.PCAP.PP.KD"
+    model = tab.get_root(Document())
+    gdp = atlas.indicator_meta.at["NY.GDP.PCAP.PP.KD", "short_name"]
+    assert f"Rank correlation (Spearman) between {gdp} and" in _shown_text(model)
+    state.indicator = "SP.POP.TOTL"
+    population = atlas.indicator_meta.at["SP.POP.TOTL", "short_name"]
+    assert f"between {population} and" in _shown_text(model)
