@@ -43,8 +43,8 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str, scope: Scope
     meta = atlas.indicator_meta.loc[code]
     metrics = metric_table(atlas, metric, year, scope)
     metric_values = metrics["value"]
-    latest = latest_within(atlas.indicator_rows(code), year).reindex(atlas.countries.index)
-    countries = atlas.countries
+    countries = _by_name(atlas)
+    latest = latest_within(atlas.indicator_rows(code), year).reindex(countries.index)
     table = pd.DataFrame({
         "country": countries["name"],
         "iso3": countries.index,
@@ -56,9 +56,15 @@ def _country_table(atlas: Atlas, metric: str, year: int, code: str, scope: Scope
             latest["value"],
         f"{meta['short_name']}, year of value": latest["year"].astype("Int64"),
     })
-    # the order the browser's own sort by name gives, so sorting by country changes nothing
-    return table.sort_values("country", key=lambda names: names.map(_collation_key),
-                             kind="mergesort").reset_index(drop=True)
+    return table.reset_index(drop=True)
+
+
+@lru_cache(maxsize=RECENT)
+def _by_name(atlas: Atlas) -> pd.DataFrame:
+    """The countries in the order the browser's own sort by name gives, so that sorting the table
+    by country changes nothing; sorted once, not with each year or indicator."""
+    return atlas.countries.sort_values("name", key=lambda names: names.map(_collation_key),
+                                       kind="mergesort")
 
 
 def on_screen_table(atlas: Atlas, metric: str, year: int, code: str, season: str = ANNUAL,
