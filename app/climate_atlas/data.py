@@ -14,7 +14,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -178,8 +178,11 @@ class Atlas:
             if (iso3, season) not in table.index:
                 return pd.Series(dtype=float, name="anomaly").rename_axis("year")
             return table.loc[(iso3, season)].dropna().rename("anomaly").rename_axis("year")
-        rows = self.temperature[self.temperature["iso3"] == iso3]
-        return rows.set_index("year")["anomaly"]
+        return self._temperature_by_country.series(iso3).copy()
+
+    @cached_property
+    def _temperature_by_country(self) -> _ByCountry:
+        return _ByCountry(self.temperature, "anomaly")
 
     def indicator_rows(self, code: str) -> pd.DataFrame:
         """Every published value of one indicator: iso3, year, value."""
@@ -190,21 +193,23 @@ class Atlas:
     def indicator_series(self, code: str, iso3: str) -> pd.Series:
         """Yearly values of one indicator for one country (empty when none were published)."""
         if code not in self._by_code:  # split once per indicator: a chart asks per country
-            self._by_code[code] = _ByCountry(self.indicator_rows(code))
+            self._by_code[code] = _ByCountry(self.indicator_rows(code), "value")
         return self._by_code[code].series(iso3)
 
 
 class _ByCountry:
-    """One indicator's rows ordered by country (stable: each country's rows in the table's order),
-    with where each country's run starts and ends; a country's Series is made when first asked for.
-    Making all of them up front (groupby + set_index) took about 0.3 s per indicator in the
-    browser, on the first page and on each indicator's first choice."""
+    """A long table's rows (iso3, year, `column`) ordered by country (stable: each country's rows
+    in the table's order), with where each country's run starts and ends; a country's Series is
+    made when first asked for. Making all of them up front (groupby + set_index) took about 0.3 s
+    per indicator in the browser, on the first page and on each indicator's first choice; picking
+    one country's rows by comparing the whole column took most of a click's data time."""
 
-    def __init__(self, rows: pd.DataFrame) -> None:
+    def __init__(self, rows: pd.DataFrame, column: str) -> None:
         ordered = rows.sort_values("iso3", kind="stable")
         iso3s = ordered["iso3"].to_numpy()
+        self._column = column
         self._years = ordered["year"].to_numpy()
-        self._values = ordered["value"].to_numpy()
+        self._values = ordered[column].to_numpy()
         starts = np.flatnonzero(np.r_[True, iso3s[1:] != iso3s[:-1]]) if len(iso3s) else []
         self._spans = {iso3s[start]: (start, end) for start, end in pairwise([*starts, len(iso3s)])}
         self._made: dict[str, pd.Series] = {}
@@ -213,7 +218,7 @@ class _ByCountry:
         """Values (float) indexed by year; empty when the country has none."""
         if iso3 not in self._made:
             start, end = self._spans.get(iso3, (0, 0))
-            self._made[iso3] = pd.Series(self._values[start:end], name="value", dtype=float,
+            self._made[iso3] = pd.Series(self._values[start:end], name=self._column, dtype=float,
                                          index=pd.Index(self._years[start:end], name="year"))
         return self._made[iso3]
 

@@ -16,16 +16,19 @@ ROWS = st.lists(st.tuples(st.sampled_from(["FRA", "IND", "NOR"]), st.integers(19
 
 @settings(max_examples=60, deadline=None)
 @given(rows=ROWS)
-def test_a_countrys_indicator_series_is_its_rows_in_the_tables_order(rows: list) -> None:
+def test_a_countrys_series_are_its_rows_in_the_tables_order(rows: list) -> None:
     """Each country's values indexed by year, in the order the table has them (a visitor's own
-    file may come unsorted), and an empty series for a country without any."""
-    table = pd.DataFrame(rows, columns=["iso3", "year", "value"]).assign(code="X")
-    atlas = dataclasses.replace(load_atlas(), indicators=table.astype({"year": "int64"}))
+    file may come unsorted), and an empty series for a country without any: an indicator's
+    (indicator_series) and the yearly temperature anomalies (series)."""
+    table = pd.DataFrame(rows, columns=["iso3", "year", "value"]).astype({"year": "int64"})
+    atlas = dataclasses.replace(load_atlas(), indicators=table.assign(code="X"),
+                                temperature=table.rename(columns={"value": "anomaly"}))
     for iso3 in ("FRA", "IND", "NOR", "QQQ"):
         mine = table[table["iso3"] == iso3]
         expected = pd.Series(mine["value"].to_numpy(), index=pd.Index(
             mine["year"].to_numpy(dtype="int64"), name="year"), name="value", dtype=float)
         pd.testing.assert_series_equal(atlas.indicator_series("X", iso3), expected)
+        pd.testing.assert_series_equal(atlas.series(iso3), expected.rename("anomaly"))
 
 
 def test_the_published_series_match_the_indicator_table() -> None:
@@ -34,3 +37,10 @@ def test_the_published_series_match_the_indicator_table() -> None:
     india = rows[rows["iso3"] == "IND"]
     assert atlas.indicator_series("EN.ATM.CO2E.PC", "IND").to_dict() == dict(
         zip(india["year"], india["value"], strict=True))
+
+
+def test_a_series_handed_out_can_be_changed_without_changing_the_next() -> None:
+    atlas = load_atlas()
+    first = atlas.series("FRA")
+    first.iloc[:] = 99.0
+    assert (atlas.series("FRA") != 99.0).all()
