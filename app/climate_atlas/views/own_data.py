@@ -52,7 +52,7 @@ def forget_own_data() -> None:
     their last RECENT entries for every session, so a session's own atlas would outlive it. Called
     when a session that read a file ends; the other sessions only recompute what they ask for next."""
     for cached in (metrics.values_in, metrics._season_pool, metrics._metric_table,
-                   table._country_table, ranking._ranking):
+                   table._country_table, table._by_name, ranking._ranking):
         cached.cache_clear()
 
 
