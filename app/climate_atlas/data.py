@@ -187,8 +187,15 @@ class Atlas:
     def indicator_rows(self, code: str) -> pd.DataFrame:
         """Every published value of one indicator: iso3, year, value."""
         if code not in self._rows:
-            self._rows[code] = self.indicators[self.indicators["code"] == code]
+            found = self._indicator_positions.get(code)
+            self._rows[code] = self.indicators.iloc[found if found is not None else []]
         return self._rows[code]
+
+    @cached_property
+    def _indicator_positions(self) -> dict[str, np.ndarray]:
+        """Each code's row positions, found in one pass: comparing the long table's codes again
+        for each indicator's first choice cost more than this pass."""
+        return self.indicators.groupby("code", sort=False).indices
 
     def indicator_series(self, code: str, iso3: str) -> pd.Series:
         """Yearly values of one indicator for one country (empty when none were published)."""

@@ -44,3 +44,10 @@ def test_a_series_handed_out_can_be_changed_without_changing_the_next() -> None:
     first = atlas.series("FRA")
     first.iloc[:] = 99.0
     assert (atlas.series("FRA") != 99.0).all()
+
+
+def test_an_indicators_rows_are_exactly_its_rows_of_the_table() -> None:
+    atlas = load_atlas()
+    for code in [*atlas.indicator_meta.index, "NOPE"]:
+        pd.testing.assert_frame_equal(atlas.indicator_rows(code),
+                                      atlas.indicators[atlas.indicators["code"] == code])
