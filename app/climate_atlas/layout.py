@@ -410,10 +410,20 @@ def _table_tab(state: AtlasState) -> pn.Column:
     order applied) and of the selected countries' series."""
     args = (state.param.atlas, state.param.metric, state.param.year, state.param.indicator,
             state.param.season, state.param.base)
-    table = pn.widgets.Tabulator(pn.bind(on_screen_table, *args), show_index=False,
-                                 header_filters=True, pagination="local", page_size=15,
-                                 disabled=True, sizing_mode="stretch_width", layout="fit_columns",
+
+    def rows() -> pd.DataFrame:
+        return on_screen_table(state.atlas, state.metric, state.year, state.indicator,
+                               state.season, state.base)
+
+    table = pn.widgets.Tabulator(rows(), show_index=False, header_filters=True,
+                                 pagination="local", page_size=15, disabled=True,
+                                 sizing_mode="stretch_width", layout="fit_columns",
                                  **screen_options())
+    # A plain watcher, registered after the charts' and the map's, not a bound reference: param
+    # resolves references before plain watchers, so the table's new rows (about 80 ms of Python in
+    # the browser) went out before an indicator's new series, and the chart changed last.
+    state.param.watch(lambda *_: setattr(table, "value", rows()),
+                      [a.name for a in args])
 
     def table_zip() -> io.BytesIO:
         # current_view: the header filters applied (and Panel's sort, undone by sort_index)
