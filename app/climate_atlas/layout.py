@@ -358,7 +358,7 @@ async def _clickable_scatter_on_demand(atlas: Atlas, state: AtlasState,
 def _analysis(state: AtlasState) -> pn.Column:
     """Scatter of warming against the indicator, with its rank correlation and caveat; both drawn
     when the tab is first opened (lazy): until then an indicator change does not compute them (the
-    summary was a fifth of an indicator change's time). The server has HoloViews installed: no
+    summary was a third of an indicator change's Python time). The server has HoloViews installed: no
     need to wait for it (and an async view there would resolve Panel's stylesheets to its CDN)."""
     view = _clickable_scatter_on_demand if target() == "browser" else _clickable_scatter
     points = pn.param.ParamFunction(pn.bind(view, state.param.atlas, state, state.param.indicator),
