@@ -178,7 +178,7 @@ class Atlas:
             if (iso3, season) not in table.index:
                 return pd.Series(dtype=float, name="anomaly").rename_axis("year")
             return table.loc[(iso3, season)].dropna().rename("anomaly").rename_axis("year")
-        return self._temperature_by_country.series(iso3).copy()
+        return self._temperature_by_country.series(iso3)
 
     @cached_property
     def _temperature_by_country(self) -> _ByCountry:
@@ -207,9 +207,10 @@ class Atlas:
 class _ByCountry:
     """A long table's rows (iso3, year, `column`) ordered by country (stable: each country's rows
     in the table's order), with where each country's run starts and ends; a country's Series is
-    made when first asked for. Making all of them up front (groupby + set_index) took about 0.3 s
-    per indicator in the browser, on the first page and on each indicator's first choice; picking
-    one country's rows by comparing the whole column took most of a click's data time."""
+    made when asked for, a copy of its run that its caller may change. Making all of them up front
+    (groupby + set_index) took about 0.3 s per indicator in the browser, on the first page and on
+    each indicator's first choice; picking one country's rows by comparing the whole column took
+    most of a click's data time."""
 
     def __init__(self, rows: pd.DataFrame, column: str) -> None:
         ordered = rows.sort_values("iso3", kind="stable")
@@ -219,15 +220,12 @@ class _ByCountry:
         self._values = ordered[column].to_numpy()
         starts = np.flatnonzero(np.r_[True, iso3s[1:] != iso3s[:-1]]) if len(iso3s) else []
         self._spans = {iso3s[start]: (start, end) for start, end in pairwise([*starts, len(iso3s)])}
-        self._made: dict[str, pd.Series] = {}
 
     def series(self, iso3: str) -> pd.Series:
         """Values (float) indexed by year; empty when the country has none."""
-        if iso3 not in self._made:
-            start, end = self._spans.get(iso3, (0, 0))
-            self._made[iso3] = pd.Series(self._values[start:end], name=self._column, dtype=float,
-                                         index=pd.Index(self._years[start:end], name="year"))
-        return self._made[iso3]
+        start, end = self._spans.get(iso3, (0, 0))
+        return pd.Series(self._values[start:end], name=self._column, dtype=float, copy=True,
+                         index=pd.Index(self._years[start:end], name="year"))
 
 
 def _read_bytes(name: str) -> bytes:

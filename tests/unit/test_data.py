@@ -44,6 +44,9 @@ def test_a_series_handed_out_can_be_changed_without_changing_the_next() -> None:
     first = atlas.series("FRA")
     first.iloc[:] = 99.0
     assert (atlas.series("FRA") != 99.0).all()
+    first = atlas.indicator_series("EN.ATM.CO2E.PC", "FRA")
+    first.iloc[:] = 99.0
+    assert (atlas.indicator_series("EN.ATM.CO2E.PC", "FRA") != 99.0).all()
 
 
 def test_an_indicators_rows_are_exactly_its_rows_of_the_table() -> None:
