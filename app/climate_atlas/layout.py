@@ -412,8 +412,7 @@ def _table_tab(state: AtlasState) -> pn.Column:
             state.param.season, state.param.base)
 
     def rows() -> pd.DataFrame:
-        return on_screen_table(state.atlas, state.metric, state.year, state.indicator,
-                               state.season, state.base)
+        return on_screen_table(*(getattr(state, a.name) for a in args))
 
     table = pn.widgets.Tabulator(rows(), show_index=False, header_filters=True,
                                  pagination="local", page_size=15, disabled=True,
