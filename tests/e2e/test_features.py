@@ -301,8 +301,7 @@ def _default_view(atlas: AtlasPage) -> int:
     handle.press("End")
     expect(handle).to_have_attribute("aria-valuenow", re.compile(rf"^{last}(\.0*)?$"))
     expect(atlas.page.get_by_text(f"where {last} has no value, the latest from the 5 years before "
-                                  f"({last - 5}-{last - 1}), with its year")).to_be_visible(
-        timeout=30_000)
+                                  f"({last - 5}-{last - 1}), with its year")).to_be_visible()
     return last
 
 

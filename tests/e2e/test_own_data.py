@@ -93,12 +93,12 @@ def test_a_file_becomes_the_indicator_and_a_map_metric(atlas: AtlasPage,
 
 def test_the_table_and_the_ranking_show_the_series(atlas: AtlasPage) -> None:
     atlas.open_tab("Table")
-    expect(atlas.page.get_by_text(f"indicator: {MARKER} in")).to_be_visible(timeout=30_000)
+    expect(atlas.page.get_by_text(f"indicator: {MARKER} in")).to_be_visible()
     table = atlas.page.locator(".tabulator").first
     iso3_filter = table.locator('.tabulator-col[tabulator-field="iso3"] input')
     iso3_filter.fill("FRA")
     iso3_filter.press("Enter")  # Tabulator filters on a key, not on fill's input event
-    expect(table.locator(".tabulator-row")).to_have_count(1, timeout=30_000)
+    expect(table.locator(".tabulator-row")).to_have_count(1)
     expect(table.locator(".tabulator-row")).to_contain_text("40.5")
     atlas.choose("Map shows", "Mean anomaly 2018-2022")  # the ranking sets the series against it
     atlas.open_tab("Warming vs indicator")
