@@ -8,8 +8,9 @@ Times come from the page itself (performance.now(), relative to the navigation s
   is first; `drawn`: the latter alone;
 - `first interaction`: from the navigation start, a click inside one country's polygon every 150 ms
   from the moment the map is on screen (its picture, or its Bokeh plot), until a chart on screen
-  names that country (whichever document draws it: a pre-render that answers before Python does
-  counts, and so does the pre-render answering a click the picture kept);
+  names that country (whoever draws it: the map's picture, which draws the clicked country's
+  temperature chart before BokehJS has run, a pre-render that answers before Python does, or
+  Python);
 - interaction latency: from the input event's timestamp (pointerdown on the map, input on the
   select) to the moment a Bokeh document change makes the chart's new title appear, i.e. the
   chart's data change being applied in the page (plus `painted`: the next animation frame).
@@ -257,10 +258,15 @@ def visit(browser: Browser, variant: Variant, profile: str, counter, *, interact
 FIRST_COUNTRY = "BRA"  # large, far from the map's edge and from other big countries' borders
 FIRST_EVERY_MS = 150
 
-# Whether any plot title on screen (any Bokeh document) starts with the given text.
-_ANSWERED_JS = """prefix => window.Bokeh != null && Bokeh.index != null
-  && Bokeh.index.query_one(v => v.model.type === 'Title'
-                                && String(v.model.text).startsWith(prefix)) != null"""
+# Whether a chart's title on screen starts with the given text: the chart the map's picture draws
+# for a click (tools/poster.html), or any plot's title in any Bokeh document.
+_ANSWERED_JS = """prefix => {
+  const poster = document.querySelector('#atlas-poster .chart:not([hidden]) .title');
+  if (poster != null && poster.textContent.startsWith(prefix)) return true;
+  return window.Bokeh != null && Bokeh.index != null
+    && Bokeh.index.query_one(v => v.model.type === 'Title'
+                                  && String(v.model.text).startsWith(prefix)) != null;
+}"""
 
 
 def _map_point(atlas) -> tuple[float, float] | None:

@@ -36,7 +36,7 @@ _PLOT_POINT_JS = f"""([x, y, marker]) => {{ {_LIVE_DOC}
 # The static site's picture of the map (tools/poster.html) while it is up, before BokehJS has drawn
 # the map: the page coordinates of a point in the map's data units (the picture's y points down).
 _PICTURE_POINT_JS = """([x, y]) => {
-  const svg = document.querySelector("html[data-atlas-poster='up'] #atlas-poster svg");
+  const svg = document.querySelector("html[data-atlas-poster='up'] #atlas-poster .figure svg");
   if (svg == null) return null;
   const point = new DOMPoint(x, -y).matrixTransform(svg.getScreenCTM());
   return [point.x, point.y];

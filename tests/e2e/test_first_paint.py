@@ -3,18 +3,22 @@ BokehJS has run, where and as BokehJS then draws the map, and it goes once Bokeh
 
 Static site only (`panel serve` has no pre-render). The test's server holds BokehJS's and Panel's
 files back (tools/servers.Gate), so "before BokehJS" is a state the test controls, and the Python
-runtime too, so that nothing else changes the page meanwhile.
+runtime too, so that nothing else changes the page meanwhile. A click on the picture is answered
+on it: the clicked country's temperature chart, compared here with the chart Python draws.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from climate_atlas.data import Atlas
+from climate_atlas.views.series import TEMPERATURE_NAME, temperature_chart
 from climate_atlas.views.world_map import MAP_NAME
 from tests.e2e.browser import BUILD, CHROMIUM, LAUNCH_ARGS, NetworkLog, new_context, watch_console
 from tools.atlas_page import AtlasPage
@@ -26,7 +30,7 @@ RUNTIME = "/pyodide/pyodide.asm.*"
 COUNTRIES = ["BRA", "AUS", "USA", "CAN", "RUS", "CHN", "IND", "DZA", "COD", "ARG", "KAZ", "SAU"]
 
 _PICTURE_BOX_JS = """() => {
-  const r = document.querySelector('#atlas-poster svg').getBoundingClientRect();
+  const r = document.querySelector('#atlas-poster .figure svg').getBoundingClientRect();
   return [r.x, r.y, r.width, r.height];
 }"""
 _FRAME_BOX_JS = f"""() => {{
@@ -67,7 +71,7 @@ def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
         watch_console(page, log)
         try:
             page.goto(url, wait_until="commit")
-            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster svg", state="visible")
+            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster .figure svg", state="visible")
             # the picture can be up before the parser reaches the deferred script's tag
             assert scripts.asked.wait(30) and page.evaluate("window.Bokeh === undefined")
             picture = page.evaluate(_PICTURE_BOX_JS)
@@ -119,12 +123,47 @@ _OUTLINED_AT_JS = """([x, y]) => {
   return hit != null && hit.classList.contains('atlas-clicked')
     && getComputedStyle(hit).strokeWidth === '2.5px';
 }"""
+# The chart the picture drew for a click: its title, legend, and each line's points in data units.
+_POSTER_CHART_JS = """() => {
+  const chart = document.querySelector('#atlas-poster .chart');
+  if (chart == null || chart.hidden) return null;
+  const d = (name) => chart.querySelector('svg path.' + name).getAttribute('d') || '';
+  const r = chart.querySelector('.frame').getBoundingClientRect();
+  return {title: chart.querySelector('.title').textContent,
+          legend: [...chart.querySelectorAll('.legend > div')].map((e) => e.textContent),
+          series: d('series'), trend: d('trend'), world: d('world'), frame: [r.x, r.y, r.width, r.height]};
+}"""
+_CHART_FRAME_JS = f"""() => {{
+  const v = Bokeh.index.query_one((v) => v.model.name === '{TEMPERATURE_NAME}');
+  const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
+  return [r.x + f.x, r.y + f.y, f.width, f.height];
+}}"""
 
 
-def test_a_click_on_the_picture_is_kept_and_answered_once_the_map_is_drawn(browser: Browser) -> None:
-    """A visitor who clicks a country on the picture, before BokehJS has run, sees it outlined at
-    once, and once the pre-render is drawn the click is answered as a click on the map: heading,
-    temperature chart and address name that country (the Python runtime stays held back)."""
+def _points(d: str) -> list[tuple[float, float]]:
+    """The points of an SVG path of M and L commands (y pointing down) in data units (y up)."""
+    numbers = [float(n) for n in re.findall(r"-?[\d.]+(?:e-?\d+)?", d)]
+    return [(x, -y) for x, y in zip(numbers[::2], numbers[1::2], strict=True)]
+
+
+def _python_drawn(atlas: Atlas, iso3: str) -> dict:
+    """What the temperature chart Python draws for a selection of `iso3` shows."""
+    chart = temperature_chart(atlas, [iso3])
+    slot = chart.slots[0]
+    lines = {"series": slot.series.data, "trend": slot.trend.data, "world": chart.world.data}
+    legend = ["World", slot.series_item.label.value]
+    if slot.trend_item.visible:
+        legend.append(slot.trend_item.label.value)
+    return {"title": chart.figure.title.text, "legend": legend,
+            **{k: list(zip(v["year"], v["value"], strict=True)) for k, v in lines.items()}}
+
+
+def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(browser: Browser) -> None:
+    """A visitor who clicks a country on the picture, before BokehJS has run, sees it outlined and
+    its temperature chart drawn at once (the same title, legend and lines as the chart Python draws
+    for that country, where BokehJS will draw it), and once the pre-render is drawn the click is
+    answered as a click on the map: heading, temperature chart and address name that country (the
+    Python runtime stays held back). Yemen: a series with gaps and no trend."""
     scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
     log = NetworkLog()
     with static_serve(BUILD, gates=(scripts, runtime)) as url:
@@ -133,14 +172,22 @@ def test_a_click_on_the_picture_is_kept_and_answered_once_the_map_is_drawn(brows
         watch_console(page, log)
         try:
             page.goto(url, wait_until="commit")
-            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster svg", state="visible")
+            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster .figure svg", state="visible")
+            assert page.evaluate(_POSTER_CHART_JS) is None  # no chart before a click
             atlas = AtlasPage(page, "static")
-            for iso3 in ("AUS", "BRA"):  # the last click is the one kept
+            for iso3 in ("AUS", "YEM", "BRA"):  # the last click is the one kept
                 point = atlas.picture_point(iso3)
                 page.mouse.click(*point)
                 assert page.evaluate(_OUTLINED_AT_JS, list(point)), iso3
+                drawn, python = page.evaluate(_POSTER_CHART_JS), _python_drawn(atlas.atlas, iso3)
+                assert (drawn["title"], drawn["legend"]) == (python["title"], python["legend"])
+                for line in ("series", "trend", "world"):
+                    assert _points(drawn[line]) == pytest.approx(python[line]), (iso3, line)
+            # one outline: the click replaced the default selection
             assert page.locator("#atlas-poster path.atlas-clicked").count() == 1
+            assert page.locator('#atlas-poster path[fill="none"]').count() == 0
             assert page.evaluate("window.Bokeh === undefined")
+            poster_frame = page.evaluate(_POSTER_CHART_JS)["frame"]
 
             scripts.release()
             atlas.wait_for_heading("BRA")
@@ -148,6 +195,9 @@ def test_a_click_on_the_picture_is_kept_and_answered_once_the_map_is_drawn(brows
             assert "countries=BRA" in page.url
             assert page.locator("body").get_attribute("data-atlas-ready") != "true"
             assert page.locator("#atlas-poster").count() == 0
+            frame = page.evaluate(_CHART_FRAME_JS)  # BokehJS's chart where the picture's was
+            assert all(abs(a - b) <= 2 for a, b in zip(poster_frame, frame, strict=True)), (
+                poster_frame, frame)
         finally:
             context.close()
     assert log.external == [] and log.console_errors == [], log.console_errors

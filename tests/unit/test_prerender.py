@@ -34,8 +34,8 @@ def table(atlas):
 
 def test_runs_encode_every_sequence_of_years_exactly() -> None:
     for years in ([], [1961], [1961, 1962, 1963], [1961, 1963, 1964, 2000], [2001, 2000]):
-        assert prerender.expand_runs(prerender._runs(years)) == years
-    assert prerender._runs([1961, 1962, 1963, 1990]) == [1961, 3, 1990, 1]
+        assert prerender.expand_runs(prerender.year_runs(years)) == years
+    assert prerender.year_runs([1961, 1962, 1963, 1990]) == [1961, 3, 1990, 1]
 
 
 def test_every_countrys_series_title_and_trend_are_the_temperature_charts(atlas, table) -> None:

@@ -9,6 +9,13 @@ aspect ratio and its frame's place in it. BokehJS then draws the same map in the
 picture is removed. tests/e2e/test_first_paint.py checks that the picture lies where the map is
 drawn, at a desktop and a phone width: the numbers below are Panel's and BokehJS's layout of this
 page in Chromium, and change when the controls or the figure do.
+
+A click on the picture is answered on it too, about two seconds before BokehJS can: the clicked
+country's temperature chart (its series, trend line and title with the trend, the world's line),
+drawn in the side column where BokehJS will draw that chart, from the pre-render's own table of
+every country (views/prerender.country_table, the default scope) and the chart's words and world
+series read from the figure Python draws. The pre-render then answers the same click (it is kept)
+and draws its chart over this one.
 """
 from __future__ import annotations
 
@@ -27,11 +34,44 @@ FRAME_INSET = (30, 70, 5, 5)
 # The link keys whose value changes what the map shows (links.py): the picture is the default state,
 # so a link with any of them opens without it. `indicator` changes only the charts.
 MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
+# px: from the side column's top to the temperature chart's (the heading, the source line and the
+# chips above it, at a desktop width), and from the chart's edges to its frame (top, right, bottom,
+# left: the title row, the figure's border, the x axis with its label, the y axis with its label)
+CHART_TOP = 141.5
+CHART_FRAME_INSET = (30, 5, 45, 59)
 
 
 def _markdown(text: str) -> str:
     """Our own text, rendered as Panel's Markdown pane renders it (markdown-it), raw HTML escaped."""
     return MarkdownIt("commonmark", {"html": False}).render(text)
+
+
+def _chart_data(atlas, selection: list[str]) -> str:
+    """The poster's table for the temperature chart a click draws, as JSON for a data block:
+    {"countries": {iso3: [name, title, runs, values, trend]}, "world": {"runs", "values"},
+    "x_label", "y_label", "trend_suffix"} (runs: [first year, count, ...]; values in °C;
+    trend: [x0, x1, y0, y1] or []). The words and the world's series are read from the chart
+    Python draws for `selection` (the default), the countries from the pre-render's table."""
+    from climate_atlas.views.prerender import country_table, year_runs
+    from climate_atlas.views.series import temperature_chart
+
+    chart = temperature_chart(atlas, selection)
+    name = atlas.country_name(selection[0])
+    trend_label = chart.slots[0].trend_item.label.value
+    if not trend_label.startswith(name):
+        raise ValueError(f"poster: the trend's legend {trend_label!r} does not start with {name!r}")
+    table = country_table(atlas)
+    countries = {code: [name, title, runs, values, trend] for code, name, title, runs, values, trend
+                 in zip(table["codes"], table["names"], table["titles"], table["runs"],
+                        table["values"], table["trends"], strict=True)}
+    world = chart.world.data
+    data = {"countries": countries,
+            "world": {"runs": year_runs(world["year"]), "values": [float(v) for v in world["value"]]},
+            "x_label": chart.figure.xaxis[0].axis_label, "y_label": chart.figure.yaxis[0].axis_label,
+            "trend_suffix": trend_label[len(name):]}
+    # no NaN (JSON has none); "</" escaped: the data block must not end early
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace(
+        "</", "<\\/")
 
 
 def poster_html() -> str:
@@ -40,18 +80,26 @@ def poster_html() -> str:
     from climate_atlas.layout import INTRO, MAP_CAPTION
     from climate_atlas.state import new_state
     from climate_atlas.views.map_svg import map_svg
+    from climate_atlas.views.series import CHART_HEIGHT, PALETTE, WORLD_COLOR
     from climate_atlas.views.world_map import MAP_NAME, world_map
 
     atlas = load_atlas()
-    figure = world_map(atlas, atlas.geometry, new_state(atlas)).figure
+    state = new_state(atlas)
+    figure = world_map(atlas, atlas.geometry, state).figure
     top, right, bottom, left = FRAME_INSET
+    chart_top, chart_right, chart_bottom, chart_left = CHART_FRAME_INSET
     fills = {"__MAP_KEYS__": json.dumps(list(MAP_KEYS)), "__MAP_NAME__": json.dumps(MAP_NAME),
              "__CONTROLS_HEIGHT__": str(CONTROLS_HEIGHT), "__ASPECT_RATIO__": str(figure.aspect_ratio),
              "__TOP__": str(top), "__RIGHT__": str(right), "__BOTTOM__": str(bottom),
              "__LEFT__": str(left), "__INTRO__": _markdown(INTRO),
-             "__CAPTION__": _markdown(MAP_CAPTION), "__MAP__": map_svg(figure)}
+             "__CAPTION__": _markdown(MAP_CAPTION), "__CHART_TOP__": str(CHART_TOP),
+             "__CHART_HEIGHT__": str(CHART_HEIGHT), "__CHART_TOP_INSET__": str(chart_top),
+             "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
+             "__CHART_LEFT__": str(chart_left), "__COLOUR__": PALETTE[0],
+             "__WORLD_COLOUR__": WORLD_COLOR, "__CHARTS__": _chart_data(atlas, state.selection),
+             "__MAP__": map_svg(figure)}
     fragment = (TOOLS / "poster.html").read_text(encoding="utf-8")
-    for mark, value in fills.items():  # the SVG last: no mark is looked for inside it
+    for mark, value in fills.items():  # the data and the SVG last: no mark is looked for inside them
         if mark not in fragment:
             raise ValueError(f"tools/poster.html has no {mark}")
         fragment = fragment.replace(mark, value)

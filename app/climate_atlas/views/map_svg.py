@@ -100,7 +100,8 @@ def _view_box(fig: Figure) -> tuple[float, float, float, float]:
 
 def map_svg(fig: Figure) -> str:
     """The figure's frame as an SVG element (no size: it takes its container's), drawing every
-    multi-polygon renderer of `fig` as BokehJS does."""
+    multi-polygon renderer of `fig` as BokehJS does. Where a renderer's data has an `iso3` column,
+    each shape names its country (`data-iso3`): a click on the picture knows what it hit."""
     shapes = []
     for renderer in _renderers(fig):
         glyph, data = renderer.glyph, renderer.data_source.data
@@ -108,10 +109,12 @@ def map_svg(fig: Figure) -> str:
         stroke = (f' stroke="{escape(glyph.line_color)}" stroke-width="{glyph.line_width}" '
                   f'stroke-opacity="{glyph.line_alpha}" stroke-linejoin="{glyph.line_join}"'
                   if glyph.line_color is not None and glyph.line_alpha else ' stroke="none"')
+        codes = data.get("iso3")
         group = []
         for i, (xs, ys) in enumerate(zip(data[glyph.xs], data[glyph.ys], strict=True)):
             fill = escape(fills[i]) if fills else "none"
-            group.append(f'<path fill="{fill}" d="{_path(xs, ys)}"/>')
+            code = f' data-iso3="{escape(codes[i])}"' if codes is not None else ""
+            group.append(f'<path fill="{fill}"{code} d="{_path(xs, ys)}"/>')
         shapes.append(f"<g{stroke}>" + "".join(group) + "</g>")
     box = " ".join(f"{v:.1f}" for v in _view_box(fig))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}" fill-rule="evenodd" '

@@ -63,7 +63,7 @@ JS_METRICS = ("mean", "year")
 YEAR_MARK = "{year}"
 
 
-def _runs(years: Sequence[int]) -> list[int]:
+def year_runs(years: Sequence[int]) -> list[int]:
     """Years as [first, count, first, count, ...], one pair per run of consecutive years: 38
     countries' series have gaps, and a chart draws exactly the years a series has."""
     runs: list[int] = []
@@ -76,7 +76,7 @@ def _runs(years: Sequence[int]) -> list[int]:
 
 
 def expand_runs(runs: Sequence[int]) -> list[int]:
-    """The years `_runs` encoded (the JS path does the same)."""
+    """The years `year_runs` encoded (the JS path does the same)."""
     return [first + k for first, count in zip(runs[::2], runs[1::2], strict=True)
             for k in range(count)]
 
@@ -86,7 +86,7 @@ def _float(value: float) -> float | None:
 
 
 def _series_json(years: Sequence[int], values: Sequence[float]) -> dict[str, list]:
-    return {"runs": _runs(years), "values": [_float(v) for v in values]}
+    return {"runs": year_runs(years), "values": [_float(v) for v in values]}
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def country_table(atlas: Atlas) -> dict[str, list]:
         table["codes"].append(iso3)
         table["names"].append(atlas.country_name(iso3))
         table["titles"].append(temperature_title(atlas, [iso3], scope))
-        table["runs"].append(_runs(series.index))
+        table["runs"].append(year_runs(series.index))
         table["values"].append([float(v) for v in series.to_numpy()])
         table["trends"].append(_trend(atlas, iso3, series))
         known = iso3 in warming.index
