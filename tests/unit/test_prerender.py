@@ -57,10 +57,18 @@ def test_every_countrys_series_title_and_trend_are_the_temperature_charts(atlas,
     assert sum(t == [] for t in table["trends"]) > 0  # some countries have no trend: covered
 
 
-def test_the_carried_data_is_json_numbers_only(table) -> None:
-    """No NaN in what Bokeh serialises: a missing value is null (None), a series has none."""
-    text = json.dumps(table, allow_nan=False)
-    assert "NaN" not in text
+def test_the_country_table_is_one_data_block_the_page_parses_back(atlas, table, monkeypatch) -> None:
+    """The page carries the table once, as a JSON data block (no NaN: a missing value is null) that
+    holds every row exactly and that no text in it can end early."""
+    block = prerender.country_table_block(atlas)
+    start = f'<script type="application/json" id="{prerender.TABLE_ID}">'
+    assert block.startswith(start) and block.count("</script>") == 1 and block.endswith("</script>")
+    assert json.loads(block[len(start):-len("</script>")]) == table
+    names = [*table["names"][:-1], "A</script><script>alert(1)</script>"]
+    monkeypatch.setattr(prerender, "country_table", lambda _: {**table, "names": names})
+    hostile = prerender.country_table_block(atlas)
+    assert hostile.count("</script>") == 1
+    assert json.loads(hostile[len(start):-len("</script>")])["names"][-1] == names[-1]
 
 
 def _heading_model_text(atlas, selection: list[str]) -> str:

@@ -12,10 +12,10 @@ page in Chromium, and change when the controls or the figure do.
 
 A click on the picture is answered on it too, about two seconds before BokehJS can: the clicked
 country's temperature chart (its series, trend line and title with the trend, the world's line),
-drawn in the side column where BokehJS will draw that chart, from the pre-render's own table of
-every country (views/prerender.country_table, the default scope) and the chart's words and world
-series read from the figure Python draws. The pre-render then answers the same click (it is kept)
-and draws its chart over this one.
+drawn in the side column where BokehJS will draw that chart, from the page's country table (the
+pre-render's data block, views/prerender.TABLE_ID: the default scope) and the chart's words and
+world series read from the figure Python draws. The pre-render then answers the same click (it is
+kept) and draws its chart over this one.
 """
 from __future__ import annotations
 
@@ -47,12 +47,11 @@ def _markdown(text: str) -> str:
 
 
 def _chart_data(atlas, selection: list[str]) -> str:
-    """The poster's table for the temperature chart a click draws, as JSON for a data block:
-    {"countries": {iso3: [name, title, runs, values, trend]}, "world": {"runs", "values"},
-    "x_label", "y_label", "trend_suffix"} (runs: [first year, count, ...]; values in °C;
-    trend: [x0, x1, y0, y1] or []). The words and the world's series are read from the chart
-    Python draws for `selection` (the default), the countries from the pre-render's table."""
-    from climate_atlas.views.prerender import country_table, year_runs
+    """What the chart a click draws needs beyond the page's country table (views/prerender.py
+    TABLE_ID), as JSON for a data block: {"world": {"runs", "values"}, "x_label", "y_label",
+    "trend_suffix"} (runs: [first year, count, ...]; values in °C), read from the chart Python
+    draws for `selection` (the default)."""
+    from climate_atlas.views.prerender import year_runs
     from climate_atlas.views.series import temperature_chart
 
     chart = temperature_chart(atlas, selection)
@@ -60,13 +59,8 @@ def _chart_data(atlas, selection: list[str]) -> str:
     trend_label = chart.slots[0].trend_item.label.value
     if not trend_label.startswith(name):
         raise ValueError(f"poster: the trend's legend {trend_label!r} does not start with {name!r}")
-    table = country_table(atlas)
-    countries = {code: [name, title, runs, values, trend] for code, name, title, runs, values, trend
-                 in zip(table["codes"], table["names"], table["titles"], table["runs"],
-                        table["values"], table["trends"], strict=True)}
     world = chart.world.data
-    data = {"countries": countries,
-            "world": {"runs": year_runs(world["year"]), "values": [float(v) for v in world["value"]]},
+    data = {"world": {"runs": year_runs(world["year"]), "values": [float(v) for v in world["value"]]},
             "x_label": chart.figure.xaxis[0].axis_label, "y_label": chart.figure.yaxis[0].axis_label,
             "trend_suffix": trend_label[len(name):]}
     # no NaN (JSON has none); "</" escaped: the data block must not end early
@@ -80,6 +74,7 @@ def poster_html() -> str:
     from climate_atlas.layout import INTRO, MAP_CAPTION
     from climate_atlas.state import new_state
     from climate_atlas.views.map_svg import map_svg
+    from climate_atlas.views.prerender import TABLE_ID
     from climate_atlas.views.series import CHART_HEIGHT, PALETTE, WORLD_COLOR
     from climate_atlas.views.world_map import MAP_NAME, world_map
 
@@ -96,7 +91,8 @@ def poster_html() -> str:
              "__CHART_HEIGHT__": str(CHART_HEIGHT), "__CHART_TOP_INSET__": str(chart_top),
              "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
              "__CHART_LEFT__": str(chart_left), "__COLOUR__": PALETTE[0],
-             "__WORLD_COLOUR__": WORLD_COLOR, "__CHARTS__": _chart_data(atlas, state.selection),
+             "__WORLD_COLOUR__": WORLD_COLOR, "__TABLE_ID__": json.dumps(TABLE_ID),
+             "__CHARTS__": _chart_data(atlas, state.selection),
              "__MAP__": map_svg(figure)}
     fragment = (TOOLS / "poster.html").read_text(encoding="utf-8")
     for mark, value in fills.items():  # the data and the SVG last: no mark is looked for inside them

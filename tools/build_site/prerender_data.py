@@ -1,11 +1,15 @@
-"""Stage: the data the pre-render fetches when it first draws an indicator before Python is live
-(app/climate_atlas/views/prerender.py): one small JSON per indicator under `prerender/`. The page
-carries each file's integrity hash, computed from the same bytes when the app was pre-rendered."""
+"""Stage: the data the pre-render reads before Python is live (app/climate_atlas/views/prerender.py):
+one small JSON per indicator under `prerender/`, fetched when the pre-render first draws that
+indicator (the page carries each file's integrity hash, computed from the same bytes when the app
+was pre-rendered); and the country table (every country's series, title and trend line) as one
+data block in the page, read by the pre-render's callback and by the map's picture
+(tools/poster.html), which comes before it in the page: the picture is painted first."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from tools.build_site.files import BuildError
+from tools.build_site.panel_patches import open_body_with
 
 
 def write_prerender_data(out: Path) -> int:
@@ -21,3 +25,15 @@ def write_prerender_data(out: Path) -> int:
     for name, data in files.items():
         (folder / name).write_bytes(data)
     return sum(len(data) for data in files.values())
+
+
+def add_country_table(out: Path) -> int:
+    """Open out/index.html's body with the country table (after the scripts left the page: the
+    body's tag is also in them); returns its size in bytes."""
+    from climate_atlas.data import load_atlas
+    from climate_atlas.views.prerender import country_table_block
+
+    index = out / "index.html"
+    block = country_table_block(load_atlas())
+    index.write_text(open_body_with(index.read_text(encoding="utf-8"), block), encoding="utf-8")
+    return len(block.encode())

@@ -4,7 +4,8 @@
 while the Python runtime takes several more to start. Only Panel's loading veil keeps that document
 inert (DESIGN.md section 8). This module lifts the parts that can answer above the veil and gives
 the pre-render one CustomJS callback, generated here from the same tables, titles and trend lines the
-Python views draw, which answers:
+Python views draw (every country's series, title and trend line are one data block in the page,
+`country_table_block`, which the build writes and the map's picture reads too), which answers:
 
 - a click (tap or double tap) on a country's polygon: the heading, the outline, the chips, the
   temperature chart (series, trend line, legend, title with the trend value) and the indicator chart
@@ -60,6 +61,9 @@ DATA_DIR = "prerender"
 LIFT = {"position": "relative", "z-index": "1001"}
 # The map metrics whose colours the carried data can redraw (the others stand down).
 JS_METRICS = ("mean", "year")
+# The page's data block holding `country_table` (the build writes it, `country_table_block`): read
+# by the callback and by the map's picture (tools/poster.html), carried once.
+TABLE_ID = "atlas-countries"
 YEAR_MARK = "{year}"
 
 
@@ -159,6 +163,14 @@ def country_table(atlas: Atlas) -> dict[str, list]:
         source = atlas.countries.at[iso3, "temperature_source"]
         table["sources"].append(source if isinstance(source, str) else "")
     return table
+
+
+def country_table_block(atlas: Atlas) -> str:
+    """`country_table` as the page's data block (a script element of type application/json,
+    id TABLE_ID). Raises ValueError on a NaN (JSON has none)."""
+    text = json.dumps(country_table(atlas), separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).replace("</", "<\\/")  # the block must not end early
+    return f'<script type="application/json" id="{TABLE_ID}">{text}</script>'
 
 
 def indicator_json(atlas: Atlas, code: str) -> bytes:
@@ -270,8 +282,9 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "i_title": indicator.figure.title, "i_world": indicator.world,
         "i_yaxis": indicator.figure.yaxis[0], "i_series": [s.series for s in indicator.slots],
         "i_series_items": [s.series_item for s in indicator.slots],
-        # the carried data (default scope), one entry per country of `codes`
-        **table,
+        # the carried data (default scope): the page's country table (TABLE_ID), and per country
+        # of its `codes`, the heading
+        "table_id": TABLE_ID,
         "headings": heading.single, "compared": heading.fragments,
         "compared_lead": heading.lead, "heading_end": heading.end,
         "chip_texts": [_markdown_text(parts.chips_label)(w) for w in parts.chips_words],
@@ -328,13 +341,15 @@ const body = document.body;
 if (body.dataset.atlasHandover != null) return;  // Python has the address: stand down
 let S = heading.__atlas_prerender;
 if (S == null) {
+  const table = JSON.parse(document.getElementById(table_id).textContent);  // country_table
   S = heading.__atlas_prerender = {
-    index: new Map(codes.map((c, i) => [c, i])), selection: default_selection.slice(),
+    table, index: new Map(table.codes.map((c, i) => [c, i])), selection: default_selection.slice(),
     metric: default_metric, indicator: default_indicator, shown_indicator: default_indicator,
     year: slider.value, fetched: new Map(), off: false, linked_year: null,
   };
 }
 if (S.off) return;
+const {names, titles, runs, values, trends, sd, sources, in_warming} = S.table;
 const stood_down = () => body.dataset.atlasHandover != null || S.off;
 const row = (iso3) => S.index.get(iso3);
 const expand = (runs) => {
