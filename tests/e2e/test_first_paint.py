@@ -18,6 +18,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from climate_atlas.data import Atlas
+from climate_atlas.views.prerender import TABLE_ID
 from climate_atlas.views.series import TEMPERATURE_NAME, temperature_chart
 from climate_atlas.views.world_map import MAP_NAME
 from tests.e2e.browser import BUILD, CHROMIUM, LAUNCH_ARGS, NetworkLog, new_context, watch_console
@@ -174,6 +175,9 @@ def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(brow
             page.goto(url, wait_until="commit")
             page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster .figure svg", state="visible")
             assert page.evaluate(_POSTER_CHART_JS) is None  # no chart before a click
+            # the country table comes after the picture (a click before it is answered by the
+            # pre-render alone)
+            page.wait_for_selector(f"#{TABLE_ID}", state="attached")
             atlas = AtlasPage(page, "static")
             for iso3 in ("AUS", "YEM", "BRA"):  # the last click is the one kept
                 point = atlas.picture_point(iso3)

@@ -1,4 +1,5 @@
-"""The data and words the pre-render's callback carries are the Python views' own (views/prerender.py).
+"""The data and words the pre-render's callback carries or reads from the page are the Python views'
+own (views/prerender.py).
 
 The e2e module tests/e2e/test_before_python.py compares what the callback draws with what Python
 draws in the browser; these check the inputs for every country, without a browser.
@@ -59,16 +60,17 @@ def test_every_countrys_series_title_and_trend_are_the_temperature_charts(atlas,
 
 def test_the_country_table_is_one_data_block_the_page_parses_back(atlas, table, monkeypatch) -> None:
     """The page carries the table once, as a JSON data block (no NaN: a missing value is null) that
-    holds every row exactly and that no text in it can end early."""
+    holds every row exactly, and in which no text can end the element or change how HTML is parsed
+    (no "<" at all: JSON.parse reads its escape back)."""
     block = prerender.country_table_block(atlas)
     start = f'<script type="application/json" id="{prerender.TABLE_ID}">'
-    assert block.startswith(start) and block.count("</script>") == 1 and block.endswith("</script>")
+    assert block.startswith(start) and block.endswith("</script>")
     assert json.loads(block[len(start):-len("</script>")]) == table
-    names = [*table["names"][:-1], "A</script><script>alert(1)</script>"]
+    names = [*table["names"][:-2], "A</script><script>alert(1)</script>", "B<!--<script>"]
     monkeypatch.setattr(prerender, "country_table", lambda _: {**table, "names": names})
     hostile = prerender.country_table_block(atlas)
-    assert hostile.count("</script>") == 1
-    assert json.loads(hostile[len(start):-len("</script>")])["names"][-1] == names[-1]
+    assert "<" not in hostile[len(start):-len("</script>")]
+    assert json.loads(hostile[len(start):-len("</script>")])["names"][-2:] == names[-2:]
 
 
 def _heading_model_text(atlas, selection: list[str]) -> str:

@@ -39,6 +39,7 @@ MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
 # left: the title row, the figure's border, the x axis with its label, the y axis with its label)
 CHART_TOP = 141.5
 CHART_FRAME_INSET = (30, 5, 45, 59)
+CHART_DATA_ID = "atlas-poster-chart"
 
 
 def _markdown(text: str) -> str:
@@ -48,10 +49,10 @@ def _markdown(text: str) -> str:
 
 def _chart_data(atlas, selection: list[str]) -> str:
     """What the chart a click draws needs beyond the page's country table (views/prerender.py
-    TABLE_ID), as JSON for a data block: {"world": {"runs", "values"}, "x_label", "y_label",
+    TABLE_ID), as the poster's data block: {"world": {"runs", "values"}, "x_label", "y_label",
     "trend_suffix"} (runs: [first year, count, ...]; values in °C), read from the chart Python
     draws for `selection` (the default)."""
-    from climate_atlas.views.prerender import year_runs
+    from climate_atlas.views.prerender import data_block, year_runs
     from climate_atlas.views.series import temperature_chart
 
     chart = temperature_chart(atlas, selection)
@@ -63,9 +64,7 @@ def _chart_data(atlas, selection: list[str]) -> str:
     data = {"world": {"runs": year_runs(world["year"]), "values": [float(v) for v in world["value"]]},
             "x_label": chart.figure.xaxis[0].axis_label, "y_label": chart.figure.yaxis[0].axis_label,
             "trend_suffix": trend_label[len(name):]}
-    # no NaN (JSON has none); "</" escaped: the data block must not end early
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace(
-        "</", "<\\/")
+    return data_block(CHART_DATA_ID, data)
 
 
 def poster_html() -> str:
@@ -92,6 +91,7 @@ def poster_html() -> str:
              "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
              "__CHART_LEFT__": str(chart_left), "__COLOUR__": PALETTE[0],
              "__WORLD_COLOUR__": WORLD_COLOR, "__TABLE_ID__": json.dumps(TABLE_ID),
+             "__CHART_DATA_ID__": json.dumps(CHART_DATA_ID),
              "__CHARTS__": _chart_data(atlas, state.selection),
              "__MAP__": map_svg(figure)}
     fragment = (TOOLS / "poster.html").read_text(encoding="utf-8")

@@ -165,12 +165,19 @@ def country_table(atlas: Atlas) -> dict[str, list]:
     return table
 
 
+def data_block(element_id: str, data: Any) -> str:
+    """`data` as a JSON data block for a page (a script element of type application/json, which
+    the page parses with JSON.parse). Every "<" is written as its JSON escape, so no text in it can
+    end the element or change how the HTML parser reads it ("</script>", "<!--").
+    Raises ValueError on a NaN (JSON has none)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = text.replace("<", "\\u003c")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
 def country_table_block(atlas: Atlas) -> str:
-    """`country_table` as the page's data block (a script element of type application/json,
-    id TABLE_ID). Raises ValueError on a NaN (JSON has none)."""
-    text = json.dumps(country_table(atlas), separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).replace("</", "<\\/")  # the block must not end early
-    return f'<script type="application/json" id="{TABLE_ID}">{text}</script>'
+    """`country_table` as the page's data block, id TABLE_ID."""
+    return data_block(TABLE_ID, country_table(atlas))
 
 
 def indicator_json(atlas: Atlas, code: str) -> bytes:
@@ -247,7 +254,8 @@ def _markdown_text(pane: pn.pane.Markdown) -> Any:
 
 
 def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
-    """Everything the callback reads: models of this root, the carried data and the words."""
+    """Everything the callback reads besides the page's country table (TABLE_ID): models of this
+    root, the carried data and the words."""
     table = country_table(atlas)
     render = _markdown_text(parts.heading)
     heading = heading_text(render, parts.render_heading, atlas, table["codes"])
