@@ -34,11 +34,12 @@ _PICTURE_BOX_JS = """() => {
   const r = document.querySelector('#atlas-poster .figure svg').getBoundingClientRect();
   return [r.x, r.y, r.width, r.height];
 }"""
-_FRAME_BOX_JS = f"""() => {{
-  const v = Bokeh.index.query_one((v) => v.model.name === '{MAP_NAME}');
+# The frame of the plot named `name` as BokehJS draws it, in page coordinates.
+_FRAME_BOX_JS = """name => {
+  const v = Bokeh.index.query_one((v) => v.model.name === name);
   const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
   return [r.x + f.x, r.y + f.y, f.width, f.height];
-}}"""
+}"""
 
 
 def _colour(page: Page, points: list[tuple[float, float]]) -> list[tuple[int, ...]]:
@@ -81,12 +82,12 @@ def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
             scripts.release()
             page.wait_for_selector("html[data-atlas-poster='done']", state="attached")
             assert page.locator("#atlas-poster").count() == 0
-            frame = page.evaluate(_FRAME_BOX_JS)
+            frame = page.evaluate(_FRAME_BOX_JS, MAP_NAME)
             # BokehJS rounds the frame to whole pixels; the picture keeps the fraction
             assert all(abs(a - b) <= 1 for a, b in zip(picture, frame, strict=True)), (picture, frame)
             atlas = AtlasPage(page, "static")
             points = [atlas.plot_point(*atlas.country_point(c), MAP_NAME) for c in COUNTRIES]
-            frame = page.evaluate(_FRAME_BOX_JS)  # plot_point scrolls the map into view
+            frame = page.evaluate(_FRAME_BOX_JS, MAP_NAME)  # plot_point scrolls the map into view
             on_picture = [(x - frame[0] + picture[0], y - frame[1] + picture[1]) for x, y in points]
             shot = Image.open(io.BytesIO(before)).convert("RGB")
             painted = [shot.getpixel((round(x), round(y))) for x, y in on_picture]
@@ -134,11 +135,6 @@ _POSTER_CHART_JS = """() => {
           legend: [...chart.querySelectorAll('.legend > div')].map((e) => e.textContent),
           series: d('series'), trend: d('trend'), world: d('world'), frame: [r.x, r.y, r.width, r.height]};
 }"""
-_CHART_FRAME_JS = f"""() => {{
-  const v = Bokeh.index.query_one((v) => v.model.name === '{TEMPERATURE_NAME}');
-  const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
-  return [r.x + f.x, r.y + f.y, f.width, f.height];
-}}"""
 
 
 def _points(d: str) -> list[tuple[float, float]]:
@@ -199,7 +195,7 @@ def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(brow
             assert "countries=BRA" in page.url
             assert page.locator("body").get_attribute("data-atlas-ready") != "true"
             assert page.locator("#atlas-poster").count() == 0
-            frame = page.evaluate(_CHART_FRAME_JS)  # BokehJS's chart where the picture's was
+            frame = page.evaluate(_FRAME_BOX_JS, TEMPERATURE_NAME)  # where the picture's chart was
             assert all(abs(a - b) <= 2 for a, b in zip(poster_frame, frame, strict=True)), (
                 poster_frame, frame)
         finally:
