@@ -270,6 +270,13 @@ def open_body_with(html: str, fragment: str) -> str:
     return replace_once(html, BODY, BODY + "\n" + fragment, "index.html (scripts in files)")
 
 
+def open_page_body_with(out: Path, fragment: str) -> int:
+    """Put `fragment` first in out/index.html's <body>; returns its size in bytes."""
+    index = out / "index.html"
+    index.write_text(open_body_with(index.read_text(encoding="utf-8"), fragment), encoding="utf-8")
+    return len(fragment.encode())
+
+
 def patch_worker_errors(js: str) -> str:
     """main.js: Panel's worker logs a failed install and carries on, and lets other failures vanish
     as unhandled rejections, so the page would spin forever. Report every failure to the page."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from tools.build_site.files import TOOLS
-from tools.build_site.panel_patches import open_body_with
+from tools.build_site.panel_patches import open_page_body_with
 
 CONTROLS_HEIGHT = 321.4  # px: layout.Controls, from the row's top to the map's caption, margins included
 # px from the figure's edges to its frame (top, right, bottom, left): the row of title and toolbar,
@@ -104,7 +104,4 @@ def poster_html() -> str:
 
 def add_poster(out: Path) -> int:
     """Open out/index.html's body with the poster; returns its size in bytes."""
-    index = out / "index.html"
-    fragment = poster_html()
-    index.write_text(open_body_with(index.read_text(encoding="utf-8"), fragment), encoding="utf-8")
-    return len(fragment.encode())
+    return open_page_body_with(out, poster_html())

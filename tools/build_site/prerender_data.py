@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.build_site.files import BuildError
-from tools.build_site.panel_patches import open_body_with
+from tools.build_site.panel_patches import open_page_body_with
 
 
 def write_prerender_data(out: Path) -> int:
@@ -33,7 +33,4 @@ def add_country_table(out: Path) -> int:
     from climate_atlas.data import load_atlas
     from climate_atlas.views.prerender import country_table_block
 
-    index = out / "index.html"
-    block = country_table_block(load_atlas())
-    index.write_text(open_body_with(index.read_text(encoding="utf-8"), block), encoding="utf-8")
-    return len(block.encode())
+    return open_page_body_with(out, country_table_block(load_atlas()))
