@@ -137,6 +137,14 @@ _POSTER_CHART_JS = """() => {
 }"""
 
 
+# Whether the page's country table is not yet whole: not in the page, or not all of its text.
+_TABLE_INCOMPLETE_JS = """id => {
+  const block = document.getElementById(id);
+  try { JSON.parse(block.textContent); } catch (e) { return true; }
+  return false;
+}"""
+
+
 def _points(d: str) -> list[tuple[float, float]]:
     """The points of an SVG path of M and L commands (y pointing down) in data units (y up)."""
     numbers = [float(n) for n in re.findall(r"-?[\d.]+(?:e-?\d+)?", d)]
@@ -155,6 +163,15 @@ def _python_drawn(atlas: Atlas, iso3: str) -> dict:
             **{k: list(zip(v["year"], v["value"], strict=True)) for k, v in lines.items()}}
 
 
+def _assert_drawn_as_python_draws(drawn: dict | None, atlas: Atlas, iso3: str) -> None:
+    """The picture's chart (_POSTER_CHART_JS) shows what Python's chart for `iso3` shows."""
+    python = _python_drawn(atlas, iso3)
+    assert drawn is not None, f"no chart for {iso3}"
+    assert (drawn["title"], drawn["legend"]) == (python["title"], python["legend"])
+    for line in ("series", "trend", "world"):
+        assert _points(drawn[line]) == pytest.approx(python[line]), (iso3, line)
+
+
 def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(browser: Browser) -> None:
     """A visitor who clicks a country on the picture, before BokehJS has run, sees it outlined and
     its temperature chart drawn at once (the same title, legend and lines as the chart Python draws
@@ -171,18 +188,13 @@ def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(brow
             page.goto(url, wait_until="commit")
             page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster .figure svg", state="visible")
             assert page.evaluate(_POSTER_CHART_JS) is None  # no chart before a click
-            # the country table comes after the picture (a click before it is answered by the
-            # pre-render alone)
-            page.wait_for_selector(f"#{TABLE_ID}", state="attached")
+            page.wait_for_selector(f"#{TABLE_ID}", state="attached")  # it comes after the picture
             atlas = AtlasPage(page, "static")
             for iso3 in ("AUS", "YEM", "BRA"):  # the last click is the one kept
                 point = atlas.picture_point(iso3)
                 page.mouse.click(*point)
                 assert page.evaluate(_OUTLINED_AT_JS, list(point)), iso3
-                drawn, python = page.evaluate(_POSTER_CHART_JS), _python_drawn(atlas.atlas, iso3)
-                assert (drawn["title"], drawn["legend"]) == (python["title"], python["legend"])
-                for line in ("series", "trend", "world"):
-                    assert _points(drawn[line]) == pytest.approx(python[line]), (iso3, line)
+                _assert_drawn_as_python_draws(page.evaluate(_POSTER_CHART_JS), atlas.atlas, iso3)
             # one outline: the click replaced the default selection
             assert page.locator("#atlas-poster path.atlas-clicked").count() == 1
             assert page.locator('#atlas-poster path[fill="none"]').count() == 0
@@ -198,6 +210,41 @@ def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(brow
             frame = page.evaluate(_FRAME_BOX_JS, TEMPERATURE_NAME)  # where the picture's chart was
             assert all(abs(a - b) <= 2 for a, b in zip(poster_frame, frame, strict=True)), (
                 poster_frame, frame)
+        finally:
+            context.close()
+    assert log.external == [] and log.console_errors == [], log.console_errors
+
+
+def test_a_click_on_the_picture_before_the_country_table_arrives_is_drawn_once_it_has(
+        browser: Browser) -> None:
+    """On a slow link the picture is on screen while the rest of the page, with the country table
+    the picture's chart is drawn from, is still arriving: a click then outlines the country at once
+    and draws its chart as soon as the table is in, before BokehJS has run (it used to wait for
+    the pre-render to be drawn)."""
+    scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
+    log = NetworkLog()
+    with static_serve(BUILD, gates=(scripts, runtime)) as url:
+        context = new_context(browser, log, route=False, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        watch_console(page, log)
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        # 50 kB/s: the table (about 0.1 MB, after the picture) arrives about two seconds later
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": 50e3, "uploadThroughput": 50e3})
+        try:
+            page.goto(url, wait_until="commit")
+            page.wait_for_selector("html[data-atlas-poster='up'] #atlas-poster .figure svg", state="visible")
+            atlas = AtlasPage(page, "static")
+            point = atlas.picture_point("BRA")
+            page.mouse.click(*point)
+            assert page.evaluate(_TABLE_INCOMPLETE_JS, TABLE_ID), "the whole table came first"
+            assert page.evaluate(_OUTLINED_AT_JS, list(point))
+            assert page.evaluate(_POSTER_CHART_JS) is None
+            page.wait_for_function("() => !document.querySelector('#atlas-poster .chart').hidden",
+                                   timeout=30_000)
+            assert page.evaluate("window.Bokeh === undefined")
+            _assert_drawn_as_python_draws(page.evaluate(_POSTER_CHART_JS), atlas.atlas, "BRA")
         finally:
             context.close()
     assert log.external == [] and log.console_errors == [], log.console_errors

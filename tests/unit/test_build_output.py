@@ -196,28 +196,33 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
     assert (build / "panel" / PANEL_VERSION / "dist" / "css").is_dir()
 
 
-def test_the_page_is_small_and_loads_its_scripts_from_one_checked_file(build):
+def test_the_page_is_small_and_loads_its_scripts_from_checked_files(build):
     """The first paint waits for index.html alone (tools/build_site/scripts.py): it carries no
-    bundle, and loads one file of the site, named by its content, deferred, whose integrity hash
-    matches, which holds Tabulator's scripts, the bundles (each still strict) and then the page's
-    half of the worker and the status line, in that order."""
+    bundle, and loads its scripts as files of the site, one per script so that each runs as a task
+    of its own, each named by its content, deferred, with a matching integrity hash: Tabulator's
+    two, the five bundles (each still strict) and last the page's half of the worker and the status
+    line, in that order."""
     html = (build / "index.html").read_text(encoding="utf-8")
     assert len(html.encode()) < 1_000_000, "index.html carries more than the pre-render and picture"
     assert "/* BEGIN " not in html and "set_log_level" not in html and "const pyodideWorker" not in html
     scripts = page_scripts(build)
-    assert len(scripts) == 1 and re.fullmatch(r"\./js/page-[0-9a-f]{16}\.js", scripts[0][0]), scripts
-    integrity = re.fullmatch(r' integrity="(sha384-[^"]+)" defer', scripts[0][1])
-    assert integrity, scripts[0][1]
-    page_js = (build / scripts[0][0]).read_bytes()
-    assert hashlib.sha256(page_js).hexdigest()[:16] in scripts[0][0]  # a new file, a new name
-    assert integrity.group(1) == "sha384-" + base64.b64encode(hashlib.sha384(page_js).digest()).decode()
-    text = page_js.decode()
-    order = ["Tabulator v6.4.0", "var luxon=", "(function () {\n'use strict';\n/*!",
-             "panel_fullscreen_renwin_sync", "const pyodideWorker = window.atlasWorker.take()",
-             "getElementById('site-status')"]
-    found = [text.find(marker) for marker in order]
-    assert -1 not in found and found == sorted(found), dict(zip(order, found, strict=True))
-    assert text.count("(function () {\n'use strict';") == 5  # each bundle strict on its own
+    stems = ["tabulator", "luxon", "bokeh", "bokeh-gl", "bokeh-widgets", "bokeh-tables", "panel", "page"]
+    names = [re.fullmatch(r"\./js/([a-z-]+)-([0-9a-f]{16})\.js", src) for src, _ in scripts]
+    assert all(names) and [m[1] for m in names] == stems, scripts
+    texts = []
+    for (src, attributes), name in zip(scripts, names, strict=True):
+        integrity = re.fullmatch(r' integrity="(sha384-[^"]+)" defer', attributes)
+        assert integrity, attributes
+        data = (build / src).read_bytes()
+        assert hashlib.sha256(data).hexdigest()[:16] == name[2]  # a new file, a new name
+        assert integrity[1] == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        texts.append(data.decode())
+    assert texts[0].startswith("/* Tabulator v6.4.0") and texts[1].startswith("var luxon=")
+    assert all(text.startswith("'use strict';\n/*!") for text in texts[2:7])  # strict, each alone
+    assert "panel_fullscreen_renwin_sync" in texts[6]
+    page = texts[7]
+    assert -1 < page.find("const pyodideWorker = window.atlasWorker.take()") \
+        < page.find("getElementById('site-status')")
 
 
 def test_the_page_opens_with_the_map_s_picture(build):
