@@ -199,13 +199,15 @@ def test_page_has_viewport_favicon_status_and_local_runtime(build):
 def test_the_page_is_small_and_loads_its_scripts_from_checked_files(build):
     """The first paint waits for index.html alone (tools/build_site/scripts.py): it carries no
     bundle, and loads its scripts as files of the site, one per script so that each runs as a task
-    of its own, each named by its content, deferred, with a matching integrity hash: Tabulator's
-    two, the five bundles (each still strict) and last the page's half of the worker and the status
-    line, in that order."""
+    of its own, each named by its content, deferred, with a matching integrity hash, from the body
+    (in <head> they delayed the first paint): Tabulator's two, the five bundles (each still strict)
+    and last the page's half of the worker and the status line, in that order."""
     html = (build / "index.html").read_text(encoding="utf-8")
     assert len(html.encode()) < 1_000_000, "index.html carries more than the pre-render and picture"
     assert "/* BEGIN " not in html and "set_log_level" not in html and "const pyodideWorker" not in html
     scripts = page_scripts(build)
+    # in the body, after the picture and the table it draws charts from, before the pre-render
+    assert html.index('id="atlas-countries"') < html.index('<script src="./js/') < html.index("data-root-id=")
     stems = ["tabulator", "luxon", "bokeh", "bokeh-gl", "bokeh-widgets", "bokeh-tables", "panel", "page"]
     names = [re.fullmatch(r"\./js/([a-z-]+)-([0-9a-f]{16})\.js", src) for src, _ in scripts]
     assert all(names) and [m[1] for m in names] == stems, scripts
