@@ -30,7 +30,7 @@ NOT_CACHED = "Python heap snapshot not cached"
 NOT_USED = "Python heap snapshot not used"
 CACHED = "body[data-atlas-cached='true']"  # site_status.html: the service worker holds the whole build
 HEAP = f"{SNAPSHOT_DIR}/heap.bin.gz"
-SCRIPTS = "/js/*"  # the page's one JS file: BokehJS, Panel's bridge to the Python worker, the status line
+SCRIPTS = "/js/*"  # the page's JS files: BokehJS, Panel's bridge to the Python worker, the status line
 
 # The cached heap replaced by other bytes, as a damaged disk or an interrupted write would leave it.
 _DAMAGE_JS = """async ([cache, url]) => {

@@ -227,6 +227,17 @@ def test_the_page_is_small_and_loads_its_scripts_from_checked_files(build):
         < page.find("getElementById('site-status')")
 
 
+def test_the_build_holds_no_file_twice(build):
+    """Every file of the build differs from every other: the service worker fetches each content
+    once, so a second copy is never used (the Tabulator scripts the page loads from js/ are moved
+    there, not copied)."""
+    names: dict[str, list[str]] = {}
+    for path in sorted(p for p in build.rglob("*") if p.is_file()):
+        names.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(
+            path.relative_to(build).as_posix())
+    assert [same for same in names.values() if len(same) > 1] == []
+
+
 def test_the_page_opens_with_the_map_s_picture(build):
     """The picture (tools/build_site/poster.py) comes before the pre-rendered document, so the
     first paint shows it, with one shape per country of the map and the selected one's outline."""

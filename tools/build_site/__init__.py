@@ -7,8 +7,9 @@ Every byte the page loads ends up under `build/`:
     index.html, main.js        Panel's convert_app output (pyodide-worker, pre-rendered), plus our
                                viewport meta, favicon, status line and readable load errors, and
                                the map's picture, painted before BokehJS runs (poster.py)
-    js/page-<digest>.js        every script the page runs from a file: Tabulator, BokehJS, Panel,
-                               the page's half of the Python worker, the status line (scripts.py)
+    js/<script>-<digest>.js    every script the page runs, one file each: Tabulator's two, the
+                               BokehJS and Panel bundles, and page-<digest>.js with the page's half
+                               of the Python worker and the status line (scripts.py)
     pyodide/                   Pyodide 0.27.7 runtime, wheels, pruned pyodide-lock.json
     panel/1.9.4/dist/          Panel's CSS, fonts and bundled assets (PANEL_CDN_ROOT points here)
 

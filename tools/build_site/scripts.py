@@ -72,13 +72,16 @@ def _write(out: Path, stem: str, text: str) -> str:
 def load_scripts_from_file(out: Path) -> int:
     """Write the page's scripts into out/js/ and have out/index.html load them, in their order, first
     in its body, in place of every script it held or referenced (after page.py's edits and
-    copy_panel_assets: Tabulator's files must be there). Returns how many bytes left the page."""
+    copy_panel_assets: Tabulator's files must be there; they move to js/, so that the build holds
+    no file twice). Returns how many bytes left the page."""
     index = out / "index.html"
     page = index.read_text(encoding="utf-8")
     (out / JS_DIR).mkdir()
     files, drop = [], []
-    for element, src in referenced_scripts(page):
-        files.append((_stem(src), (out / unquote(src.removeprefix("./"))).read_text(encoding="utf-8")))
+    for element, src in referenced_scripts(page):  # moved, not copied: nothing else loads them
+        source = out / unquote(src.removeprefix("./"))
+        files.append((_stem(src), source.read_text(encoding="utf-8")))
+        source.unlink()
         drop.append(element)
     own = []
     for name, (element, text) in inline_scripts(page).items():
