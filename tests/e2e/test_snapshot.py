@@ -51,7 +51,7 @@ class Site:
     page: Page
     traffic: Traffic
     log: NetworkLog
-    scripts: Gate  # the page's JS file (BokehJS, Panel's bridge), as the server sends it
+    scripts: Gate  # the page's JS files (BokehJS, Panel's bridge), as the server sends them
     messages: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
 
@@ -149,11 +149,11 @@ def test_a_damaged_snapshot_falls_back_to_the_normal_boot_and_is_fetched_again(s
     assert site.page.evaluate(_CACHED_SIZE_JS, site.cache_args(HEAP)) == (BUILD / HEAP).stat().st_size
 
 
-_BREAK_WORKER_JS = """async ([cache, worker, page_js]) => {
+_BREAK_WORKER_JS = """async ([cache, worker, js_dir]) => {
   const kept = await caches.open(cache);
   await kept.put(worker, new Response("throw new Error('a broken worker');",
                                       {headers: {'Content-Type': 'text/javascript'}}));
-  for (const key of await kept.keys()) if (key.url.startsWith(page_js)) await kept.delete(key);
+  for (const key of await kept.keys()) if (key.url.startsWith(js_dir)) await kept.delete(key);
 }"""
 
 

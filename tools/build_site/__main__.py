@@ -26,7 +26,7 @@ from tools.build_site.pypi import pure_wheels
 from tools.build_site.report import report
 from tools.build_site.runtime import copy_runtime, fetch_runtime
 from tools.build_site.runtime_pack import pack_runtime
-from tools.build_site.scripts import load_scripts_from_file
+from tools.build_site.scripts import load_scripts_from_files
 from tools.build_site.service_worker import add_service_worker
 from tools.build_site.slim import slim
 from tools.build_site.snapshot import add_snapshot
@@ -60,7 +60,7 @@ def build(root: Path, tmp: Path) -> None:
     log(f"pre-render data: {write_prerender_data(tmp) / 1e3:.0f} kB of indicator series")
     boot = pack_runtime(tmp, [app_name, "panel", "bokeh"])
     copy_panel_assets(tmp)
-    log(f"page: {load_scripts_from_file(tmp) / 1e6:.2f} MB of inline JS moved to js/")
+    log(f"page: {load_scripts_from_files(tmp) / 1e6:.2f} MB of inline JS moved to js/")
     log(f"page: the country table the pre-render reads, {add_country_table(tmp) / 1e3:.0f} kB")
     log(f"page: the map's picture, {add_poster(tmp) / 1e3:.0f} kB")  # first in the page
     add_snapshot(tmp, boot, ON_DEMAND)  # a returning visit's boot (sw.js fetches it once idle)
