@@ -24,10 +24,10 @@ eight files delayed the first paint by about 0.2 s on loopback (the picture at 0
 browser would find them only once the whole page had arrived. Found once the page's first 0.21 MB
 have arrived, they start that much later than from <head>; on a link whose bandwidth is the limit
 that costs about nothing: they cannot run before the rest of the page has arrived, and would have
-shared the link with it. The worker starts after BokehJS has
-run, as it did when BokehJS was inline: started while the page was parsed, its runtime start
-(inflating, compiling the wasm) competed with BokehJS's start and the pre-render's drawing on the
-CPU, and the map was drawn about half a second later.
+shared the link with it. The worker starts after BokehJS has run, as it did when BokehJS was
+inline: started while the page was parsed, its runtime start (inflating, compiling the wasm)
+competed with BokehJS's start and the pre-render's drawing on the CPU, and the map was drawn about
+half a second later.
 """
 from __future__ import annotations
 
