@@ -290,6 +290,12 @@ def test_a_click_on_the_picture_before_the_country_table_arrives_is_drawn_once_i
             assert shown.json_value() == "loading"
             _assert_drawn_as_python_draws(page.evaluate(_POSTER_CHART_JS), atlas.atlas, "BRA")
             assert page.evaluate("window.Bokeh === undefined")
+            # the pre-render answers the kept click where it was made, as a click on Brazil
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                          "downloadThroughput": -1, "uploadThroughput": -1})
+            scripts.release()
+            atlas.wait_for_heading("BRA")
+            assert "countries=BRA" in page.url
         finally:
             context.close()
     assert log.external == [] and log.console_errors == [], log.console_errors
