@@ -47,6 +47,7 @@ TARGET_P95 = 0.300
 TIMEOUT = 10.0
 ROOT = Path(__file__).resolve().parents[1]
 WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # docker/scale.py's waves; 10 of them: the issue's 500
+MIN_WAVES = 2  # under a deadline: the growth compares the last wave with the first
 # What the image sets (Dockerfile ENV, kept equal by tests/unit/test_dockerfile.py): Python's objects
 # in glibc's heap, so that the app's malloc_trim after discarded sessions reaches them.
 IMAGE_MEMORY_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
@@ -292,9 +293,12 @@ def _settled(served, since: int, timeout: float = 60) -> tuple[int, ...]:
     raise RuntimeError(f"no memory line with every session discarded within {timeout:.0f} s")
 
 
-def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE) -> dict:
+def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE, until: float | None = None) -> dict:
     """Open and close `waves` x `size` light sessions; the server's RSS after each wave, before and
-    after its sessions are discarded (and the heap trimmed)."""
+    after its sessions are discarded (and the heap trimmed). With `until` (a time.monotonic()
+    deadline), no wave starts that would end after it, as its predecessors' mean duration says,
+    but at least MIN_WAVES run (the growth compares the last with the first); `cut` then says how
+    many ran: a wave of 50 is about 3 minutes of `panel serve` CPU here."""
     probe = _probe()
     choices = [("Brazil (BRA)", "Brazil: trend"), ("Chile (CHL)", "Chile: trend"),
                ("Kenya (KEN)", "Kenya: trend"), ("Norway (NOR)", "Norway: trend")]
@@ -316,6 +320,11 @@ def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE) -> dict:
         out["rss_start"] = served.rss() / 2**20
         with ThreadPoolExecutor(WAVE_THREADS) as pool:
             for wave in range(waves):
+                if (until is not None and wave >= MIN_WAVES
+                        and time.monotonic() + statistics.mean(out["seconds"]) > until):
+                    out["cut"] = f"{wave} of {waves} waves, stopped by the run's deadline"
+                    print(f"[bench-server]   stopped after {out['cut']}", flush=True)
+                    break
                 t, since = time.perf_counter(), len(served.log())
                 list(pool.map(one, range(size)))
                 out["closed"].append(served.rss() / 2**20)
@@ -327,6 +336,7 @@ def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE) -> dict:
                 print(f"[bench-server]   wave {wave + 1}: RSS {out['closed'][-1]:.0f} MB with its "
                       f"sessions closed, {out['settled'][-1]:.0f} MB once discarded "
                       f"({out['seconds'][-1]:.0f} s)", flush=True)
+    out["waves"] = len(out["settled"])
     out["growth"] = out["settled"][-1] / out["settled"][0] - 1
     out["total_seconds"] = round(time.monotonic() - started, 1)
     return out
@@ -346,13 +356,17 @@ def waves_markdown(w: dict) -> str:
         "| documents alive then | " + row(w["documents"]) + " |", "",
         f"Last wave against the first, both once discarded: {w['growth'] * 100:+.1f}% (the "
         f"issue's bound: 10%); RSS at start {w['rss_start']:.0f} MB; each trim took at most "
-        f"{max(w['trim_ms'])} ms. Measured {w['date']}, in {w['total_seconds'] / 60:.0f} minutes."])
+        f"{max(w['trim_ms'])} ms. Measured {w['date']}, in {w['total_seconds'] / 60:.0f} minutes"
+        + (f"; {w['cut']} (`python -m bench waves` runs {WAVES} of {WAVE_SIZE})." if "cut" in w
+           else ".")])
 
 
 def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1,),
-        steps: tuple[float, ...] = (1, 2, 5, 10, 20, 40), step_seconds: float = 15) -> dict:
+        steps: tuple[float, ...] = (1, 2, 5, 10, 20, 40), step_seconds: float = 15,
+        until: float | None = None, wave_size: int = WAVE_SIZE) -> dict:
     """The rate search runs on the first process count only; the others get the steady run, which
-    is what the comparison needs, so that `make bench` stays under 20 minutes."""
+    is what the comparison needs, so that `make bench` stays under 20 minutes; the memory waves
+    (of `wave_size` sessions) stop at `until` (see memory_waves)."""
     results: dict = {"sessions": sessions, "seconds": seconds, "runs": {}}
     for num_procs in procs:
         print(f"[bench-server] panel serve --num-procs {num_procs}: {sessions} sessions", flush=True)
@@ -364,7 +378,7 @@ def run(seconds: float = 120, sessions: int = 50, procs: tuple[int, ...] = (1,),
         st = r["steady"]
         print(f"[bench-server]   steady: p50 {st['p50']}, p95 {st['p95']}, errors {st['errors']}, "
               f"RSS {r['rss_connected'] / 1e6:.0f} -> {r['rss_end'] / 1e6:.0f} MB", flush=True)
-    results["waves"] = memory_waves()
+    results["waves"] = memory_waves(size=wave_size, until=until)
     results["markdown"] = markdown(results)
     return results
 
