@@ -20,8 +20,9 @@ bench` leaves out to stay under 20 minutes with the memory waves.
 Then memory over time (`memory_waves`, issue 22): 500 sessions opened and closed in waves of 50, as
 a visitor's browser does (docker/probe.py's LightSession: page, websocket, document, one change),
 against a server with the image's allocator settings; RSS after each wave, with its sessions closed
-but not yet discarded, and once they are discarded and the app has trimmed the heap. `make
-docker-test` checks the same in the image (docker/scale.py).
+but not yet discarded, and once they are discarded and the app has trimmed the heap. `make bench`
+runs smaller waves until its deadline, to end within 20 minutes. `make docker-test` checks the same
+in the image (docker/scale.py).
 """
 from __future__ import annotations
 
