@@ -47,7 +47,7 @@ from tools.servers import HOST, panel_serve
 TARGET_P95 = 0.300
 TIMEOUT = 10.0
 ROOT = Path(__file__).resolve().parents[1]
-WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # docker/scale.py's waves; 10 of them: the 500
+WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # 10 of 50: the 500; 6 in flight on an idle machine
 MIN_WAVES = 2  # under a deadline: the growth compares the last wave with the first
 # What the image sets (Dockerfile ENV, kept equal by tests/unit/test_dockerfile.py): Python's objects
 # in glibc's heap, so that the app's malloc_trim after discarded sessions reaches them.
@@ -323,8 +323,8 @@ def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE, until: float | None 
             for wave in range(waves):
                 if (until is not None and wave >= MIN_WAVES
                         and time.monotonic() + statistics.mean(out["seconds"]) > until):
-                    out["cut"] = f"{wave} of {waves} waves, stopped by the run's deadline"
-                    print(f"[bench-server]   stopped after {out['cut']}", flush=True)
+                    out["cut"] = f"{wave} of {waves} waves, as the run's deadline allowed"
+                    print(f"[bench-server]   {out['cut']}", flush=True)
                     break
                 t, since = time.perf_counter(), len(served.log())
                 list(pool.map(one, range(size)))
