@@ -52,7 +52,7 @@ serve: $(VENV)/.installed
 		--allow-websocket-origin 127.0.0.1:$(PORT)
 
 test: setup  # lint, build, unit, e2e, bench smoke in turn, the container test beside them
-	@scripts/test.sh
+	+@MAKE='$(MAKE)' scripts/test.sh
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -77,7 +77,7 @@ bench-smoke: setup build  # each bench variant becomes live on this machine (no 
 	$(PY) -m bench smoke
 
 # Under 20 minutes on 2 cores: as many of 5 browser runs as fit 10 minutes, the server's load test
-# (a 60 s steady run), then memory waves of 25 sessions until 19 minutes, at least two
+# (a 60 s steady run), then up to 10 memory waves of 25 sessions until 19 minutes, at least two
 # (`python -m bench waves` runs the 500 sessions of issue 22, about half an hour here).
 bench: setup build  # timings and bytes against plain `panel convert`, the Pyodide floor, panel serve
 	$(PY) -m bench all --budget 600 --seconds 60 --wave-size 25 --deadline 1140

@@ -53,7 +53,7 @@ MIN_WAVES = 2  # under a deadline: the growth compares the last wave with the fi
 # in glibc's heap, so that the app's malloc_trim after discarded sessions reaches them.
 IMAGE_MEMORY_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
 # Shorter than the image's 30 s / 10 s, so that a wave's sessions are discarded within seconds of
-# its end: the same discard, release and trim, and 500 sessions in about 7 minutes instead of 13.
+# its end: the same discard, release and trim, without half a minute's wait after each wave.
 WAVE_FLAGS = ("--unused-session-lifetime", "3000", "--check-unused-sessions", "1000")
 # The app's line after each batch of discards (app/climate_atlas/session_log.py)
 MEMORY_LINE = re.compile(r"memory rss_mb=(\d+) untrimmed_mb=(\d+) trim_ms=(\d+) sessions=(\d+) "

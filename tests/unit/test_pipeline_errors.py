@@ -44,23 +44,20 @@ FAO_AREAS = "pipeline/reference/fao_areas.csv"
 INDICATOR_TABLE = "pipeline/reference/indicators.csv"
 
 
-def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]], source: Path = FIXTURE) -> Path:
-    """A raw tree with the named files replaced by changed copies: the small fixture tree is copied,
-    the full snapshot (5 MB) linked."""
+def raw_copy(tmp: Path, changes: dict[str, Callable[[bytes], bytes]]) -> Path:
+    """A copy of the small fixture tree with the named files replaced by changed copies."""
     root = tmp / "raw"
     raw_changes = [rel for rel in changes if not rel.startswith("pipeline/")]
-    assert all((source / rel).is_file() for rel in raw_changes), f"not all of {raw_changes} in {source}"
-    for path in source.rglob("*"):
+    assert all((FIXTURE / rel).is_file() for rel in raw_changes), f"not all of {raw_changes} in {FIXTURE}"
+    for path in FIXTURE.rglob("*"):
         if path.is_file():
-            target = root / path.relative_to(source)
+            target = root / path.relative_to(FIXTURE)
             target.parent.mkdir(parents=True, exist_ok=True)
-            rel = path.relative_to(source).as_posix()
+            rel = path.relative_to(FIXTURE).as_posix()
             if rel in changes:
                 target.write_bytes(changes[rel](path.read_bytes()))
-            elif source == FIXTURE:
-                shutil.copyfile(path, target)
             else:
-                target.symlink_to(path)
+                shutil.copyfile(path, target)
     return root
 
 
