@@ -51,8 +51,13 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/panel serve app/main.py --address 127.0.0.1 --port $(PORT) \
 		--allow-websocket-origin 127.0.0.1:$(PORT)
 
-test: setup  # lint, build, unit, e2e, bench smoke in turn, the container test beside them
-	+@MAKE='$(MAKE)' scripts/test.sh
+test: setup
+	@scripts/stage.sh lint $(MAKE) --no-print-directory lint
+	@scripts/stage.sh build $(MAKE) --no-print-directory build
+	@scripts/stage.sh unit $(MAKE) --no-print-directory unit
+	@scripts/stage.sh e2e $(MAKE) --no-print-directory e2e
+	@scripts/stage.sh bench-smoke $(MAKE) --no-print-directory bench-smoke
+	@scripts/stage.sh docker $(MAKE) --no-print-directory docker-test
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -47,7 +47,7 @@ from tools.servers import HOST, panel_serve
 TARGET_P95 = 0.300
 TIMEOUT = 10.0
 ROOT = Path(__file__).resolve().parents[1]
-WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # 10 of 50: the 500; 6 in flight on an idle machine
+WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # docker/scale.py's waves; 10 of them: the 500
 MIN_WAVES = 2  # under a deadline: the growth compares the last wave with the first
 # What the image sets (Dockerfile ENV, kept equal by tests/unit/test_dockerfile.py): Python's objects
 # in glibc's heap, so that the app's malloc_trim after discarded sessions reaches them.

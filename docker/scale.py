@@ -53,10 +53,7 @@ IDLE_SECONDS = 70.0  # longer than the router's 55 s idle cut
 # RSS does, while the whole test stays within a few minutes of `make test`. The soak runs more:
 # CLIMATE_ATLAS_SCALE_WAVES=10 for the 500 sessions, 60 for about 30 minutes.
 WAVES = int(os.environ.get("CLIMATE_ATLAS_SCALE_WAVES", "2"))
-# Two sessions in flight, about one per instance: `make test` runs this beside its e2e stage, and
-# with six a change waited behind its instance's other new pages past its 15 s (each page is about
-# 3 s of a core here, more with Chromium booting Python beside it).
-WAVE_SIZE, WAVE_THREADS = 50, 2
+WAVE_SIZE, WAVE_THREADS = 50, 6
 RSS_TOLERANCE = 0.10
 MAX_MESSAGE = 8388608  # the Dockerfile's --websocket-max-message-size
 DISCARD_WAIT = 30 + 10 + 15  # unused-session lifetime + check interval (Dockerfile) + slack
