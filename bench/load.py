@@ -45,6 +45,9 @@ from tornado.websocket import websocket_connect
 from tools.servers import HOST, panel_serve
 
 TARGET_P95 = 0.300
+# A step of the rate search lasts for at least this many changes: the p95 of 20 or fewer is their
+# slowest, so one slow answer (1.0 s among fifteen at 1/s, twice on 2026-12-02) failed the search.
+STEP_CHANGES = 40
 TIMEOUT = 10.0
 ROOT = Path(__file__).resolve().parents[1]
 WAVES, WAVE_SIZE, WAVE_THREADS = 10, 50, 6  # docker/scale.py's waves; 10 of them: the 500
@@ -242,11 +245,12 @@ async def _scenario(served, sessions: int, seconds: float, ramp: float, steps: l
     for rate in steps:  # ascending; a step starts on a drained server; stop at the first failure
         await _drain(clients[0], choices, rng)
         tally = Tally()
-        until = time.perf_counter() + step_seconds
+        duration = max(step_seconds, STEP_CHANGES / rate)
+        until = time.perf_counter() + duration
         await asyncio.gather(*(_session_loop(c, choices, len(clients) / rate, until, tally, rng)
                                for c in clients))
         s = {**tally.summary(), "rate_per_s": rate,
-             "achieved_per_s": len(tally.latencies) / step_seconds}
+             "achieved_per_s": len(tally.latencies) / duration}
         out["steps"].append(s)
         print(f"[bench-server]   rate {rate:5.1f}/s: p50 {s['p50']}, p95 {s['p95']}, "
               f"errors {s['errors']}", flush=True)
