@@ -308,7 +308,7 @@ def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE, until: float | None 
     choices = [("Brazil (BRA)", "Brazil: trend"), ("Chile (CHL)", "Chile: trend"),
                ("Kenya (KEN)", "Kenya: trend"), ("Norway (NOR)", "Norway: trend")]
     started = time.monotonic()
-    out: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "waves": waves, "size": size,
+    out: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "size": size,
                  "flags": " ".join(WAVE_FLAGS),
                  "env": IMAGE_MEMORY_ENV, "closed": [], "settled": [], "documents": [],
                  "trim_ms": [], "seconds": []}
@@ -341,7 +341,7 @@ def memory_waves(waves: int = WAVES, size: int = WAVE_SIZE, until: float | None 
                 print(f"[bench-server]   wave {wave + 1}: RSS {out['closed'][-1]:.0f} MB with its "
                       f"sessions closed, {out['settled'][-1]:.0f} MB once discarded "
                       f"({out['seconds'][-1]:.0f} s)", flush=True)
-    out["waves"] = len(out["settled"])
+    out["waves"] = len(out["settled"])  # the waves that ran
     out["growth"] = out["settled"][-1] / out["settled"][0] - 1
     out["total_seconds"] = round(time.monotonic() - started, 1)
     return out

@@ -5,9 +5,9 @@
     python -m bench smoke             one cold loopback visit of each variant: each must become
                                       live (`make test` runs it; no timings, nothing written)
     python -m bench waves             only its memory over time: 500 sessions in waves of 50
-    python -m bench all --budget 600 --seconds 60 --wave-size 25 --deadline 1140
-                                      `make bench`: within 20 minutes (the browser runs that fit
-                                      its budget, then waves until the deadline)
+    python -m bench all [...]         `make bench` (its options in Makefile): within 20 minutes,
+                                      the browser runs that fit --budget, then waves of
+                                      --wave-size until --deadline
 
 Writes bench/results.json (every sample) and bench/results.md (the table README includes). Needs
 `make build`. Variants are visited round-robin, run by run, so background load on the machine hits
