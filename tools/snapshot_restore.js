@@ -213,4 +213,16 @@ async function loadPyodideFromSnapshot() {
   }
   return await loadPyodide();
 }
+// After a restore: the page the build's make worker built into the heap (tools/build_site/snapshot.py,
+// warm_up), as write_doc's [docs_json, render_items, root_ids], taken once; main.js sends it instead
+// of building the page. Null in a worker that booted normally, which builds the page itself.
+function takePrebuiltPage() {
+  if (!self.pyodideRestored) return null;
+  const page = self.pyodide.runPython(
+    'import sys\npage = sys.modules.pop("__PREBUILT_PAGE__", None)\npage and page.doc_json',
+    {globals: self.pyodide.toPy({})});
+  if (!page) return null;
+  console.log("Sending the page built into the Python heap snapshot");
+  return page;
+}
 // --- end of memory snapshot restore ----------------------------------------------------------------

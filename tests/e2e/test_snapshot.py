@@ -26,6 +26,7 @@ from tools.build_site.snapshot import SNAPSHOT_DIR
 from tools.servers import Gate, Traffic, static_serve
 
 RESTORED = "Restored the Python heap snapshot"
+PREBUILT = "Sending the page built into the Python heap snapshot"
 NOT_CACHED = "Python heap snapshot not cached"
 NOT_USED = "Python heap snapshot not used"
 CACHED = "body[data-atlas-cached='true']"  # site_status.html: the service worker holds the whole build
@@ -55,15 +56,16 @@ class Site:
     messages: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
 
-    def visit(self, reload: bool = False) -> AtlasPage:
-        """A page load until the live dashboard is ready; the log, requests and counts start afresh."""
+    def visit(self, reload: bool = False, query: str = "") -> AtlasPage:
+        """A page load (of the site's address with `query`) until the live dashboard is ready; the
+        log, requests and counts start afresh."""
         self.messages.clear()
         self.urls.clear()
         self.traffic.reset()
         if reload:
             self.page.reload()
         else:
-            self.page.goto(self.url)
+            self.page.goto(self.url + query)
         atlas = AtlasPage(self.page, "static")
         atlas.wait_ready(BOOT_TIMEOUT_MS)
         return atlas
@@ -121,8 +123,16 @@ def test_a_first_visit_boots_and_never_downloads_the_snapshot_before_it_is_live(
 
 
 def test_the_next_visit_restores_the_snapshot_and_loads_holoviews_on_demand(site: Site) -> None:
-    atlas = site.visit(reload=True)
+    # a link with state: the page built into the heap is the default one, which the link then changes
+    atlas = site.visit(query="?countries=BRA,IND")
     assert any(RESTORED in m for m in site.messages), site.messages
+    assert any(PREBUILT in m for m in site.messages), site.messages
+    atlas.wait_for_heading("IND")
+    compared = "Temperature anomaly: Brazil, India"
+    atlas.wait_for_title(compared)
+    assert atlas.series(compared, "Brazil") and atlas.series(compared, "India")
+    atlas.click_country("FRA")  # the live session answers: a click replaces the selection
+    atlas.wait_for_heading("FRA")
     assert not any(NOT_USED in m for m in site.messages), site.messages
     # its worker started with the page's head, and the page took it, messages held meanwhile included
     assert atlas.page.evaluate("window.atlasWorker.early") is True

@@ -305,15 +305,19 @@ def load_boot_from_lock(js: str, boot: list[str]) -> str:
 
 def restore_snapshot_first(js: str, restore: str) -> str:
     """main.js (as load_boot_from_lock left it): run `restore` (tools/snapshot_restore.js, filled in)
-    first; after a restore, skip the boot's loadPackage (the packages are in the heap)."""
+    first; after a restore, skip the boot's loadPackage (the packages are in the heap) and send the
+    page built into the heap instead of building one (snapshot.warm_up)."""
     where = "main.js (as load_boot_from_lock patched it)"
     loader = f'importScripts("{PYODIDE_JS}", "./pyodide/runtime_fetch.js");\n'
     js = replace_once(js, loader, loader + "\n" + restore + "\n", where)
     js = replace_once(js, "  await prepareRuntime();\n  self.pyodide = await loadPyodide();",
                       "  self.pyodide = await loadPyodideFromSnapshot();  // tools/snapshot_restore.js",
                       where)
-    return replace_once(js, "    await self.pyodide.loadPackage([",
-                        "    if (!self.pyodideRestored) await self.pyodide.loadPackage([", where)
+    js = replace_once(js, "    await self.pyodide.loadPackage([",
+                      "    if (!self.pyodideRestored) await self.pyodide.loadPackage([", where)
+    return replace_once(js, "const [docs_json, render_items, root_ids] = await self.pyodide.runPythonAsync(",
+                        "const [docs_json, render_items, root_ids] = takePrebuiltPage() ?? "
+                        "await self.pyodide.runPythonAsync(", where)
 
 
 def add_policy_meta(html: str, policy: str) -> str:

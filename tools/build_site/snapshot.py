@@ -11,7 +11,7 @@ to add to a cold visit, README "Benchmarks").
    (tools/snapshot_make.js) boots ./pyodide/ through the site's runtime loader (runtime_fetch.js)
    with `_makeSnapshot`, loads the packages main.js loads at boot with loadPackage (not the
    on-demand ones: HoloViews stays out, and the scatter tab's loadPackage still loads it), imports
-   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs warm_up() (a first page of the app, dropped),
+   SNAPSHOT_IMPORTS and WARM_IMPORTS, runs warm_up() (the app's first page, kept),
    zeroes the heap's free memory (what imports and parsing left there: about 25 MB, 3.8 MB of
    gzip) and uploads the heap, the files the packages added, and the side modules (.so) with the
    memory/table bases they were loaded at.
@@ -57,7 +57,7 @@ from tools.servers import StaticHandler, serve, stop_process_group
 
 CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 # What the snapshot holds: Panel's worker module (panel, bokeh, param, pandas, numpy) and the app's
-# modules. Importing only: the worker still runs init_doc, the app's build and write_doc. Not
+# modules; warm_up() then builds the first page into the heap. Not
 # HoloViews: the app loads it with the scatter tab (ON_DEMAND in dependencies.py).
 SNAPSHOT_IMPORTS = ("panel.io.pyodide", "climate_atlas.layout")
 # Also imported by the app's first build (sys.modules after ready, minus the snapshot's list in
@@ -73,23 +73,29 @@ WARM_IMPORTS = ("markdown", "markdown_it", "mdit_py_plugins", "linkify_it",
                 "panel.entry_points")
 
 
+# The module the make worker leaves the page it built in (warm_up), and the restored worker takes it
+# from (tools/snapshot_restore.js: takePrebuiltPage).
+PREBUILT_PAGE = "atlas_prebuilt_page"
+
+
 def warm_up() -> str:
-    """Python the make worker runs (awaited) after the imports: a first page, built from the app's
-    own entry point (app/main.py, the script `panel convert` turns into the site's worker) and
-    serialised as that worker does (main.js: init_doc, the script, write_doc), into a document that
-    is then dropped. The app's data is read and parsed once per process (data.load_atlas is cached),
-    and a process's first page costs about three times the next one (Panel's and Bokeh's per-class
-    caches, compiled patterns, lazy imports, the app's own caches): in the heap, the restored
-    worker's page is a second one. Nothing of the page is kept: the worker's init_doc makes a
-    document of its own, and the app shares no model between documents (panel serve builds one page
-    per session in one process)."""
+    """Python the make worker runs (awaited) after the imports: the page every visitor's worker
+    builds first, built from the app's own entry point (app/main.py, the script `panel convert`
+    turns into the site's worker) and serialised as that worker does (main.js: init_doc, the script,
+    write_doc). The heap keeps it: its document stays Panel's current document, and write_doc's
+    JSON waits in the module PREBUILT_PAGE, so a restored worker sends that JSON at once instead of
+    building the page (about 3.7 s of Python in the browser: the app's build, Panel's models and
+    the serialisation). Nothing in it is the visitor's: the page is the default state, which the
+    link's state then changes as in a fresh worker (the page sends its URL once it has rendered).
+    The app's data is read and parsed once per process (data.load_atlas is cached)."""
     entry_point = (ROOT / "app" / "main.py").read_text(encoding="utf-8")
-    return ("from panel.io.pyodide import init_doc, write_doc\n"
-            "from panel.io.state import state\n"
+    return ("import sys, types\n"
+            "from panel.io.pyodide import init_doc, write_doc\n"
             "init_doc()\n"
             f"{entry_point}\n"
-            "await write_doc()\n"
-            "state.curdoc = None\n")
+            f"page = types.ModuleType({PREBUILT_PAGE!r})\n"
+            "page.doc_json = await write_doc()\n"
+            "sys.modules[page.__name__] = page\n")
 
 
 SNAPSHOT_DIR = "pyodide/snapshot"
@@ -236,5 +242,6 @@ def patch_worker(out: Path, build_id: str, integrity: dict[str, str]) -> None:
     restore = replace_once(restore, "__SNAPSHOT_INTEGRITY__", json.dumps(integrity),
                            "snapshot_restore.js")
     restore = replace_once(restore, "__CACHE_PREFIX__", BROWSER_CACHE_PREFIX, "snapshot_restore.js")
+    restore = replace_once(restore, "__PREBUILT_PAGE__", PREBUILT_PAGE, "snapshot_restore.js")
     worker.write_text(restore_snapshot_first(worker.read_text(encoding="utf-8"), restore),
                       encoding="utf-8")
