@@ -1,6 +1,7 @@
 // --- Memory snapshot restore (inlined into main.js by tools/build_site/snapshot.py; DESIGN.md section 4) -------
 // Boots Pyodide from the heap saved at build time (panel, bokeh, pandas, numpy and the app's modules
-// imported, its data loaded) instead of boot + loadPackage + import, when the service worker's cache
+// imported, its data loaded, its first page built: takePrebuiltPage) instead of boot + loadPackage +
+// import + the page's build, when the service worker's cache
 // holds it (a returning visit). Otherwise, and on any failure, the normal boot (prepareRuntime,
 // loadPyodide, loadPackage, as without a snapshot); a failure logs a console.warn saying why. Pinned to Pyodide 0.27.7: private loadPyodide options (_loadSnapshot, _snapshotDeserializer)
 // and Emscripten's dynamic linker internals.
