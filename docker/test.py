@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import signal
 import sys
 import time
 import traceback
@@ -214,6 +215,10 @@ def run_checks(run: Run, context: Path) -> None:
                               "contains '*'"))
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--context", type=Path, default=REPO_ROOT, help="docker build context")
@@ -224,6 +229,9 @@ def main() -> int:
     parser.add_argument("--no-scale", action="store_true",
                         help="skip the two-instance checks behind HAProxy (docker/scale.py)")
     args = parser.parse_args()
+    # `make test` runs this beside its other stages and stops it with a TERM on an interrupt: as an
+    # exception, so the cleanup below removes the containers and stops the daemon this run started.
+    signal.signal(signal.SIGTERM, _terminated)
 
     dockerd.HOME.mkdir(parents=True, exist_ok=True)
     with open(dockerd.HOME / "test.lock", "w") as lock:
