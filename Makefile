@@ -11,8 +11,8 @@ PORT ?= 5006
 export PIP_CACHE_DIR := $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: FORCE setup run serve build test lint unit e2e data docker-test screenshots bench \
-	bench-smoke
+.PHONY: FORCE setup run serve build test lint unit e2e data docker-test docker-build docker-stop \
+	screenshots bench bench-smoke
 
 setup: $(VENV)/.installed $(CHROMIUM)
 
@@ -69,6 +69,14 @@ e2e:
 
 docker-test:  # the image on a debootstrap base, checked from outside (needs root: apt-get, dockerd)
 	$(SUDO) $(PYTHON) docker/test.py
+
+# make test's halves of docker-test: the image built beside the other stages, the daemon kept for
+# the checks after them (docker-test then reuses both), then that daemon stopped.
+docker-build:
+	$(SUDO) $(PYTHON) docker/test.py --build-only --keep-daemon
+
+docker-stop:
+	$(SUDO) $(PYTHON) docker/test.py --stop-daemon
 
 screenshots: setup build  # the README's pictures, from the static site, with the e2e fixtures
 	$(PY) -m pytest tests/e2e/screenshots.py -q -k static

@@ -3,6 +3,8 @@
     python3 docker/test.py                 # the whole test (stdlib only, run as root or with sudo)
     python3 docker/test.py --keep-daemon   # leave a private dockerd running for the next run
     python3 docker/test.py --stop-daemon   # stop such a daemon and restore the network
+    python3 docker/test.py --build-only --keep-daemon  # `make docker-build`: everything up to the
+                                           # image, the daemon left running for the checks
 
 Steps: install docker.io/debootstrap/iptables/haproxy if missing; use the running Docker daemon or
 start a private one (docker/dockerd.py); build or reuse the base image (docker/base_image.py); build
@@ -228,9 +230,12 @@ def main() -> int:
                         help="stop a private dockerd left running, restore the network, exit")
     parser.add_argument("--no-scale", action="store_true",
                         help="skip the two-instance checks behind HAProxy (docker/scale.py)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="stop once the image is built (make test builds it beside its other "
+                             "stages and checks it after them)")
     args = parser.parse_args()
-    # `make test` runs this beside its other stages and stops it with a TERM on an interrupt: as an
-    # exception, so the cleanup below removes the containers and stops the daemon this run started.
+    # `make test` builds the image beside its other stages and stops that with a TERM on an
+    # interrupt: as an exception, so the cleanup below runs.
     signal.signal(signal.SIGTERM, _terminated)
 
     dockerd.HOME.mkdir(parents=True, exist_ok=True)
@@ -246,8 +251,9 @@ def main() -> int:
         try:
             base = base_image.ensure_base_image(daemon)
             run.facts["build"] = f"{build_image(daemon, base, args.context):.1f} s"
-            run_checks(run, args.context)
-            if not args.no_scale:
+            if not args.build_only:
+                run_checks(run, args.context)
+            if not (args.build_only or args.no_scale):
                 scale.run_scale_checks(run, IMAGE)
         finally:
             run.cleanup()

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# `make test`: every stage, each timed by scripts/stage.sh. The container stage (make docker-test)
-# runs beside the others, from just after lint: most of its five or six minutes is waiting (apt and
-# debootstrap downloads on a fresh machine, a session kept idle for 70 s, the servers' unused-session
-# lifetime), while build, unit, e2e and the bench smoke keep both cores busy; one after the other
-# the suite took 22.5 minutes on CI's 2 cores, over its 20. The container stage's output goes to a
-# file and is shown when it ends, so the two logs do not interleave.
+# `make test`: every stage, each timed by scripts/stage.sh. The container image is built beside the
+# other stages, from just after lint (make docker-build: apt and debootstrap downloads on a fresh
+# machine, then the image; mostly waiting on the network and the disk, while build, unit, e2e and the
+# bench smoke keep both cores busy); one after the other the suite took 22.5 minutes on CI's
+# 2 cores, over its 20. The container checks (make docker-test, reusing that image and its
+# daemon) run last, alone: their waves of sessions, run beside the browsers, missed their 15 s
+# deadlines. The build's output goes to a file, shown when it ends, so the logs do not interleave.
 #
-# The foreground stages stop at the first failure, as before; the container stage is always waited
-# for (it removes its containers and stops the daemon it started) and its failure counts too. An
-# interrupt or TERM reaches it as a TERM to its own process group (docker/test.py cleans up on it).
+# Any failure ends the run as before, after the image build is waited for (it stops cleanly, and an
+# interrupt or TERM reaches it as a TERM to its own process group); the daemon it kept is stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
@@ -17,19 +17,24 @@ stage() { scripts/stage.sh "$1" "$MAKE" --no-print-directory "$2"; }
 
 stage lint lint || exit
 
-container_log=$(mktemp)
-setsid scripts/stage.sh docker "$MAKE" --no-print-directory docker-test >"$container_log" 2>&1 &
-container_pid=$!  # setsid: its own session and process group, with this id
+image_log=$(mktemp)
+setsid scripts/stage.sh docker-build "$MAKE" --no-print-directory docker-build \
+  >"$image_log" 2>&1 &
+image_pid=$!  # setsid: its own session and process group, with this id
 
 finish() {
   local status=$1
-  echo "waiting for the docker stage (running beside the others since lint) ..."
-  wait "$container_pid" || status=1
-  cat "$container_log"
-  rm -f "$container_log"
+  echo "waiting for the container image (built beside the other stages since lint) ..."
+  wait "$image_pid" || status=1
+  cat "$image_log"
+  rm -f "$image_log"
+  if [ "$status" = 0 ]; then
+    stage docker docker-test || status=1
+  fi
+  "$MAKE" --no-print-directory docker-stop
   exit "$status"
 }
-trap 'kill -TERM -- "-$container_pid" 2>/dev/null; finish 130' INT TERM
+trap 'kill -TERM -- "-$image_pid" 2>/dev/null; finish 130' INT TERM
 
 for name in build unit e2e bench-smoke; do
   stage "$name" "$name" || finish 1
