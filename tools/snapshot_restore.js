@@ -219,9 +219,15 @@ async function loadPyodideFromSnapshot() {
 // of building the page. Null in a worker that booted normally, which builds the page itself.
 function takePrebuiltPage() {
   if (!self.pyodideRestored) return null;
-  const page = self.pyodide.runPython(
-    'import sys\npage = sys.modules.pop("__PREBUILT_PAGE__", None)\npage and page.doc_json',
-    {globals: self.pyodide.toPy({})});
+  const scope = self.pyodide.toPy({});
+  let page;
+  try {
+    page = self.pyodide.runPython(
+      'import sys\npage = sys.modules.pop("__PREBUILT_PAGE__", None)\npage and page.doc_json',
+      {globals: scope});
+  } finally {
+    scope.destroy();
+  }
   if (!page) return null;
   console.log("Sending the page built into the Python heap snapshot");
   return page;
