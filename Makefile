@@ -51,7 +51,7 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/panel serve app/main.py --address 127.0.0.1 --port $(PORT) \
 		--allow-websocket-origin 127.0.0.1:$(PORT)
 
-test: setup  # every stage, timed; the container stage runs beside the others (scripts/test.sh)
+test: setup  # every stage, timed; the container image is built beside the others (scripts/test.sh)
 	@MAKE="$(MAKE)" scripts/test.sh
 
 lint:

@@ -253,8 +253,8 @@ def main() -> int:
             run.facts["build"] = f"{build_image(daemon, base, args.context):.1f} s"
             if not args.build_only:
                 run_checks(run, args.context)
-            if not (args.build_only or args.no_scale):
-                scale.run_scale_checks(run, IMAGE)
+                if not args.no_scale:
+                    scale.run_scale_checks(run, IMAGE)
         finally:
             run.cleanup()
             if args.keep_daemon and daemon.started:

@@ -24,6 +24,9 @@ image_pid=$!  # setsid: its own session and process group, with this id
 
 finish() {
   local status=$1
+  # From here an interrupt reaches the running stage itself (docker-test cleans up on it); this
+  # script notes it and still stops the daemon.
+  trap 'status=130' INT TERM
   echo "waiting for the container image (built beside the other stages since lint) ..."
   wait "$image_pid" || status=1
   cat "$image_log"
