@@ -7,8 +7,9 @@ the default state) in boxes that copy the layout above it (tools/poster.html): t
 map's caption as Panel renders them, the controls' height, the row of two columns, the figure's
 aspect ratio and its frame's place in it. BokehJS then draws the same map in the same place and the
 picture is removed. tests/e2e/test_first_paint.py checks that the picture lies where the map is
-drawn, at a desktop and a phone width: the numbers below are Panel's and BokehJS's layout of this
-page in Chromium, and change when the controls or the figure do.
+drawn, and the chart a click on it draws where BokehJS draws that chart, at a desktop and a phone
+width: the numbers below are Panel's and BokehJS's layout of this page in Chromium, and change when
+the controls, the figure or the boxes below it do.
 
 A click on the picture is answered on it too, about two seconds before BokehJS can: the clicked
 country's temperature chart (its series, trend line and title with the trend, the world's line),
@@ -28,6 +29,11 @@ from tools.build_site.files import TOOLS
 from tools.build_site.panel_patches import open_page_body_with
 
 CONTROLS_HEIGHT = 321.4  # px: layout.Controls, from the row's top to the map's caption, margins included
+# px, margins included: the map's PNG button (layout._map_view) and the file input of "Your data"
+# (views/own_data.py), the fixed-height boxes of the map's column below it; the text between them
+# is copied (upload_intro), so it wraps alike.
+MAP_BUTTON_HEIGHT = 41.14
+FILE_INPUT_HEIGHT = 58.28
 # px from the figure's edges to its frame (top, right, bottom, left): the row of title and toolbar,
 # the colour bar with its labels and title, the figure's min_border.
 FRAME_INSET = (30, 70, 5, 5)
@@ -73,6 +79,7 @@ def poster_html() -> str:
     from climate_atlas.layout import INTRO, MAP_CAPTION
     from climate_atlas.state import new_state
     from climate_atlas.views.map_svg import map_svg
+    from climate_atlas.views.own_data import upload_intro
     from climate_atlas.views.prerender import TABLE_ID
     from climate_atlas.views.series import CHART_HEIGHT, PALETTE, WORLD_COLOR
     from climate_atlas.views.world_map import MAP_NAME, world_map
@@ -87,6 +94,9 @@ def poster_html() -> str:
              "__TOP__": str(top), "__RIGHT__": str(right), "__BOTTOM__": str(bottom),
              "__LEFT__": str(left), "__INTRO__": _markdown(INTRO),
              "__CAPTION__": _markdown(MAP_CAPTION), "__CHART_TOP__": str(CHART_TOP),
+             "__MAP_BUTTON_HEIGHT__": str(MAP_BUTTON_HEIGHT),
+             "__FILE_INPUT_HEIGHT__": str(FILE_INPUT_HEIGHT),
+             "__UPLOAD_INTRO__": _markdown(upload_intro("browser")),
              "__CHART_HEIGHT__": str(CHART_HEIGHT), "__CHART_TOP_INSET__": str(chart_top),
              "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
              "__CHART_LEFT__": str(chart_left), "__COLOUR__": PALETTE[0],

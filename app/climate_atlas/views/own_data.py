@@ -31,6 +31,13 @@ UPLOAD_LABEL = "Add your data (CSV)"
 LOGGER = logging.getLogger(__name__)
 
 
+def upload_intro(target: str) -> str:
+    """The Markdown above the file input: what to upload and where it goes (`target`: "browser" or
+    "server"). The static site's map picture copies it (tools/build_site/poster.py) so that what
+    follows the map lies where the page will draw it."""
+    return f"**{UPLOAD_LABEL}.** {FORMAT} {WHERE[target]}"
+
+
 class Upload(param.Parameterized):
     """What the upload says: the last file's outcome, as plain text."""
 
@@ -84,7 +91,7 @@ def own_data_panel(state: AtlasState, countries: dict[str, str], target: str) ->
 
     box.param.watch(read, "value")
     return pn.Column(
-        pn.pane.Markdown(f"**{UPLOAD_LABEL}.** {FORMAT} {WHERE[target]}"), box,
+        pn.pane.Markdown(upload_intro(target)), box,
         plain_text_pane(upload.param.error, pn.pane.Alert, alert_type="danger",
                         visible=pn.bind(bool, upload.param.error)),
         plain_text_pane(upload.param.summary, pn.pane.Alert, alert_type="success",
