@@ -8,7 +8,9 @@
 // gets the build the host serves now. Every build has a cache of its own, and a tab is served the
 // build it opened with until it reloads, also after a redeploy: a tab fetches files long after it
 // started (the scatter's HoloViews wheel, which Pyodide checks against the lock it booted with;
-// Panel's CSS).
+// Panel's CSS). A redeploy changes few files: a file whose bytes an older build's cache holds is
+// copied from there instead of crossing the network again, so older caches are dropped only once
+// this build's is whole.
 const VERSION = '__VERSION__';  // this build's name: a digest of its files
 const FILES = __FILES__;  // every file of the build, relative to this script -> its integrity (SRI)
 // Files no visit fetches, only the next one: the Python heap snapshot (tools/snapshot_restore.js
@@ -51,8 +53,9 @@ self.addEventListener('message', (event) => {
     event.waitUntil(rememberPage(event.source.id, String(build)).then(dropUnusedBuilds));
   } else if (type === 'atlas-fill' && build === VERSION) {  // a page of this build is idle
     // By now the page a reload replaced is gone, and with it, maybe, the last page of an older build.
+    // Older builds' caches are dropped once this one is whole: it copies what they hold of it.
     const page = event.source;
-    event.waitUntil(dropUnusedBuilds().then(() => fill(event.data.urls ?? [])).then(
+    event.waitUntil(fill(event.data.urls ?? []).then(dropUnusedBuilds).then(
       () => page.postMessage({type: 'atlas-cached', build: VERSION}),
       (error) => console.warn(`The atlas is not cached for offline use: ${error}`)));
   }
@@ -85,9 +88,12 @@ async function respond(event) {
   const build = await buildOf(event);
   if (build !== null && build !== VERSION) {
     // Another build's tab: its cache, else the network, never stored (the host serves another
-    // build by now, or this one, whose cache is this worker's own).
-    const hit = await caches.match(request, {cacheName: cacheOf(build), ignoreSearch: true});
-    return hit ?? fetch(request);
+    // build by now, or this one, whose cache is this worker's own). A script the tab asks for with
+    // this build's integrity has this build's bytes.
+    const hit = await caches.match(request, {cacheName: cacheOf(build), ignoreSearch: true})
+      ?? (request.integrity && request.integrity === INTEGRITY.get(keyOf(request.url))
+        ? await caches.match(request, {cacheName: cacheOf(VERSION), ignoreSearch: true}) : undefined);
+    return hit ?? fetch(request, REVALIDATE);
   }
   if (build === VERSION) {
     const hit = await caches.match(request, {cacheName: cacheOf(VERSION), ignoreSearch: true});
@@ -122,7 +128,10 @@ async function fetchAndKeep(event) {
     const hit = await caches.match(key, {cacheName: cacheOf(VERSION)});
     if (hit) return hit;
   }
-  const response = await fetch(request);
+  const others = await otherBuilds();
+  const copied = await keptElsewhere(key, integrity, others);
+  if (copied) return copied;
+  const response = await fetch(request, others.length ? REVALIDATE : {});
   if (response.status === 200 && response.type === 'basic' && !keeping.has(key)) {
     const kept = keep(key, response.clone(), integrity).finally(() => keeping.delete(key));
     keeping.set(key, kept);
@@ -131,26 +140,55 @@ async function fetchAndKeep(event) {
   return response;
 }
 
+// Where the browser has held another build, a build file comes from the host, never as that build's
+// copy from the browser's HTTP cache: an ordinary host sends Last-Modified and no Cache-Control, so
+// the browser may take its copy of a file that a redeploy changed under the same name (the app's
+// wheel, the lock) as fresh for a tenth of its age and return it without asking. Asking costs a
+// 304 when the copy is right; a first visit does not ask (the page's early downloads are reused).
+const REVALIDATE = {cache: 'no-cache'};
+
 const DIGESTS = {sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512'};
 
 // Store `response` as `key` if its body matches `integrity` (the build's SRI value): a file the host
 // already serves for another build (a redeploy during the visit) never enters this build's cache.
+// Whether it was stored.
 async function keep(key, response, integrity) {
   try {
     const [algorithm, expected] = integrity.split('-', 2);
     const body = await response.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest(DIGESTS[algorithm], body));
-    if (btoa(String.fromCharCode(...digest)) !== expected) return;
+    if (btoa(String.fromCharCode(...digest)) !== expected) return false;
     const cache = await caches.open(cacheOf(VERSION));
     await cache.put(key, new Response(body, {status: 200, headers: response.headers}));
+    return true;
   } catch (error) {
     console.warn(`Not kept for offline use: ${key}: ${error}`);
+    return false;
   }
 }
 
-// Fetch what this build's cache still lacks, LATER last. `urls`: what the page fetched, as it asked
-// for it (with the query): the HTTP cache holds a file the visit fetched before this worker took over
-// under that URL, so it is found there instead of crossing the network again. Files with the same
+// The caches of the other builds this browser holds.
+async function otherBuilds() {
+  return (await caches.keys()).filter(
+    (name) => name.startsWith(PREFIX) && name !== PAGES && name !== cacheOf(VERSION));
+}
+
+// `key` from another build's cache (`others`) that holds this build's bytes for it (checked against
+// `integrity`), once copied into this build's cache; else null.
+async function keptElsewhere(key, integrity, others) {
+  for (const name of others) {
+    const hit = await caches.match(key, {cacheName: name});
+    if (hit && await keep(key, hit, integrity)) {
+      return (await caches.match(key, {cacheName: cacheOf(VERSION)})) ?? null;
+    }
+  }
+  return null;
+}
+
+// Fetch what this build's cache still lacks, LATER last: copied from another build's cache where
+// that holds the same bytes, else the HTTP cache's copy, else the network. `urls`: what the page
+// fetched, as it asked for it (with the query): the HTTP cache holds a file the visit fetched before
+// this worker took over under that URL, so it is found there instead of crossing the network again. Files with the same
 // bytes ("./" and "./index.html") are fetched once. Rejects if a file is not this build's.
 let filling = null;
 
@@ -174,14 +212,21 @@ async function fillMissing(urls) {
     byIntegrity.set(integrity, [...(byIntegrity.get(integrity) ?? []), key]);
   }
   const missing = [...byIntegrity].filter(([, keys]) => keys.some((key) => !have.has(key)));
+  const others = await otherBuilds();
   const one = async ([integrity, keys]) => {
     const source = keys.find((key) => have.has(key));
     let response;
     if (source) {
       response = await cache.match(source);
+    } else if (await keptElsewhere(keys[0], integrity, others)) {
+      have.add(keys[0]);
+      response = await cache.match(keys[0]);
     } else {
+      // The HTTP cache's copy if it has this build's bytes (the browser checks `integrity`), else
+      // the host's (an older build's copy of the same name is refused).
       const url = keys.map((key) => asked.get(key)).find(Boolean) ?? keys[0];
-      response = await fetch(url, {cache: 'force-cache', integrity, priority: 'low'});
+      const get = (mode) => fetch(url, {cache: mode, integrity, priority: 'low'});
+      response = await get('force-cache').catch(() => get('no-cache'));
       if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     }
     const body = await response.arrayBuffer();
@@ -244,6 +289,9 @@ async function dropUnusedBuilds() {
       await stored.delete(key);
     }
   }
+  // An older build's cache may still hold files this one lacks (keptElsewhere): kept until this
+  // build's is whole.
+  if ((await (await caches.open(cacheOf(VERSION))).keys()).length < INTEGRITY.size) return;
   const reg = self.registration;
   for (const name of await caches.keys()) {
     const newest = !reg.installing && !reg.waiting && reg.active === self.serviceWorker;

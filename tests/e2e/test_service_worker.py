@@ -186,3 +186,51 @@ def test_an_open_tab_keeps_its_build_after_a_redeploy(browser: Browser, tmp_path
         context.close()
     assert log.external == []
     assert log.console_errors == []
+
+
+def _changed(old: Path, new: Path) -> set[str]:
+    """The files of `new` (relative paths) whose bytes `old` does not have at the same path."""
+    return {p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()
+            and not ((old / p.relative_to(new)).is_file() and sha256(old / p.relative_to(new)) == sha256(p))}
+
+
+def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
+        browser: Browser, tmp_path: Path) -> None:
+    """A returning visitor's browser holds build A, whose tab is closed; the host now serves B, which
+    differs from A in a few files, one of them (the HoloViews wheel) under the same name. The visit
+    to B gets the bodies of the page, its worker (named for its build) and the files whose bytes
+    changed, each once; the rest is A's, from A's cache or revalidated (304), and the snapshot is
+    not sent at all. The service worker then holds all of B (it used to stop at the wheel: the
+    browser's HTTP cache deemed A's copy fresh, which the integrity check refused), and A's cache
+    goes once it does."""
+    build_b = tmp_path / "b"
+    _rebuild_with_other_holoviews(BUILD, build_b)
+    changed = _changed(BUILD, build_b)
+    assert {"sw.js", "index.html", "pyodide/pyodide-lock.json"} <= changed and len(changed) < 10, changed
+    root = tmp_path / "site"
+    root.symlink_to(BUILD)
+    traffic, log = Traffic(), NetworkLog()
+    context = _context(browser, log, route=False)  # routing would turn the HTTP cache off
+    try:
+        with static_serve(root, "/atlas/", traffic=traffic) as url:
+            first = _open(context, url, log)
+            _wait_cached(first)
+            first.page.close()
+
+            flipped = tmp_path / "flipped"
+            flipped.symlink_to(build_b)
+            os.replace(flipped, root)
+            traffic.reset()
+            second = _open(context, url, log)
+            _wait_cached(second)
+            sent = traffic.snapshot()["statuses"]
+            _wait_until(second.page, _NO_CACHE_JS, _cache(BUILD), timeout_s=30)
+            assert second.page.evaluate(_CACHED_JS, _cache(build_b))["files"] == len(_sw_files(build_b))
+        assert all(set(statuses) <= {200, 304} for statuses in sent.values()), sent
+        bodies = {path: statuses.count(200) for path, statuses in sent.items() if 200 in statuses}
+        expected = {"/atlas/" + path for path in changed - {"index.html"}} | {"/atlas/", "/atlas/main.js"}
+        assert bodies == dict.fromkeys(expected, 1)
+        assert not [path for path in sent if "/snapshot/" in path]
+    finally:
+        context.close()
+    assert log.external == [] and log.console_errors == []
