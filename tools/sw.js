@@ -29,6 +29,12 @@ const keyOf = (url) => {
 };
 const INTEGRITY = new Map(Object.entries(FILES).map(([url, integrity]) => [keyOf(url), integrity]));
 const LATER_KEYS = new Set(LATER.map(keyOf));
+// Where the browser has held another build, a build file comes from the host, never as that build's
+// copy from the browser's HTTP cache: an ordinary host sends Last-Modified and no Cache-Control, so
+// the browser may take its copy of a file that a redeploy changed under the same name (the app's
+// wheel, the lock) as fresh for a tenth of its age and return it without asking. Asking costs a
+// 304 when the copy is right; a first visit does not ask (the page's early downloads are reused).
+const REVALIDATE = {cache: 'no-cache'};
 
 self.addEventListener('install', (event) => {
   // Nothing to download here: the files are kept as the page fetches them, the rest once it is idle.
@@ -101,7 +107,7 @@ async function respond(event) {
   }
   // A new page, or one that has not said its build yet: the host's current build; offline, this one.
   try {
-    return await (request.mode === 'navigate' ? fetch(request) : fetchAndKeep(event));
+    return await (request.mode === 'navigate' ? fetchPage(request) : fetchAndKeep(event));
   } catch (error) {
     const hit = await caches.match(request, {cacheName: cacheOf(VERSION), ignoreSearch: true});
     if (!hit) throw error;
@@ -110,6 +116,14 @@ async function respond(event) {
     }
     return hit;
   }
+}
+
+// The page from the host, revalidated: the browser's HTTP cache may deem an older build's page fresh
+// (REVALIDATE), and a new tab would then start that build. A navigation's own request cannot be
+// given another cache mode, hence a new one, which keeps its redirect mode (a redirect is the page's).
+function fetchPage(request) {
+  return fetch(new Request(request.url, {...REVALIDATE, redirect: 'manual', headers: request.headers,
+                                         credentials: request.credentials}));
 }
 
 // --- Keeping this build's files -----------------------------------------------------------------
@@ -139,13 +153,6 @@ async function fetchAndKeep(event) {
   }
   return response;
 }
-
-// Where the browser has held another build, a build file comes from the host, never as that build's
-// copy from the browser's HTTP cache: an ordinary host sends Last-Modified and no Cache-Control, so
-// the browser may take its copy of a file that a redeploy changed under the same name (the app's
-// wheel, the lock) as fresh for a tenth of its age and return it without asking. Asking costs a
-// 304 when the copy is right; a first visit does not ask (the page's early downloads are reused).
-const REVALIDATE = {cache: 'no-cache'};
 
 const DIGESTS = {sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512'};
 
@@ -226,8 +233,9 @@ async function fillMissing(urls) {
       // the host's (an older build's copy of the same name is refused).
       const url = keys.map((key) => asked.get(key)).find(Boolean) ?? keys[0];
       const get = (mode) => fetch(url, {cache: mode, integrity, priority: 'low'});
-      response = await get('force-cache').catch(() => get('no-cache'));
-      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      response = await get('force-cache').catch(() => get('no-cache')).catch((error) => {
+        throw new Error(`${url}: not served, or not this build's bytes (${error})`);
+      });
     }
     const body = await response.arrayBuffer();
     for (const key of keys.filter((k) => !have.has(k))) {

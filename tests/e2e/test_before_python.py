@@ -92,6 +92,30 @@ def _frames_since(page: Page) -> list[list[str]]:
     return page.evaluate("window.__atlasFrames")
 
 
+# The focused element, through shadow roots, if it lies in a part marked as loading (the body's own
+# mark is the page's veil, which the parts that answer are lifted above): its tag and text.
+_FOCUSED_LOADING_JS = """() => {
+  let el = document.activeElement;
+  while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+  for (let n = el; n != null && n !== document.body; n = n.parentElement ?? n.getRootNode().host) {
+    if (n.classList?.contains('pn-loading')) return `${el.tagName} ${el.textContent || el.value || ''}`;
+  }
+  return null;
+}"""
+# Focus the button labelled `label` from a script (the keyboard cannot reach it).
+_FOCUS_JS = """label => {
+  const find = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.tagName === 'BUTTON' && el.textContent.includes(label)) return el;
+      const inner = el.shadowRoot && find(el.shadowRoot);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  find(document).focus();
+}"""
+
+
 def _what_needs_python_is_loading(atlas: AtlasPage) -> None:
     """Before Python: the parts that need it are marked as loading and lie under the veil (a click
     there reaches nothing), the page says what already answers, and it scrolls."""
@@ -109,6 +133,15 @@ def _what_needs_python_is_loading(atlas: AtlasPage) -> None:
     page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
     page.wait_for_timeout(300)  # time for a download to start, were it to
     assert downloads == [], "a PNG's name before Python would be the default state's"
+    # nor does the keyboard: Tab passes them by, and Enter on a PNG button downloads nothing
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED_LOADING_JS)
+        assert focused is None, f"the keyboard reached {focused}, which needs Python"
+    page.evaluate(_FOCUS_JS, "Download the temperature chart (PNG)")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert downloads == [], "Enter on a PNG button started a download before Python"
     box = page.get_by_placeholder("Name, ISO3 code").bounding_box()
     assert box is not None
     top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName",

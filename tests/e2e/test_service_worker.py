@@ -197,18 +197,23 @@ def _changed(old: Path, new: Path) -> set[str]:
 def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
         browser: Browser, tmp_path: Path) -> None:
     """A returning visitor's browser holds build A, whose tab is closed; the host now serves B, which
-    differs from A in a few files, one of them (the HoloViews wheel) under the same name. The visit
-    to B gets the bodies of the page, its worker (named for its build) and the files whose bytes
-    changed, each once; the rest is A's, from A's cache or revalidated (304), and the snapshot is
-    not sent at all. The service worker then holds all of B (it used to stop at the wheel: the
-    browser's HTTP cache deemed A's copy fresh, which the integrity check refused), and A's cache
-    goes once it does."""
-    build_b = tmp_path / "b"
-    _rebuild_with_other_holoviews(BUILD, build_b)
-    changed = _changed(BUILD, build_b)
+    differs from A in a few files, some under the same name (the HoloViews wheel, the lock). A was
+    deployed a month ago: an ordinary host's Last-Modified makes the browser deem its copies of A's
+    files fresh for days. The new tab runs B (it used to run A, the page from the HTTP cache), and
+    gets the bodies of the page, its worker (named for its build) and the files whose bytes changed,
+    each once; the rest is A's, from A's cache or revalidated (304), and the snapshot is not sent at
+    all. The service worker then holds all of B (it used to stop at the wheel: the HTTP cache's copy
+    was A's, which the integrity check refused), and A's cache goes once it does."""
+    build_a, build_b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(BUILD, build_a)
+    month_ago = time.time() - 30 * 86400
+    for path in build_a.rglob("*"):
+        os.utime(path, (month_ago, month_ago))
+    _rebuild_with_other_holoviews(build_a, build_b)
+    changed = _changed(build_a, build_b)
     assert {"sw.js", "index.html", "pyodide/pyodide-lock.json"} <= changed and len(changed) < 10, changed
     root = tmp_path / "site"
-    root.symlink_to(BUILD)
+    root.symlink_to(build_a)
     traffic, log = Traffic(), NetworkLog()
     context = _context(browser, log, route=False)  # routing would turn the HTTP cache off
     try:
@@ -222,9 +227,11 @@ def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
             os.replace(flipped, root)
             traffic.reset()
             second = _open(context, url, log)
+            assert second.page.locator('meta[name="atlas-build"]').get_attribute("content") \
+                == site_version(build_b)
             _wait_cached(second)
             sent = traffic.snapshot()["statuses"]
-            _wait_until(second.page, _NO_CACHE_JS, _cache(BUILD), timeout_s=30)
+            _wait_until(second.page, _NO_CACHE_JS, _cache(build_a), timeout_s=30)
             assert second.page.evaluate(_CACHED_JS, _cache(build_b))["files"] == len(_sw_files(build_b))
         assert all(set(statuses) <= {200, 304} for statuses in sent.values()), sent
         bodies = {path: statuses.count(200) for path, statuses in sent.items() if 200 in statuses}

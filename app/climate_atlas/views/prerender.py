@@ -280,6 +280,7 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "mapper": parts.world.mapper, "colour_bar": parts.world.colour_bar,
         "map_title": parts.world.figure.title,
         "heading": _model(parts.heading, root), "slider": _model(parts.year, root),
+        "waiting": [_model(part, root) for part in parts.waiting],
         "metric_select": metric_select, "indicator_select": indicator_select,
         "chip_label": _model(parts.chips_label, root),
         "chip_buttons": [_model(b, root) for b in parts.chips],
@@ -554,6 +555,9 @@ if (cb_obj === slider) {
 } else if (cb_obj.event_name === 'tap' || cb_obj.event_name === 'doubletap') {
   select_at(cb_obj.x, cb_obj.y);
 } else {  // the document is drawn: show the link's state, then a click the map's picture kept
+  // What needs Python is under the veil, and out of the keyboard's reach too: a key press there
+  // would be dropped when Python takes over, or download a picture named for the default state.
+  for (const view of Bokeh.index.query((v) => waiting.includes(v.model))) view.el.inert = true;
   const link = read_link();
   if (link.unsupported) {
     S.off = true;
