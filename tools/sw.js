@@ -9,8 +9,8 @@
 // build it opened with until it reloads, also after a redeploy: a tab fetches files long after it
 // started (the scatter's HoloViews wheel, which Pyodide checks against the lock it booted with;
 // Panel's CSS). A redeploy changes few files: a file whose bytes an older build's cache holds is
-// copied from there instead of crossing the network again, so older caches are dropped only once
-// this build's is whole.
+// copied from there instead of crossing the network again, so the newest older cache is dropped
+// only once this build's is whole.
 const VERSION = '__VERSION__';  // this build's name: a digest of its files
 const FILES = __FILES__;  // every file of the build, relative to this script -> its integrity (SRI)
 // Files no visit fetches, only the next one: the Python heap snapshot (tools/snapshot_restore.js
@@ -195,8 +195,9 @@ async function keptElsewhere(key, integrity, others) {
 // Fetch what this build's cache still lacks, LATER last: copied from another build's cache where
 // that holds the same bytes, else the HTTP cache's copy, else the network. `urls`: what the page
 // fetched, as it asked for it (with the query): the HTTP cache holds a file the visit fetched before
-// this worker took over under that URL, so it is found there instead of crossing the network again. Files with the same
-// bytes ("./" and "./index.html") are fetched once. Rejects if a file is not this build's.
+// this worker took over under that URL, so it is found there instead of crossing the network again.
+// Files with the same bytes ("./" and "./index.html") are fetched once. Rejects if a file is not
+// this build's.
 let filling = null;
 
 function fill(urls) {
@@ -297,13 +298,15 @@ async function dropUnusedBuilds() {
       await stored.delete(key);
     }
   }
-  // An older build's cache may still hold files this one lacks (keptElsewhere): kept until this
-  // build's is whole.
-  if ((await (await caches.open(cacheOf(VERSION))).keys()).length < INTEGRITY.size) return;
+  // Until this build's cache is whole, the newest other build's may still hold files it lacks
+  // (keptElsewhere): that one is kept until then, never more than one.
+  const whole = (await (await caches.open(cacheOf(VERSION))).keys()).length >= INTEGRITY.size;
+  const spare = whole ? undefined : (await otherBuilds()).pop();  // caches.keys(): oldest first
   const reg = self.registration;
   for (const name of await caches.keys()) {
     const newest = !reg.installing && !reg.waiting && reg.active === self.serviceWorker;
-    if (newest && name.startsWith(PREFIX) && name !== PAGES && !used.has(name.slice(PREFIX.length))) {
+    if (newest && name.startsWith(PREFIX) && name !== PAGES && name !== spare
+        && !used.has(name.slice(PREFIX.length))) {
       await caches.delete(name);
     }
   }
