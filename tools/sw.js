@@ -63,7 +63,10 @@ self.addEventListener('message', (event) => {
     const page = event.source;
     event.waitUntil(fill(event.data.urls ?? []).then(dropUnusedBuilds).then(
       () => page.postMessage({type: 'atlas-cached', build: VERSION}),
-      (error) => console.warn(`The atlas is not cached for offline use: ${error}`)));
+      (error) => {  // the page says so (site_status.html); the next visit tries again
+        console.warn(`The atlas is not cached for offline use: ${error}`);
+        page.postMessage({type: 'atlas-not-cached', build: VERSION, file: error.file ?? null});
+      }));
   }
 });
 
@@ -235,7 +238,8 @@ async function fillMissing(urls) {
       const url = keys.map((key) => asked.get(key)).find(Boolean) ?? keys[0];
       const get = (mode) => fetch(url, {cache: mode, integrity, priority: 'low'});
       response = await get('force-cache').catch(() => get('no-cache')).catch((error) => {
-        throw new Error(`${url}: not served, or not this build's bytes (${error})`);
+        throw Object.assign(new Error(`${url}: not served, or not this build's bytes (${error})`),
+                            {file: new URL(url, self.location.href).pathname});
       });
     }
     const body = await response.arrayBuffer();

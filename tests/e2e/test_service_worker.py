@@ -241,3 +241,33 @@ def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
     finally:
         context.close()
     assert log.external == [] and log.console_errors == []
+
+
+def test_a_file_the_host_misses_is_named_and_the_next_visit_keeps_the_site(
+        browser: Browser, tmp_path: Path) -> None:
+    """The host serves the site without one file (a deploy that uploads the 28 MB heap snapshot
+    last): the visit works, and once it is idle the page says that the atlas could not be saved for
+    offline use, naming the file. With the file in place, the next visit keeps all of it (the
+    browser's copy of the missing answer is not taken for the file), and the notice is gone."""
+    site = tmp_path / "site"
+    shutil.copytree(BUILD, site)
+    heap, away = site / "pyodide" / "snapshot" / "heap.bin.gz", tmp_path / "heap.bin.gz"
+    heap.rename(away)
+    log = NetworkLog()
+    context = _context(browser, log, route=False)
+    try:
+        with static_serve(site, "/atlas/") as url:
+            atlas = _open(context, url, log)
+            notice = atlas.page.locator("#site-offline")
+            expect(notice).to_contain_text(
+                "The atlas could not be saved for offline use (/atlas/pyodide/snapshot/heap.bin.gz did "
+                "not download)", timeout=120_000)
+            assert atlas.page.evaluate("document.body.dataset.atlasCached") is None
+            away.rename(heap)
+            atlas.page.reload()
+            atlas.wait_ready(BOOT_TIMEOUT_MS)
+            _wait_cached(atlas)
+            expect(notice).to_be_empty()
+    finally:
+        context.close()
+    assert log.external == [] and log.console_errors == []
