@@ -172,16 +172,16 @@ def _assert_drawn_as_python_draws(drawn: dict | None, atlas: Atlas, iso3: str) -
         assert _points(drawn[line]) == pytest.approx(python[line]), (iso3, line)
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000}, {"width": 390, "height": 844}],
-                         ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000}, {"width": 768, "height": 1000},
+                                      {"width": 390, "height": 844}], ids=["desktop", "tablet", "phone"])
 def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(
         browser: Browser, viewport: dict) -> None:
     """A visitor who clicks a country on the picture, before BokehJS has run, sees it outlined and
     its temperature chart drawn at once (the same title, legend and lines as the chart Python draws
     for that country, where BokehJS will draw it), and once the pre-render is drawn the click is
     answered as a click on the map: heading, temperature chart and address name that country (the
-    Python runtime stays held back). Yemen: a series with gaps and no trend. At a phone's width the
-    chart's column wraps below the map's, so the picture's chart lies below all of the map's column."""
+    Python runtime stays held back). Yemen: a series with gaps and no trend. At a tablet's width the
+    chips above the chart take two lines; at a phone's the chart's column wraps below the map's."""
     scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
     log = NetworkLog()
     with static_serve(BUILD, gates=(scripts, runtime)) as url:

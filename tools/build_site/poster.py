@@ -40,10 +40,15 @@ FRAME_INSET = (30, 70, 5, 5)
 # The link keys whose value changes what the map shows (links.py): the picture is the default state,
 # so a link with any of them opens without it. `indicator` changes only the charts.
 MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
-# px: from the side column's top to the temperature chart's (the heading, the source line and the
-# chips above it, at a desktop width), and from the chart's edges to its frame (top, right, bottom,
-# left: the title row, the figure's border, the x axis with its label, the y axis with its label)
-CHART_TOP = 141.5
+# px, margins included: what lies above the temperature chart in the side column (layout.py): the
+# heading's height, then the row of chips: its label's and the default selection's one chip's
+# (width, height). The chip wraps below the label where the column is narrower than both (a window
+# about 600-850 px wide), as in Panel's row.
+HEADING_HEIGHT = 84.4
+CHIPS_LABEL_BOX = (284.1, 57.1)
+CHIP_BOX = (85.4, 42.0)
+# px from the chart's edges to its frame (top, right, bottom, left: the title row, the figure's
+# border, the x axis with its label, the y axis with its label)
 CHART_FRAME_INSET = (30, 5, 45, 59)
 CHART_DATA_ID = "atlas-poster-chart"
 
@@ -93,7 +98,10 @@ def poster_html() -> str:
              "__CONTROLS_HEIGHT__": str(CONTROLS_HEIGHT), "__ASPECT_RATIO__": str(figure.aspect_ratio),
              "__TOP__": str(top), "__RIGHT__": str(right), "__BOTTOM__": str(bottom),
              "__LEFT__": str(left), "__INTRO__": _markdown(INTRO),
-             "__CAPTION__": _markdown(MAP_CAPTION), "__CHART_TOP__": str(CHART_TOP),
+             "__CAPTION__": _markdown(MAP_CAPTION), "__HEADING_HEIGHT__": str(HEADING_HEIGHT),
+             "__CHIPS_LABEL_WIDTH__": str(CHIPS_LABEL_BOX[0]),
+             "__CHIPS_LABEL_HEIGHT__": str(CHIPS_LABEL_BOX[1]),
+             "__CHIP_WIDTH__": str(CHIP_BOX[0]), "__CHIP_HEIGHT__": str(CHIP_BOX[1]),
              "__MAP_BUTTON_HEIGHT__": str(MAP_BUTTON_HEIGHT),
              "__FILE_INPUT_HEIGHT__": str(FILE_INPUT_HEIGHT),
              "__UPLOAD_INTRO__": _markdown(upload_intro("browser")),
