@@ -30,7 +30,8 @@ HIDDEN_TAB_CSS = ":host > [aria-hidden='true'] { display: none !important; }"
 # leongersen/noUiSlider#1223) but Bokeh does not pass it through, nor any ARIA attribute
 # (bokeh/bokeh#12259). So once the live view is built, each handle is named after its slider's
 # title: a screen reader announces "Year, slider" before the value. Runs as a jscallback of the
-# page's readiness marker: `cb_obj` is that marker, in the live document.
+# page's readiness marker: `cb_obj` is that marker, in the live document (in the static site's
+# pre-render, where the slider answers before Python, any model of it: views/prerender.py).
 NAME_SLIDER_HANDLES_JS = """
 for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
                                           && v.slider_el != null)) {

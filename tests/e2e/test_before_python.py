@@ -133,7 +133,9 @@ def _what_needs_python_is_loading(atlas: AtlasPage) -> None:
     page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
     page.wait_for_timeout(300)  # time for a download to start, were it to
     assert downloads == [], "a PNG's name before Python would be the default state's"
-    # nor does the keyboard: Tab passes them by, and Enter on a PNG button downloads nothing
+    # nor does the keyboard: Tab passes them by, and Enter on a PNG button downloads nothing; the
+    # year slider, which answers it, is named for a screen reader as in the live page
+    expect(page.get_by_role("slider", name="Year")).to_have_count(1)
     for _ in range(40):
         page.keyboard.press("Tab")
         focused = page.evaluate(_FOCUSED_LOADING_JS)

@@ -47,6 +47,7 @@ import numpy as np
 import panel as pn
 from bokeh.models import CustomJS, Model
 
+from climate_atlas.a11y import NAME_SLIDER_HANDLES_JS
 from climate_atlas.anomalies import default_scope
 from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.views.metrics import METRICS, NO_DATA, metric_title, metric_unit
@@ -338,6 +339,10 @@ def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
         figure.js_on_event("doubletap", callback)  # BokehJS reports a quick second click so
         _model(parts.year, root).js_on_change("value", callback)
         pn.state.curdoc.js_on_event("document_ready", callback)  # the link, once drawn
+        # the slider answers the keyboard before Python too: it gets its name as in the live page
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(
+            args={"slider": _model(parts.year, root)},
+            code="{ const cb_obj = slider;\n" + NAME_SLIDER_HANDLES_JS + "}"))
 
     return [attach]
 
