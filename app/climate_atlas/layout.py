@@ -83,7 +83,7 @@ MAP_CAPTION = ("Grey: no data. Click a country to select it; hover for its value
                "σ (how unusual the anomaly is, in FAOSTAT's standard deviations).")
 
 
-def _country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
+def country_heading(atlas: Atlas, selection: list[str], season: str) -> str:
     iso3 = selection[-1]
     row = atlas.countries.loc[iso3]
     chosen = atlas.seasons[season]
@@ -499,7 +499,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
     chips, chips_label, chip_buttons = _selected_chips(atlas, state)
-    heading = pn.pane.Markdown(pn.bind(_country_heading, atlas, state.param.selection,
+    heading = pn.pane.Markdown(pn.bind(country_heading, atlas, state.param.selection,
                                        state.param.season))
     temperature, indicator, series_views, chart_pictures = _series(atlas, state)
     source = pn.pane.Markdown(pn.bind(indicator_source, state.param.atlas, state.param.indicator),
@@ -540,7 +540,7 @@ def build_dashboard() -> pn.viewable.Viewable:
             year=widgets.year, metric=widgets.metric, indicator_select=widgets.indicator,
             chips_label=chips_label, chips=chip_buttons,
             chips_words=[_chips_words(n, False) for n in range(1, MAX_SELECTED + 1)],
-            chip_prefix=CHIP_PREFIX, render_heading=_country_heading,
+            chip_prefix=CHIP_PREFIX, render_heading=country_heading,
             lifted=[intro, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
                      widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)

@@ -74,7 +74,7 @@ def test_the_country_table_is_one_data_block_the_page_parses_back(atlas, table, 
 
 
 def _heading_model_text(atlas, selection: list[str]) -> str:
-    pane = pn.pane.Markdown(layout._country_heading(atlas, selection, ANNUAL))
+    pane = pn.pane.Markdown(layout.country_heading(atlas, selection, ANNUAL))
     return pane.get_root(Document()).text
 
 
@@ -85,7 +85,7 @@ def test_the_heading_the_js_composes_is_pythons(atlas, selection: list[str]) -> 
     codes = list(atlas.countries.index)
     pane = pn.pane.Markdown()
     text = prerender.heading_text(lambda md: pane._transform_object(md)["object"],
-                                  layout._country_heading, atlas, codes)
+                                  layout.country_heading, atlas, codes)
     row = {c: i for i, c in enumerate(codes)}
     composed = text.single[row[selection[-1]]]
     if len(selection) > 1:

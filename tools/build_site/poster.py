@@ -40,13 +40,11 @@ FRAME_INSET = (30, 70, 5, 5)
 # The link keys whose value changes what the map shows (links.py): the picture is the default state,
 # so a link with any of them opens without it. `indicator` changes only the charts.
 MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
-# px, margins included: what lies above the temperature chart in the side column (layout.py): the
-# heading's height, then the row of chips: its label's and the default selection's one chip's
-# (width, height). The chip wraps below the label where the column is narrower than both (a window
-# about 600-850 px wide), as in Panel's row.
-HEADING_HEIGHT = 84.4
+# px, margins included: the label of the row of chips above the temperature chart in the side
+# column (layout.py; its words for one country). The heading above it and the chip beside it are
+# copied as text (tools/poster.html), so they wrap alike: the chip below the label where the column
+# is narrower than both (a window about 600-850 px wide), a long name's heading on two lines.
 CHIPS_LABEL_BOX = (284.1, 57.1)
-CHIP_BOX = (85.4, 42.0)
 # px from the chart's edges to its frame (top, right, bottom, left: the title row, the figure's
 # border, the x axis with its label, the y axis with its label)
 CHART_FRAME_INSET = (30, 5, 45, 59)
@@ -58,12 +56,39 @@ def _markdown(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False}).render(text)
 
 
+def _heading(atlas, codes: list[str]) -> dict:
+    """The selection heading above the chart, for the picture to lay out alike (layout.py
+    `country_heading`, for one country, annual): {"title": its h2's text with "{name}" and "{iso3}"
+    marks, "notes": the distinct lines below it, "note_of": each country's (in `codes`' order)}.
+    Raises ValueError when the heading is no longer a title line and one note line."""
+    from climate_atlas.data import ANNUAL
+    from climate_atlas.layout import country_heading
+
+    notes: list[str] = []
+    note_of: list[int] = []
+    title = None
+    for iso3 in codes:
+        name = atlas.country_name(iso3)
+        head, _, note = country_heading(atlas, [iso3], ANNUAL).partition("\n")
+        if not head.startswith("## ") or "\n" in note or f"{name} ({iso3})" not in head:
+            raise ValueError(f"poster: the heading for {iso3} is no longer a title and a note")
+        mine = head[3:].replace(f"{name} ({iso3})", "{name} ({iso3})")
+        if title not in (None, mine):
+            raise ValueError(f"poster: the heading's title differs for {iso3}: {mine!r}")
+        title = mine
+        if note not in notes:
+            notes.append(note)
+        note_of.append(notes.index(note))
+    return {"title": title, "notes": notes, "note_of": note_of}
+
+
 def _chart_data(atlas, selection: list[str]) -> str:
     """What the chart a click draws needs beyond the page's country table (views/prerender.py
     TABLE_ID), as the poster's data block: {"world": {"runs", "values"}, "x_label", "y_label",
-    "trend_suffix"} (runs: [first year, count, ...]; values in °C), read from the chart Python
-    draws for `selection` (the default)."""
-    from climate_atlas.views.prerender import data_block, year_runs
+    "trend_suffix", "heading": _heading, "chip_prefix"} (runs: [first year, count, ...]; values in
+    °C), read from the chart Python draws for `selection` (the default)."""
+    from climate_atlas.layout import CHIP_PREFIX
+    from climate_atlas.views.prerender import country_table, data_block, year_runs
     from climate_atlas.views.series import temperature_chart
 
     chart = temperature_chart(atlas, selection)
@@ -74,7 +99,8 @@ def _chart_data(atlas, selection: list[str]) -> str:
     world = chart.world.data
     data = {"world": {"runs": year_runs(world["year"]), "values": [float(v) for v in world["value"]]},
             "x_label": chart.figure.xaxis[0].axis_label, "y_label": chart.figure.yaxis[0].axis_label,
-            "trend_suffix": trend_label[len(name):]}
+            "trend_suffix": trend_label[len(name):],
+            "heading": _heading(atlas, country_table(atlas)["codes"]), "chip_prefix": CHIP_PREFIX}
     return data_block(CHART_DATA_ID, data)
 
 
@@ -98,10 +124,9 @@ def poster_html() -> str:
              "__CONTROLS_HEIGHT__": str(CONTROLS_HEIGHT), "__ASPECT_RATIO__": str(figure.aspect_ratio),
              "__TOP__": str(top), "__RIGHT__": str(right), "__BOTTOM__": str(bottom),
              "__LEFT__": str(left), "__INTRO__": _markdown(INTRO),
-             "__CAPTION__": _markdown(MAP_CAPTION), "__HEADING_HEIGHT__": str(HEADING_HEIGHT),
+             "__CAPTION__": _markdown(MAP_CAPTION),
              "__CHIPS_LABEL_WIDTH__": str(CHIPS_LABEL_BOX[0]),
              "__CHIPS_LABEL_HEIGHT__": str(CHIPS_LABEL_BOX[1]),
-             "__CHIP_WIDTH__": str(CHIP_BOX[0]), "__CHIP_HEIGHT__": str(CHIP_BOX[1]),
              "__MAP_BUTTON_HEIGHT__": str(MAP_BUTTON_HEIGHT),
              "__FILE_INPUT_HEIGHT__": str(FILE_INPUT_HEIGHT),
              "__UPLOAD_INTRO__": _markdown(upload_intro("browser")),

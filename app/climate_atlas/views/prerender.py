@@ -339,18 +339,15 @@ def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
         figure.js_on_event("doubletap", callback)  # BokehJS reports a quick second click so
         _model(parts.year, root).js_on_change("value", callback)
         pn.state.curdoc.js_on_event("document_ready", callback)  # the link, once drawn
-        # the slider answers the keyboard before Python too: it gets its name as in the live page
-        pn.state.curdoc.js_on_event("document_ready", CustomJS(
-            args={"slider": _model(parts.year, root)},
-            code="{ const cb_obj = slider;\n" + NAME_SLIDER_HANDLES_JS + "}"))
 
     return [attach]
 
 
 # One callback for every trigger: a tap or double tap on the map (cb_obj: the event), the year
 # slider (cb_obj: the slider) and the document being drawn (cb_obj: the document). Its arguments
-# are `callback_args` and the state's defaults.
-CODE = r"""
+# are `callback_args` and the state's defaults. The slider answers the keyboard before Python too,
+# so it is named as the live page names it (a11y.py).
+CODE = "const name_slider_handles = (cb_obj) => {" + NAME_SLIDER_HANDLES_JS + "};\n" + r"""
 const body = document.body;
 if (body.dataset.atlasHandover != null) return;  // Python has the address: stand down
 let S = heading.__atlas_prerender;
@@ -563,6 +560,7 @@ if (cb_obj === slider) {
   // What needs Python is under the veil, and out of the keyboard's reach too: a key press there
   // would be dropped when Python takes over, or download a picture named for the default state.
   for (const view of Bokeh.index.query((v) => waiting.includes(v.model))) view.el.inert = true;
+  name_slider_handles(slider);
   const link = read_link();
   if (link.unsupported) {
     S.off = true;
