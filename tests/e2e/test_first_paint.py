@@ -180,10 +180,11 @@ def test_a_click_on_the_picture_is_answered_on_it_and_once_the_map_is_drawn(
     its temperature chart drawn at once (the same title, legend and lines as the chart Python draws
     for that country, where BokehJS will draw it), and once the pre-render is drawn the click is
     answered as a click on the map: heading, temperature chart and address name that country (the
-    Python runtime stays held back). Yemen: a series with gaps and no trend; the Central African
-    Republic: a name whose heading and chip take more lines than the default's. At a tablet's width
-    the chips above the chart take two lines; at a phone's the chart's column wraps below the map's."""
-    kept = "CAF"  # the last click, which the pre-render answers
+    Python runtime stays held back). Yemen: a series with gaps and no trend; Bosnia and Herzegovina:
+    a name whose heading and chip take more lines than the default's, and y tick labels narrower
+    than the default's (BokehJS's axis, so the frame, starts further left). At a tablet's width the
+    chips above the chart take two lines; at a phone's the chart's column wraps below the map's."""
+    kept = "BIH"  # the last click, which the pre-render answers
     scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
     log = NetworkLog()
     with static_serve(BUILD, gates=(scripts, runtime)) as url:

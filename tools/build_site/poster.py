@@ -46,8 +46,11 @@ MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
 # is narrower than both (a window about 600-850 px wide), a long name's heading on two lines.
 CHIPS_LABEL_BOX = (284.1, 57.1)
 # px from the chart's edges to its frame (top, right, bottom, left: the title row, the figure's
-# border, the x axis with its label, the y axis with its label)
+# border, the x axis with its label, the y axis with its label), the y axis's widest tick label
+# being CHART_LEFT_LABEL: BokehJS's axis is as wide as its widest label, so the picture's frame
+# moves by the difference (Bosnia and Herzegovina's, "1.5", 7 px left)
 CHART_FRAME_INSET = (30, 5, 45, 59)
+CHART_LEFT_LABEL = "\N{MINUS SIGN}0.5"
 CHART_DATA_ID = "atlas-poster-chart"
 
 
@@ -132,7 +135,8 @@ def poster_html() -> str:
              "__UPLOAD_INTRO__": _markdown(upload_intro("browser")),
              "__CHART_HEIGHT__": str(CHART_HEIGHT), "__CHART_TOP_INSET__": str(chart_top),
              "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
-             "__CHART_LEFT__": str(chart_left), "__COLOUR__": PALETTE[0],
+             "__CHART_LEFT__": str(chart_left), "__CHART_LEFT_LABEL__": json.dumps(CHART_LEFT_LABEL),
+             "__COLOUR__": PALETTE[0],
              "__WORLD_COLOUR__": WORLD_COLOR, "__TABLE_ID__": json.dumps(TABLE_ID),
              "__CHART_DATA_ID__": json.dumps(CHART_DATA_ID),
              "__CHARTS__": _chart_data(atlas, state.selection),
