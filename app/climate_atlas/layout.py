@@ -523,8 +523,9 @@ def build_dashboard() -> pn.viewable.Viewable:
         # resource settings and points its stylesheets at the CDN.
         dynamic=not server)
     back = _full_atlas_link(state)
-    _embeddable(state, {"map": [world], "chart": [charts]}, [intro, controls, world, own, charts,
-                                                            chips, tabs], back)
+    embed_shown = {"map": [world], "chart": [charts]}
+    embed_parts = [intro, controls, world, own, charts, chips, tabs]
+    _embeddable(state, embed_shown, embed_parts, back)
     _sync_url(atlas, state, ready)
     if server:
         log_session(state)
@@ -540,8 +541,9 @@ def build_dashboard() -> pn.viewable.Viewable:
             year=widgets.year, metric=widgets.metric, indicator_select=widgets.indicator,
             chips_label=chips_label, chips=chip_buttons,
             chips_words=[_chips_words(n, False) for n in range(1, MAX_SELECTED + 1)],
-            chip_prefix=CHIP_PREFIX, render_heading=country_heading,
-            lifted=[intro, world, heading, *series_views, source, widgets.year],
+            chip_prefix=CHIP_PREFIX, render_heading=country_heading, notice=notice, back=back,
+            embed_parts=embed_parts, embed_shown=embed_shown,
+            lifted=[intro, notice, back, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
                      widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)
     return make_accessible(pn.Column(

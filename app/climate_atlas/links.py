@@ -50,15 +50,57 @@ def _group(query: str) -> dict[str, list[str]]:
     return grouped
 
 
+# What a notice says, by kind: one home for the words, which the static site's pre-render shows
+# too before Python has started (views/prerender.py reads them through `link_rules`).
+UNKNOWN_COUNTRIES = "Unknown country code {values} was ignored."
+TOO_MANY = "Only the first {max_selected} countries are compared."
+INVALID = {  # per single-valued key, in the order its notices come
+    "indicator": "Unknown indicator {values} was ignored.",
+    "year": "Year {values} is not a year in {years} and was ignored.",
+    "metric": "Unknown map metric {values} was ignored.",
+    "season": "Unknown season {values} was ignored.",
+    "base": "Unknown base period {values} was ignored.",
+    "embed": "Unknown embed {values} was ignored (embed=map or embed=chart).",
+}
+TWICE = "The link gives {key} more than once: kept {kept}, ignored {ignored}."
+UNKNOWN_SETTINGS = "Unknown link setting {values} was ignored."
+
+
+def accepted(atlas: Atlas) -> dict[str, list[str]]:
+    """The values each single-valued key but `year` accepts, as the link spells them."""
+    return {
+        "indicator": list(atlas.indicator_meta.index),
+        "metric": [m for m in METRICS if available(atlas, m)],
+        "season": list(atlas.seasons),
+        "base": [str(b.period) for b in atlas.periods.bases],
+        "embed": [e for e in EMBEDS if e],
+    }
+
+
+def link_rules(atlas: Atlas) -> dict[str, object]:
+    """`parse_query`'s rules and words as plain data, for the pre-render's port of it (JSON-ready:
+    lists, numbers, strings and a regular expression's source)."""
+    years = atlas.periods.years
+    return {
+        "accepted": accepted(atlas), "years": [years.first, years.last],
+        "max_selected": MAX_SELECTED, "shown_chars": SHOWN_CHARS, "shown_values": SHOWN_VALUES,
+        "added_by_others": ADDED_BY_OTHERS.pattern,
+        "words": {"unknown_countries": UNKNOWN_COUNTRIES,
+                  "too_many": TOO_MANY.format(max_selected=MAX_SELECTED),
+                  "invalid": {k: w.replace("{years}", str(years)) for k, w in INVALID.items()},
+                  "twice": TWICE, "unknown_settings": UNKNOWN_SETTINGS},
+    }
+
+
 def _countries(values: list[str], atlas: Atlas, notices: list[str]) -> list[str] | None:
     given = [c.strip() for v in values for c in v.split(",") if c.strip()]
     known = list(dict.fromkeys(c.upper() for c in given if c.upper() in atlas.countries.index))
     # quoted as the link gave them (upper() would turn '<b>' into '<B>' and 'ﬀ' into 'FF')
     unknown = list(dict.fromkeys(c for c in given if c.upper() not in atlas.countries.index))
     if unknown:
-        notices.append(f"Unknown country code {shown(unknown)} was ignored.")
+        notices.append(UNKNOWN_COUNTRIES.format(values=shown(unknown)))
     if len(known) > MAX_SELECTED:
-        notices.append(f"Only the first {MAX_SELECTED} countries are compared.")
+        notices.append(TOO_MANY.format(max_selected=MAX_SELECTED))
     return known[:MAX_SELECTED] or None
 
 
@@ -81,9 +123,15 @@ def _single(key: str, values: list[str], read: Callable[[str], object | None], i
     if bad:
         notices.append(invalid.format(values=shown(bad)))
     if len(good) > 1:
-        notices.append(f"The link gives {key} more than once: kept {shown([good[0][0]])}, "
-                       f"ignored {shown([v for v, _ in good[1:]])}.")
+        notices.append(TWICE.format(key=key, kept=shown([good[0][0]]),
+                                    ignored=shown([v for v, _ in good[1:]])))
     return good[0][1] if good else None
+
+
+def _reader(key: str, atlas: Atlas, ok: list[str]) -> Callable[[str], object | None]:
+    if key == "year":
+        return lambda v: _year(v, atlas)
+    return lambda v: v if v in ok else None
 
 
 def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]:
@@ -96,28 +144,17 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
     if "countries" in grouped and (selection := _countries(grouped.pop("countries"), atlas,
                                                            notices)):
         values["selection"] = selection
+    ok = accepted(atlas)
     # each single-valued key of the link is the state's parameter of the same name
-    readers: dict[str, tuple[Callable[[str], object | None], str]] = {
-        "indicator": (lambda v: v if v in atlas.indicator_meta.index else None,
-                      "Unknown indicator {values} was ignored."),
-        "year": (lambda v: _year(v, atlas),
-                 f"Year {{values}} is not a year in {atlas.periods.years} and was ignored."),
-        "metric": (lambda v: v if available(atlas, v) else None,
-                   "Unknown map metric {values} was ignored."),
-        "season": (lambda v: v if v in atlas.seasons else None,
-                   "Unknown season {values} was ignored."),
-        "base": (lambda v: v if v in {str(b.period) for b in atlas.periods.bases} else None,
-                 "Unknown base period {values} was ignored."),
-        "embed": (lambda v: v if v in EMBEDS and v else None,
-                  "Unknown embed {values} was ignored (embed=map or embed=chart)."),
-    }
-    for key, (read, invalid) in readers.items():
+    for key, invalid in INVALID.items():
+        read = _reader(key, atlas, ok.get(key, []))
+        invalid = invalid.replace("{years}", str(atlas.periods.years))
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
                                                 notices)) is not None:
             values[key] = value
     unknown = [key for key in grouped if not ADDED_BY_OTHERS.fullmatch(key)]
     if unknown:
-        notices.append(f"Unknown link setting {shown(unknown)} was ignored.")
+        notices.append(UNKNOWN_SETTINGS.format(values=shown(unknown)))
     return values, notices
 
 

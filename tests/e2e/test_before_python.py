@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, expect
 
 from climate_atlas.anomalies import default_scope
+from climate_atlas.data import load_atlas
+from climate_atlas.links import link_rules, parse_query
 from climate_atlas.views.metrics import METRICS
+from climate_atlas.views.prerender import PARSE_LINK_JS
 from climate_atlas.views.world_map import MAP_NAME, colouring, map_countries
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
 from tests.e2e.test_climate_views import SEASON_BASE_LINK, shows_the_season_and_base_link
+from tests.link_queries import queries
 from tools.atlas_page import SHOWN_TITLES_JS, AtlasPage
 from tools.servers import Gate, static_serve
 
@@ -227,6 +236,9 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
             atlas.indicator_label("AG.LND.FRST.ZS"))
         assert _map_state(atlas) == _python_colours(atlas, 1992)
         assert atlas.page.url.endswith(link)  # showing a link changes nothing in it
+        # the link's notice, in Python's words, where Python shows it
+        notice = atlas.page.get_by_text(" ".join(parse_query(link, atlas.atlas)[1]), exact=True)
+        expect(notice).to_be_visible()
         heading = atlas.page.get_by_text("Compared with:").inner_text()
 
         atlas.page.get_by_role("slider").first.press("ArrowLeft")
@@ -236,6 +248,10 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
         austria = drawn[1][map_countries(atlas.atlas.geometry).index("AUT")]
         assert austria.startswith("+0.12 °C"), austria  # 0.125: Python rounds ties to even
         assert "year=1991" in atlas.page.url and "countries=TUR,CIV" in atlas.page.url
+        # the visitor moved on from the link: its notice goes, and so does what it spoke of
+        expect(notice).to_be_hidden()
+        assert parse_query(urlsplit(atlas.page.url).query, atlas.atlas)[1] == []
+        map_box = atlas.plot_box(MAP_NAME)
         _python_is_held(atlas.page, gate)
 
         atlas.page.evaluate(_RECORD_FRAMES_JS)
@@ -248,6 +264,40 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
         assert atlas.year() == 1991
         assert _map_state(atlas) == drawn
         assert atlas.page.get_by_text("Compared with:").inner_text() == heading
+        expect(notice).to_be_hidden()
+        assert atlas.plot_box(MAP_NAME) == map_box
+
+
+def test_a_links_notice_and_embed_show_before_python(browser: Browser) -> None:
+    """An embedded view's link shows only that view, its link back and the notice for what the link
+    dropped (in Python's words) as soon as the map is drawn, and none of it moves when Python takes
+    over."""
+    link = "?embed=map&countries=FRA,XXX&colour=red&utm_source=news"
+    with _held(browser) as (open_at, gate):
+        atlas = open_at(link)
+        page = atlas.page
+        notice = page.get_by_text(" ".join(parse_query(link, atlas.atlas)[1]), exact=True)
+        back = page.get_by_role("link", name="Open the full Climate Atlas at this view")
+        search = page.get_by_placeholder("Name, ISO3 code")
+        expect(notice).to_be_visible()
+        expect(notice).to_have_text("Unknown country code 'XXX' was ignored. "
+                                    "Unknown link setting 'colour' was ignored.")
+        expect(back).to_be_visible()
+        expect(back).to_have_attribute("href", "?countries=FRA")  # the whole atlas, valid values
+        expect(search).to_be_hidden()
+        expect(page.get_by_text("Temperature series:")).to_be_hidden()
+        atlas.wait_for_highlight(["FRA"])
+        boxes = notice.bounding_box(), back.bounding_box(), atlas.plot_box(MAP_NAME)
+        _python_is_held(page, gate)
+
+        gate.release()
+        atlas.wait_ready(BOOT_TIMEOUT_MS)
+        expect(notice).to_be_visible()
+        expect(back).to_be_visible()
+        expect(back).to_have_attribute("href", re.compile(r"^\?countries=FRA&(?!.*embed)"))
+        expect(search).to_be_hidden()
+        atlas.wait_for_highlight(["FRA"])
+        assert (notice.bounding_box(), back.bounding_box(), atlas.plot_box(MAP_NAME)) == boxes
 
 
 def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
@@ -266,3 +316,46 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
         atlas.wait_for_heading("NOR")
         shows_the_season_and_base_link(atlas)
 
+
+
+# The pre-render's port of links.parse_query, run in a page: the address the browser makes of the
+# query (location.search), and what the port reads from it.
+_PARSE_LINK_JS = f"""([query, rules, codes]) => {{
+  {PARSE_LINK_JS}
+  const search = new URL('http://127.0.0.1/?' + query).search;
+  return [search, parse_link(search, rules, codes)];
+}}"""
+# Unassigned code points are left out: Chromium's Unicode may have assigned some that Python's has
+# not, and repr() then quotes them differently (a notice's words would change at the handover).
+_ASSIGNED = st.characters(codec="utf-8", exclude_categories=("Cn",))
+
+
+@pytest.fixture(scope="module")
+def read_link(browser: Browser) -> Iterator[Callable[[str], tuple[str, dict, list[str]]]]:
+    """query -> (location.search of it, the values and the notices the port reads from it)."""
+    atlas = load_atlas()
+    rules, codes = link_rules(atlas), list(atlas.countries.index)
+    context = new_context(browser, NetworkLog())
+    page = context.new_page()
+
+    def read(query: str) -> tuple[str, dict, list[str]]:
+        search, parsed = page.evaluate(_PARSE_LINK_JS, [query, rules, codes])
+        return search, parsed["values"], parsed["notices"]
+
+    yield read
+    context.close()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=queries(_ASSIGNED))
+# Python's whitespace, upper case, repr quoting and escapes, cut values, lists, repeated keys
+@example("countries=%C2%85swe%1C,%E2%80%AEfra,%C2%A0nor%E3%80%80&year=%1F1999%0B")
+@example("countries=x%27y,a%22b,c%27%22d,e%5Cf,%7F%C2%80%C2%A0%E2%80%8B%F0%9F%98%80&year=2000&year=1999")
+@example("countries=%C5%BF%C3%9F,%C4%B1nd,%EF%AC%80,deu&%E2%80%AEcol=1&utm_source=a&fbclid=b")
+@example("countries=" + "x" * 45 + "&countries=FRA,DEU,ITA,ESP,PRT,NOR,SWE,FIN,DNK,POL,a,b,c,d,e,f")
+@example("??countries=FRA&embed=&embed=map&metric=own&metric=year&metric=mean&base=1991-2020&=")
+def test_the_pre_render_reads_a_link_as_python_does(read_link, query: str) -> None:
+    """Before Python the page keeps the values Python keeps and shows the notices Python shows,
+    word for word, for any link (here generated; no runtime is booted)."""
+    search, values, notices = read_link(query)
+    assert (values, notices) == parse_query(search, load_atlas())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +9,7 @@ from hypothesis import strategies as st
 from climate_atlas.data import load_atlas
 from climate_atlas.links import parse_query, to_query
 from climate_atlas.state import new_state
+from tests.link_queries import queries
 
 
 @pytest.fixture(scope="module")
@@ -123,26 +122,8 @@ def test_a_notice_cuts_long_values_and_counts_the_rest(atlas) -> None:
     assert len(notices[0]) < 200
 
 
-# Query strings a shared link might carry: our keys, other keys, and hostile values.
-_KEYS = st.sampled_from(["countries", "indicator", "year", "metric", "season", "base", "Year", "",
-                         "x", "countries "])
-_VALUES = st.one_of(
-    st.text(max_size=60),
-    st.sampled_from(["FRA", "fra,DEU", "IND,,", "1999", "²", "٢٠٠٠", "1e3", "-1", "trend", "year",
-                     "SP.POP.TOTL", "<b>x</b>", "%", "%zz", "%C2", "%00", "\x00\r\n", "", "jja",
-                     "annual", "1991-2020", "1951-1980 "]),
-    st.text(alphabet="0123456789%,&=;+", max_size=30),
-    st.text(min_size=1000, max_size=5000).map(lambda s: s * 3),
-)
-_QUERIES = st.one_of(
-    st.lists(st.tuples(_KEYS, _VALUES), max_size=12).map(
-        lambda pairs: "&".join(f"{quote(k)}={quote(v, safe=',%')}" for k, v in pairs)),
-    st.text(max_size=200),  # anything at all, percent-encoding junk included
-)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(query=_QUERIES, valid=st.sampled_from(["countries=FRA", "year=1999", "metric=trend"]))
+@given(query=queries(), valid=st.sampled_from(["countries=FRA", "year=1999", "metric=trend"]))
 def test_any_query_gives_a_state_and_keeps_the_valid_parts(atlas, query, valid) -> None:
     """Parsing is total, every kept value is valid for the state, and a valid part survives junk
     before or after it."""

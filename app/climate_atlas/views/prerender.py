@@ -12,15 +12,17 @@ Python views draw (every country's series, title and trend line are one data blo
   (its per-country series fetched from `build/prerender/`, one small JSON per indicator, written by
   the build stage `tools/build_site/prerender_data.py` from `indicator_files`);
 - the year slider: it recolours the map when the map shows the anomaly of the chosen year;
-- the link (`?countries=`, `year=`, `metric=`, `indicator=`) as soon as the map is drawn.
+- the link (`?countries=`, `year=`, `metric=`, `indicator=`, `embed=`) as soon as the map is drawn,
+  with the notice Python would show for what it drops (links.parse_query, ported: the same words
+  where the live page shows them, so the page does not move when Python takes over).
 
-Every answer is also written into the address (`history.replaceState`, other keys kept): the live
-session reads the address once its document is embedded (layout._sync_url), so it starts from the
-state the visitor reached. The page keeps the pre-render on screen until the live session is ready
-(tools/build_site/panel_patches.py), and from the moment the page hands the address to Python
-(`body[data-atlas-handover]`) the callback does nothing and the pre-render takes no click: for
-those few hundred ms (Python applying the address) a click is refused rather than drawn and then
-lost.
+Every answer is also written into the address (`history.replaceState`, as links.to_query writes
+it): the live session reads the address once its document is embedded (layout._sync_url), so it
+starts from the state the visitor reached. The page keeps the pre-render on screen until the live
+session is ready (tools/build_site/panel_patches.py), and from the moment the page hands the
+address to Python (`body[data-atlas-handover]`) the callback does nothing and the pre-render takes
+no click: for those few hundred ms (Python applying the address) a click is refused rather than
+drawn and then lost.
 
 The pre-render always draws the default scope (the year as a whole, against the publishers' base)
 and the carried data are that scope's. A link that asks for another season, base period or for the
@@ -50,6 +52,7 @@ from bokeh.models import CustomJS, Model
 from climate_atlas.a11y import NAME_SLIDER_HANDLES_JS
 from climate_atlas.anomalies import default_scope
 from climate_atlas.data import ANNUAL, Atlas
+from climate_atlas.links import link_rules
 from climate_atlas.views.metrics import METRICS, NO_DATA, metric_title, metric_unit
 from climate_atlas.views.series import SeriesChart, temperature_title, trend_line
 from climate_atlas.views.world_map import WorldMap, color_limit
@@ -226,6 +229,11 @@ class Parts:
     chips_words: list[str]
     chip_prefix: str
     render_heading: Any  # (atlas, selection, season) -> the heading's Markdown
+    notice: pn.pane.Alert  # the link's notice (views.plain_text_pane)
+    back: pn.pane.HTML  # an embedded view's link to the whole atlas (its one <a>)
+    # layout._embeddable's: the parts an embed may hide, and what each embed keeps of them
+    embed_parts: list[pn.viewable.Viewable]
+    embed_shown: dict[str, list[pn.viewable.Viewable]]
     lifted: list[pn.viewable.Viewable] = field(default_factory=list)
     waiting: list[pn.viewable.Viewable] = field(default_factory=list)
 
@@ -305,15 +313,18 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "year_title": year_title.replace(str(first), YEAR_MARK),
         "year_limit": color_limit(atlas, "year", np.array([]), scope),
         "year_metric_value": _select_values(metric_select, [METRICS["year"].label(atlas.periods)])[0],
-        "year_first": first, "year_last": atlas.periods.years.last,
         "indicator_codes": codes,
         "indicator_values": _select_values(indicator_select, [
             f"{meta.at[c, 'short_name']} ({meta.at[c, 'unit']})" for c in codes]),
         "indicator_urls": [f"./{DATA_DIR}/{indicator_file(c)}" for c in codes],
         "indicator_integrity": [_integrity(files[indicator_file(c)]) for c in codes],
-        "metric_keys": list(METRICS), "js_metrics": list(JS_METRICS),
-        "season_keys": list(atlas.seasons), "base_keys": [str(b.period) for b in atlas.periods.bases],
-        "published_base": scope.base, "max_selected": len(temperature.slots),
+        "js_metrics": list(JS_METRICS), "published_base": scope.base,
+        # the link's rules and words (links.py), and where its notice and an embed show
+        "link_rules": link_rules(atlas), "notice": _model(parts.notice, root),
+        "notice_html": _markdown_text(parts.notice)("x"), "back": _model(parts.back, root),
+        "embed_parts": [_model(part, root) for part in parts.embed_parts],
+        "embed_shown": {view: [parts.embed_parts.index(p) for p in kept]
+                        for view, kept in parts.embed_shown.items()},
     }
 
 
@@ -343,11 +354,93 @@ def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
     return [attach]
 
 
+# links.parse_query, ported: the values a link holds validly and its notices, word for word
+# (`rules`: links.link_rules; `codes`: the ISO3 codes a selection may hold), so a link's notice
+# shows with the map, not 20 s later, moving the page. Python's strip(), its repr() of a string
+# (str.isprintable as Unicode categories C and Z but the space) and parse_qsl's reading are
+# reproduced; an e2e test compares the two over generated links.
+PARSE_LINK_JS = r"""
+function parse_link(search, rules, codes) {
+  const space = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029'
+    + '\\u202f\\u205f\\u3000';  // str.isspace's characters (trim() knows no \x1c-\x1f or \x85)
+  const ends = new RegExp(`^[${space}]+|[${space}]+$`, 'g');
+  const strip = (text) => text.replace(ends, '');
+  const hex = (c, n) => c.toString(16).padStart(n, '0');
+  const unprintable = /[\p{C}\p{Z}]/u;
+  const repr = (text) => {
+    const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+    let out = quote;
+    for (const ch of text) {
+      const c = ch.codePointAt(0);
+      if (ch === quote || ch === '\\') out += '\\' + ch;
+      else if (ch === '\t') out += '\\t';
+      else if (ch === '\n') out += '\\n';
+      else if (ch === '\r') out += '\\r';
+      else if (c < 0x20 || c === 0x7f) out += '\\x' + hex(c, 2);
+      else if (c < 0x7f || !unprintable.test(ch)) out += ch;
+      else if (c <= 0xff) out += '\\x' + hex(c, 2);
+      else if (c <= 0xffff) out += '\\u' + hex(c, 4);
+      else out += '\\U' + hex(c, 8);
+    }
+    return out + quote;
+  };
+  const shown = (values) => {  // links.shown
+    const quoted = values.map((v) => [...v].length <= rules.shown_chars ? v
+      : [...v].slice(0, rules.shown_chars).join('') + '\u2026').map(repr);
+    const rest = quoted.length - rules.shown_values;
+    return quoted.slice(0, rules.shown_values).join(', ') + (rest > 0 ? ` and ${rest} more` : '');
+  };
+  const fill = (words, fields) => words.replace(/\{(\w+)\}/g, (all, name) => fields[name] ?? all);
+  const grouped = new Map();
+  for (const [key, value] of new URLSearchParams(search.replace(/^\?+/, ''))) {
+    if (!grouped.has(key)) grouped.set(key, []);
+    grouped.get(key).push(value);
+  }
+  const {words, accepted} = rules, values = {}, notices = [];
+  if (grouped.has('countries')) {
+    const known_codes = new Set(codes);
+    const given = grouped.get('countries').flatMap((v) => v.split(',')).map(strip).filter((c) => c);
+    grouped.delete('countries');
+    const known = [...new Set(given.map((c) => c.toUpperCase()).filter((c) => known_codes.has(c)))];
+    const unknown = [...new Set(given.filter((c) => !known_codes.has(c.toUpperCase())))];
+    if (unknown.length) notices.push(fill(words.unknown_countries, {values: shown(unknown)}));
+    if (known.length > rules.max_selected) notices.push(words.too_many);
+    if (known.length) values.selection = known.slice(0, rules.max_selected);
+  }
+  const [first, last] = rules.years;
+  const read = (key, value) => {
+    if (key !== 'year') return accepted[key].includes(value) ? value : null;
+    const year = strip(value);
+    return /^[0-9]{1,4}$/.test(year) && Number(year) >= first && Number(year) <= last
+      ? Number(year) : null;
+  };
+  for (const [key, invalid] of Object.entries(words.invalid)) {
+    if (!grouped.has(key)) continue;
+    const read_values = grouped.get(key).map((v) => [v, read(key, v)]);
+    grouped.delete(key);
+    const bad = read_values.filter(([, parsed]) => parsed === null).map(([v]) => v);
+    const good = read_values.filter(([, parsed]) => parsed !== null);
+    if (bad.length) notices.push(fill(invalid, {values: shown(bad)}));
+    if (good.length > 1) {
+      notices.push(fill(words.twice, {key, kept: shown([good[0][0]]),
+                                      ignored: shown(good.slice(1).map(([v]) => v))}));
+    }
+    if (good.length) values[key] = good[0][1];
+  }
+  const others = new RegExp(`^(?:${rules.added_by_others})$`);
+  const unknown = [...grouped.keys()].filter((key) => !others.test(key));
+  if (unknown.length) notices.push(fill(words.unknown_settings, {values: shown(unknown)}));
+  return {values, notices};
+}
+"""
+
+
 # One callback for every trigger: a tap or double tap on the map (cb_obj: the event), the year
 # slider (cb_obj: the slider) and the document being drawn (cb_obj: the document). Its arguments
 # are `callback_args` and the state's defaults. The slider answers the keyboard before Python too,
 # so it is named as the live page names it (a11y.py).
-CODE = "const name_slider_handles = (cb_obj) => {" + NAME_SLIDER_HANDLES_JS + "};\n" + r"""
+CODE = ("const name_slider_handles = (cb_obj) => {" + NAME_SLIDER_HANDLES_JS + "};\n"
+        + PARSE_LINK_JS + r"""
 const body = document.body;
 if (body.dataset.atlasHandover != null) return;  // Python has the address: stand down
 let S = heading.__atlas_prerender;
@@ -380,31 +473,52 @@ const fixed = (x, digits) => {
 };
 const signed = (x, digits) => (x < 0 || Object.is(x, -0) ? '' : '+') + fixed(x, digits);
 
-function write_link(changes) {  // the address is the state the live session starts from
-  const query = new URLSearchParams(location.search);
-  for (const [key, value] of Object.entries(changes)) query.set(key, String(value));
-  const search = query.toString().replace(/%2C/gi, ',');
-  history.replaceState(history.state, '', `${location.pathname}?${search}${location.hash}`);
+const LINK_KEYS = ['countries', 'indicator', 'year', 'metric', 'season', 'base', 'embed'];
+
+function link_query(changes) {  // as links.to_query writes it: the link's valid values, changed
+  const {values} = parse_link(location.search, link_rules, S.table.codes);
+  const state = {...values, countries: values.selection?.join(','), ...changes};
+  const query = new URLSearchParams();
+  for (const key of LINK_KEYS) if (state[key] != null) query.set(key, String(state[key]));
+  return '?' + query.toString().replace(/%2C/gi, ',');
 }
 
-function read_link() {  // as links.parse_query reads it, for the keys this page can draw
-  const query = new URLSearchParams(location.search);
-  const first = (key, valid) => query.getAll(key).find(valid);
-  const link = {};
-  const given = query.getAll('countries').flatMap((v) => v.split(',')).map((c) => c.trim())
-    .filter((c) => c).map((c) => c.toUpperCase()).filter((c) => S.index.has(c));
-  if (given.length) link.selection = [...new Set(given)].slice(0, max_selected);
-  const year = first('year', (v) => /^[0-9]{1,4}$/.test(v.trim())
-    && Number(v.trim()) >= year_first && Number(v.trim()) <= year_last);
-  if (year != null) link.year = Number(year.trim());
-  link.indicator = first('indicator', (v) => indicator_codes.includes(v));
-  link.metric = first('metric', (v) => metric_keys.includes(v));
-  const season = first('season', (v) => season_keys.includes(v));
-  const base = first('base', (v) => base_keys.includes(v));
-  link.unsupported = (season != null && season !== season_keys[0])
-    || (base != null && base !== published_base)
-    || (link.metric != null && !js_metrics.includes(link.metric));
+function write_link(changes) {  // the address is the state the live session starts from
+  // Nothing the link dropped is kept, so Python finds nothing to tell: the notice spoke of the
+  // link, which the visitor has moved on from (as layout._sync_url clears it).
+  history.replaceState(history.state, '', link_query(changes) + location.hash);
+  notice.visible = false;
+  if (S.embedded) show_back_link();
+}
+
+function read_link() {  // links.parse_query's values and notices, and whether this page can draw them
+  const {values, notices} = parse_link(location.search, link_rules, S.table.codes);
+  const link = {...values, notices};
+  link.unsupported = (values.season != null && values.season !== link_rules.accepted.season[0])
+    || (values.base != null && values.base !== published_base)
+    || (values.metric != null && !js_metrics.includes(values.metric));
   return link;
+}
+
+function show_notice(text) {  // as layout's notice pane: one paragraph, its words set as text
+  notice.text = notice_html;
+  const paragraph = Bokeh.index.query_one((v) => v.model === notice)?.container?.querySelector('p');
+  if (paragraph == null) return;
+  paragraph.textContent = text;
+  notice.visible = true;
+}
+
+function show_back_link() {  // an embedded view's way back: the whole atlas at this view
+  const anchor = Bokeh.index.query_one((v) => v.model === back)?.container?.querySelector('a');
+  if (anchor != null) anchor.setAttribute('href', link_query({embed: null}));
+}
+
+function embed(view) {  // layout._embeddable: only that view and the link back
+  const keep = embed_shown[view].map((k) => embed_parts[k]);
+  for (const part of embed_parts) part.visible = keep.includes(part);
+  back.visible = true;
+  S.embedded = true;
+  show_back_link();
 }
 
 function inside(xs, ys, x, y) {  // even-odd ray casting, as world_map._inside
@@ -562,6 +676,8 @@ if (cb_obj === slider) {
   for (const view of Bokeh.index.query((v) => waiting.includes(v.model))) view.el.inert = true;
   name_slider_handles(slider);
   const link = read_link();
+  if (link.embed != null) embed(link.embed);
+  if (link.notices.length) show_notice(link.notices.join(' '));
   if (link.unsupported) {
     S.off = true;
     const note = document.getElementById('site-prerender');
@@ -592,4 +708,4 @@ if (cb_obj === slider) {
   if (kept != null && !link.selection) select_at(kept.x, kept.y);
   else draw_indicator().catch((error) => console.warn('pre-render: no indicator data', error));
 }
-"""
+""")
