@@ -247,8 +247,9 @@ def test_a_file_the_host_misses_is_named_and_the_next_visit_keeps_the_site(
         browser: Browser, tmp_path: Path) -> None:
     """The host serves the site without one file (a deploy that uploads the 28 MB heap snapshot
     last): the visit works, and once it is idle the page says that the atlas could not be saved for
-    offline use, naming the file. With the file in place, the next visit keeps all of it (the
-    browser's copy of the missing answer is not taken for the file), and the notice is gone."""
+    offline use, naming the file (Dismiss, from the keyboard, gives the focus back to where it was).
+    With the file in place, the next visit keeps all of it (the browser's copy of the missing answer
+    is not taken for the file), and the notice is gone."""
     site = tmp_path / "site"
     shutil.copytree(BUILD, site)
     heap, away = site / "pyodide" / "snapshot" / "heap.bin.gz", tmp_path / "heap.bin.gz"
@@ -263,6 +264,13 @@ def test_a_file_the_host_misses_is_named_and_the_next_visit_keeps_the_site(
                 "The atlas could not be saved for offline use (/atlas/pyodide/snapshot/heap.bin.gz did "
                 "not download)", timeout=120_000)
             assert atlas.page.evaluate("document.body.dataset.atlasCached") is None
+            # Dismissed from the keyboard, the notice gives the focus back to where it was
+            search = atlas.page.get_by_placeholder("Name, ISO3 code")
+            search.focus()
+            atlas.page.get_by_role("button", name="Dismiss").focus()
+            atlas.page.keyboard.press("Enter")
+            expect(notice).to_be_empty()
+            expect(search).to_be_focused()
             away.rename(heap)
             atlas.page.reload()
             atlas.wait_ready(BOOT_TIMEOUT_MS)

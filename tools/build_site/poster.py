@@ -51,6 +51,9 @@ CHIPS_LABEL_BOX = (284.1, 57.1)
 # moves by the difference (Bosnia and Herzegovina's, "1.5", 7 px left)
 CHART_FRAME_INSET = (30, 5, 45, 59)
 CHART_LEFT_LABEL = "\N{MINUS SIGN}0.5"
+# px from the frame's left edge to the centre of the y axis's label (BokehJS draws it at the
+# chart's left edge), with CHART_LEFT_LABEL the widest tick label
+CHART_Y_LABEL_GAP = 46
 CHART_DATA_ID = "atlas-poster-chart"
 
 
@@ -136,6 +139,7 @@ def poster_html() -> str:
              "__CHART_HEIGHT__": str(CHART_HEIGHT), "__CHART_TOP_INSET__": str(chart_top),
              "__CHART_RIGHT__": str(chart_right), "__CHART_BOTTOM__": str(chart_bottom),
              "__CHART_LEFT__": str(chart_left), "__CHART_LEFT_LABEL__": json.dumps(CHART_LEFT_LABEL),
+             "__CHART_Y_LABEL_GAP__": str(CHART_Y_LABEL_GAP),
              "__COLOUR__": PALETTE[0],
              "__WORLD_COLOUR__": WORLD_COLOR, "__TABLE_ID__": json.dumps(TABLE_ID),
              "__CHART_DATA_ID__": json.dumps(CHART_DATA_ID),
