@@ -44,6 +44,7 @@ from climate_atlas.views.series import (
 )
 from climate_atlas.views.sources import sources_markdown
 from climate_atlas.views.stripes import (
+    Stripes,
     png_credit,
     show_stripes,
     stripes_caption,
@@ -146,7 +147,7 @@ def _stripes_words(atlas: Atlas, state: AtlasState) -> str:
     return f"{season}{state.base}"
 
 
-def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
+def _stripes(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, Stripes]:
     """Warming stripes of the selected countries, updated in place, with their credit and a PNG
     download of the same picture; they follow the selection, the season and the base."""
     stripes = stripes_chart()
@@ -170,7 +171,7 @@ def _stripes(atlas: Atlas, state: AtlasState) -> pn.Column:
                       state.param.season, state.param.base)
     return pn.Column(pn.pane.Bokeh(stripes.figure, sizing_mode="stretch_width"),
                      pn.pane.Markdown(caption, styles=WRAP), download,
-                     sizing_mode="stretch_width", styles=CLIP)
+                     sizing_mode="stretch_width", styles=CLIP), stripes
 
 
 def _map_view(atlas: Atlas, state: AtlasState) -> tuple[pn.Column, WorldMap | None,
@@ -504,7 +505,7 @@ def build_dashboard() -> pn.viewable.Viewable:
     temperature, indicator, series_views, chart_pictures = _series(atlas, state)
     source = pn.pane.Markdown(pn.bind(indicator_source, state.param.atlas, state.param.indicator),
                               styles=WRAP)
-    stripes = _stripes(atlas, state)
+    stripes, stripes_chart_ = _stripes(atlas, state)
     charts = pn.Column(heading, chips, series_views[0], stripes, series_views[1],
                        source, styles={"flex": "2 1 300px"})
     # A wrapping Row, not pn.FlexBox: FlexBox is ReactiveHTML, whose sanitizer needs nh3, which has
@@ -542,7 +543,7 @@ def build_dashboard() -> pn.viewable.Viewable:
             chips_label=chips_label, chips=chip_buttons,
             chips_words=[_chips_words(n, False) for n in range(1, MAX_SELECTED + 1)],
             chip_prefix=CHIP_PREFIX, render_heading=country_heading, notice=notice, back=back,
-            embed_parts=embed_parts, embed_shown=embed_shown,
+            embed_parts=embed_parts, embed_shown=embed_shown, stripes=stripes_chart_,
             lifted=[intro, notice, back, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
                      widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)

@@ -16,6 +16,7 @@ Notices are plain text that quotes what the link said; the pane that shows them 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
@@ -30,12 +31,46 @@ SHOWN_VALUES = 5  # a notice quotes at most this many values, then counts the re
 ADDED_BY_OTHERS = re.compile(r"utm_\w+|\w*clid|mc_[ce]id|igshid|_ga|_gl", re.ASCII)
 
 
+# The characters a notice writes as escapes, as repr() does (controls, format characters such as
+# bidi overrides and zero-width ones, separators but the space, surrogates, private use), from a
+# fixed list rather than the Unicode database of whichever Python or browser runs: the pre-render
+# quotes alike before Python (views/prerender.py), and Chromium knows characters that Pyodide's
+# Python does not (U+1FAE9, Unicode 16, was shown before Python and escaped after). Inclusive
+# ranges of code points: Unicode 15's categories Cc, Cf, Zs, Zl, Zp, Cs and Co, but the space.
+ESCAPED = (
+    (0x0000, 0x001F), (0x007F, 0x00A0), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
+    (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x1680, 0x1680),
+    (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F), (0x205F, 0x2064), (0x2066, 0x206F),
+    (0x3000, 0x3000), (0xD800, 0xF8FF), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001), (0xE0020, 0xE007F), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD),
+)
+_ESCAPED_STARTS = [start for start, _ in ESCAPED]
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    at = bisect_right(_ESCAPED_STARTS, code) - 1
+    if at < 0 or code > ESCAPED[at][1]:
+        return char
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def quoted(value: str) -> str:
+    """`value` quoted as repr() quotes a str (the same quotes and backslash escapes), with exactly
+    the ESCAPED characters written as escapes."""
+    quote = '"' if "'" in value and '"' not in value else "'"
+    return quote + "".join("\\" + c if c in (quote, "\\") else _SHORT_ESCAPES.get(c) or _escape(c)
+                           for c in value) + quote
+
+
 def shown(values: list[str], limit: int = SHOWN_VALUES) -> str:
-    """Values as a notice quotes them: each cut to SHOWN_CHARS and quoted with control characters
-    made visible (repr), at most `limit` of them, then how many more."""
-    quoted = [repr(v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for v in values]
-    rest = len(quoted) - limit
-    return ", ".join(quoted[:limit]) + (f" and {rest} more" if rest > 0 else "")
+    """Values as a notice quotes them: each cut to SHOWN_CHARS and `quoted` (control characters
+    made visible), at most `limit` of them, then how many more."""
+    quoted_values = [quoted(v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for v in values]
+    rest = len(quoted_values) - limit
+    return ", ".join(quoted_values[:limit]) + (f" and {rest} more" if rest > 0 else "")
 
 
 def _group(query: str) -> dict[str, list[str]]:
@@ -84,6 +119,7 @@ def link_rules(atlas: Atlas) -> dict[str, object]:
     return {
         "accepted": accepted(atlas), "years": [years.first, years.last],
         "max_selected": MAX_SELECTED, "shown_chars": SHOWN_CHARS, "shown_values": SHOWN_VALUES,
+        "escaped": [list(r) for r in ESCAPED],
         "added_by_others": ADDED_BY_OTHERS.pattern,
         "words": {"unknown_countries": UNKNOWN_COUNTRIES,
                   "too_many": TOO_MANY.format(max_selected=MAX_SELECTED),

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from climate_atlas.data import Atlas
+from climate_atlas.data import Atlas, load_atlas
+from climate_atlas.links import parse_query
 from climate_atlas.views.prerender import TABLE_ID
 from climate_atlas.views.series import TEMPERATURE_NAME, temperature_chart
 from climate_atlas.views.world_map import MAP_NAME
@@ -100,13 +101,26 @@ def test_the_map_is_painted_before_bokehjs_runs_where_bokehjs_draws_it(
     assert log.external == [] and log.console_errors == [], log.console_errors
 
 
+# Links, and whether the picture shows for them: it shows the default state, with no notice above
+LINKS_AND_PICTURE = (
+    ("?countries=FRA", "off"), ("?year=1999", "off"), ("?embed=chart", "off"),
+    ("?indicator=AG.LND.FRST.ZS", "up"), ("?utm_source=news&indicator=AG.LND.FRST.ZS&fbclid=x", "up"),
+    # a notice would move the map down as soon as BokehJS draws it
+    ("?colour=red", "off"), ("?indicator=nope", "off"), ("?Countries=FRA", "off"),
+    ("?indicator=AG.LND.FRST.ZS&indicator=AG.LND.FRST.ZS", "off"),
+)
+
+
 def test_a_link_that_changes_the_map_opens_without_the_picture(browser: Browser) -> None:
     """The picture is the default state: a link to a selection (or a metric, year, season, base or
-    embedded view) shows nothing of it, not even for a frame; a link to an indicator keeps it."""
+    embedded view), or one that brings a notice, shows nothing of it, not even for a frame; a link
+    to an indicator keeps it."""
     scripts, runtime = Gate(SCRIPTS), Gate(RUNTIME)
     log = NetworkLog()
     with static_serve(BUILD, gates=(scripts, runtime)) as url:
-        for query, shown in (("?countries=FRA", "off"), ("?indicator=AG.LND.FRST.ZS", "up")):
+        for query, shown in LINKS_AND_PICTURE:
+            values, notices = parse_query(query, load_atlas())
+            assert (shown == "up") == (notices == [] and set(values) <= {"indicator"}), query
             # a context each: the held requests of one keep its connections to the server busy
             context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
             page = context.new_page()

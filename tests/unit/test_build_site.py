@@ -88,17 +88,3 @@ def test_the_snapshot_maker_gets_the_workers_own_jsnull_shim():
     assert panel_patches.JSNULL_SHIM in panel_patches.PRELUDE
     assert panel_patches.JSNULL_SHIM in panel_patches.BASELINE_PRELUDE
 
-
-def test_the_map_s_picture_is_left_out_for_every_link_key_that_changes_the_map():
-    """poster.MAP_KEYS: every key a link can hold (links.to_query) except the indicator, which
-    changes only the charts; a new key of links.py must be sorted in or out here."""
-    from urllib.parse import parse_qs
-
-    from climate_atlas.data import load_atlas
-    from climate_atlas.links import to_query
-    from climate_atlas.state import new_state
-    from tools.build_site.poster import MAP_KEYS
-
-    state = new_state(load_atlas())
-    state.embed = "map"
-    assert set(MAP_KEYS) == set(parse_qs(to_query(state).lstrip("?"))) - {"indicator"}

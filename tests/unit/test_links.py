@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from climate_atlas.data import load_atlas
-from climate_atlas.links import parse_query, to_query
+from climate_atlas.links import ESCAPED, parse_query, quoted, to_query
 from climate_atlas.state import new_state
 from tests.link_queries import queries
 
@@ -151,3 +151,23 @@ def test_unknown_codes_are_quoted_as_the_link_gave_them(atlas) -> None:
     values, notices = parse_query("countries=fra,<b>cc</b>,ﬀ", atlas)
     assert values == {"selection": ["FRA"]}
     assert notices == ["Unknown country code '<b>cc</b>', 'ﬀ' was ignored."]
+
+
+# Characters of Unicode 14 (this Python's database) that repr() shows as they are
+_ORDINARY = st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S"))
+
+
+@given(text=st.text(st.one_of(_ORDINARY, st.sampled_from("'\"\\ \t\n\r\x00\x7f\xa0\u202e\u200b"))))
+def test_a_notice_quotes_as_repr_does(text: str) -> None:
+    """links.quoted is repr() with a fixed list of escaped characters: the same quotes, backslashes
+    and escapes for every character repr() writes as it is and for the controls and separators."""
+    assert quoted(text) == repr(text)
+
+
+def test_the_escaped_characters_do_not_depend_on_the_unicode_database() -> None:
+    """A character newer than the running Python's Unicode (U+1FAE9, Unicode 16) is shown as it is,
+    as the browser shows it before Python; a bidi override and a private-use character are escaped."""
+    assert quoted("\U0001fae9") == "'\U0001fae9'"
+    assert quoted("\u202e\ue000") == "'\\u202e\\ue000'"
+    assert all(low <= high for low, high in ESCAPED)
+    assert all(a[1] < b[0] for a, b in zip(ESCAPED, ESCAPED[1:], strict=False))

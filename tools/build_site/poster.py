@@ -37,9 +37,18 @@ FILE_INPUT_HEIGHT = 58.28
 # px from the figure's edges to its frame (top, right, bottom, left): the row of title and toolbar,
 # the colour bar with its labels and title, the figure's min_border.
 FRAME_INSET = (30, 70, 5, 5)
-# The link keys whose value changes what the map shows (links.py): the picture is the default state,
-# so a link with any of them opens without it. `indicator` changes only the charts.
-MAP_KEYS = ("countries", "year", "metric", "season", "base", "embed")
+# The picture is the default state with no notice above it: only a link that changes neither the map
+# nor the page's layout opens with it, one whose keys are the settings other sites add
+# (links.ADDED_BY_OTHERS) and at most one known `indicator` (which changes only the charts). Any
+# other key changes the map or brings a notice that moves the map down (links.py).
+def picture_link(atlas) -> dict:
+    """What poster.html reads a link by: {"indicators": the known codes, "added_by_others": the
+    regular expression's source}."""
+    from climate_atlas.links import ADDED_BY_OTHERS, accepted
+
+    return {"indicators": accepted(atlas)["indicator"], "added_by_others": ADDED_BY_OTHERS.pattern}
+
+
 # px, margins included: the label of the row of chips above the temperature chart in the side
 # column (layout.py; its words for one country). The heading above it and the chip beside it are
 # copied as text (tools/poster.html), so they wrap alike: the chip below the label where the column
@@ -126,7 +135,7 @@ def poster_html() -> str:
     figure = world_map(atlas, atlas.geometry, state).figure
     top, right, bottom, left = FRAME_INSET
     chart_top, chart_right, chart_bottom, chart_left = CHART_FRAME_INSET
-    fills = {"__MAP_KEYS__": json.dumps(list(MAP_KEYS)), "__MAP_NAME__": json.dumps(MAP_NAME),
+    fills = {"__PICTURE_LINK__": json.dumps(picture_link(atlas)), "__MAP_NAME__": json.dumps(MAP_NAME),
              "__CONTROLS_HEIGHT__": str(CONTROLS_HEIGHT), "__ASPECT_RATIO__": str(figure.aspect_ratio),
              "__TOP__": str(top), "__RIGHT__": str(right), "__BOTTOM__": str(bottom),
              "__LEFT__": str(left), "__INTRO__": _markdown(INTRO),

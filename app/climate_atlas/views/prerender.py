@@ -55,6 +55,7 @@ from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.links import link_rules
 from climate_atlas.views.metrics import METRICS, NO_DATA, metric_title, metric_unit
 from climate_atlas.views.series import SeriesChart, temperature_title, trend_line
+from climate_atlas.views.stripes import Stripes, stripes_height
 from climate_atlas.views.world_map import WorldMap, color_limit
 
 # build/prerender/: one JSON per indicator; the pre-render fetches the one it shows once drawn, so a
@@ -229,6 +230,7 @@ class Parts:
     chips_words: list[str]
     chip_prefix: str
     render_heading: Any  # (atlas, selection, season) -> the heading's Markdown
+    stripes: Stripes  # the warming stripes (marked as loading): emptied at the selection's height
     notice: pn.pane.Alert  # the link's notice (views.plain_text_pane)
     back: pn.pane.HTML  # an embedded view's link to the whole atlas (its one <a>)
     # layout._embeddable's: the parts an embed may hide, and what each embed keeps of them
@@ -300,6 +302,9 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "i_title": indicator.figure.title, "i_world": indicator.world,
         "i_yaxis": indicator.figure.yaxis[0], "i_series": [s.series for s in indicator.slots],
         "i_series_items": [s.series_item for s in indicator.slots],
+        "s_figure": parts.stripes.figure, "s_bands": parts.stripes.bands,
+        "s_text": parts.stripes.text,
+        "s_heights": [stripes_height(n) for n in range(1, len(temperature.slots) + 1)],
         # the carried data (default scope): the page's country table (TABLE_ID), and per country
         # of its `codes`, the heading
         "table_id": TABLE_ID,
@@ -356,9 +361,8 @@ def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
 
 # links.parse_query, ported: the values a link holds validly and its notices, word for word
 # (`rules`: links.link_rules; `codes`: the ISO3 codes a selection may hold), so a link's notice
-# shows with the map, not 20 s later, moving the page. Python's strip(), its repr() of a string
-# (str.isprintable as Unicode categories C and Z but the space) and parse_qsl's reading are
-# reproduced; an e2e test compares the two over generated links.
+# shows with the map, not 20 s later, moving the page. Python's strip(), links.quoted and
+# parse_qsl's reading are reproduced; an e2e test compares the two over generated links.
 PARSE_LINK_JS = r"""
 function parse_link(search, rules, codes) {
   const space = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029'
@@ -366,8 +370,8 @@ function parse_link(search, rules, codes) {
   const ends = new RegExp(`^[${space}]+|[${space}]+$`, 'g');
   const strip = (text) => text.replace(ends, '');
   const hex = (c, n) => c.toString(16).padStart(n, '0');
-  const unprintable = /[\p{C}\p{Z}]/u;
-  const repr = (text) => {
+  const escaped = (c) => rules.escaped.some(([low, high]) => c >= low && c <= high);
+  const quoted = (text) => {  // links.quoted
     const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
     let out = quote;
     for (const ch of text) {
@@ -376,8 +380,7 @@ function parse_link(search, rules, codes) {
       else if (ch === '\t') out += '\\t';
       else if (ch === '\n') out += '\\n';
       else if (ch === '\r') out += '\\r';
-      else if (c < 0x20 || c === 0x7f) out += '\\x' + hex(c, 2);
-      else if (c < 0x7f || !unprintable.test(ch)) out += ch;
+      else if (!escaped(c)) out += ch;
       else if (c <= 0xff) out += '\\x' + hex(c, 2);
       else if (c <= 0xffff) out += '\\u' + hex(c, 4);
       else out += '\\U' + hex(c, 8);
@@ -385,10 +388,10 @@ function parse_link(search, rules, codes) {
     return out + quote;
   };
   const shown = (values) => {  // links.shown
-    const quoted = values.map((v) => [...v].length <= rules.shown_chars ? v
-      : [...v].slice(0, rules.shown_chars).join('') + '\u2026').map(repr);
-    const rest = quoted.length - rules.shown_values;
-    return quoted.slice(0, rules.shown_values).join(', ') + (rest > 0 ? ` and ${rest} more` : '');
+    const all = values.map((v) => [...v].length <= rules.shown_chars ? v
+      : [...v].slice(0, rules.shown_chars).join('') + '\u2026').map(quoted);
+    const rest = all.length - rules.shown_values;
+    return all.slice(0, rules.shown_values).join(', ') + (rest > 0 ? ` and ${rest} more` : '');
   };
   const fill = (words, fields) => words.replace(/\{(\w+)\}/g, (all, name) => fields[name] ?? all);
   const grouped = new Map();
@@ -599,6 +602,11 @@ function draw_selection() {
     t_trend_items[i].visible = trend.length > 0;
   }
   t_title.text = sel.length > 1 ? multi_title + names_of(sel).join(', ') : titles[row(sel[0])];
+  // The warming stripes wait for Python: empty, at the height it will draw them for this selection,
+  // so that nothing below them moves when it does (they showed the default country's before).
+  s_bands.data = {x: [], y: [], color: [], name: [], year: [], label: []};
+  s_text.data = {x: [], y: [], text: [], align: []};
+  s_figure.height = s_heights[sel.length - 1];
 }
 
 function indicator_data(code) {

@@ -170,7 +170,7 @@ def stripes_chart() -> Stripes:
     x_range, y_range = Range1d(0, 1), Range1d(-1, 0)
     # No min_width: Bokeh adds the minimum widths of the page's wrapping row, which would then
     # overflow a phone's screen.
-    fig = figure(name=STRIPES_NAME, height=ROW_PX + 2 * BORDER_PX, sizing_mode="stretch_width",
+    fig = figure(name=STRIPES_NAME, height=stripes_height(1), sizing_mode="stretch_width",
                  width=None, x_range=x_range, y_range=y_range, tools="",
                  toolbar_location=None, x_axis_type=None, y_axis_type=None,
                  min_border=BORDER_PX, outline_line_color=None)
@@ -187,6 +187,11 @@ def stripes_chart() -> Stripes:
     return Stripes(fig, bands, text, x_range, y_range)
 
 
+def stripes_height(rows: int) -> int:
+    """The figure's height in px for `rows` countries (an empty figure keeps one row's)."""
+    return max(rows, 1) * ROW_PX + 2 * BORDER_PX
+
+
 def show_stripes(stripes: Stripes, rows: list[tuple[str, pd.Series]]) -> None:
     """Draw one strip per row, in order, in the existing models.
 
@@ -198,7 +203,7 @@ def show_stripes(stripes: Stripes, rows: list[tuple[str, pd.Series]]) -> None:
     if span is not None:
         stripes.x_range.update(start=span[0] - 0.5, end=span[1] + 0.5)
     stripes.y_range.update(start=-max(len(rows), 1), end=0)
-    stripes.figure.height = max(len(rows), 1) * ROW_PX + 2 * BORDER_PX
+    stripes.figure.height = stripes_height(len(rows))
     # The canvas is a picture to assistive technology: its name says what is drawn (no toolbar,
     # so nothing focusable sits inside the image).
     stripes.figure.html_attributes = {"role": "img", "aria-label": stripes_description(rows)}
