@@ -24,9 +24,10 @@ from climate_atlas.data import load_atlas
 from climate_atlas.links import link_rules, parse_query
 from climate_atlas.views.metrics import METRICS
 from climate_atlas.views.prerender import PARSE_LINK_JS
+from climate_atlas.views.stripes import STRIPES_NAME, stripes_height
 from climate_atlas.views.world_map import MAP_NAME, colouring, map_countries
 from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
-from tests.e2e.test_climate_views import SEASON_BASE_LINK, shows_the_season_and_base_link
+from tests.e2e.test_climate_views import SEASON_BASE_LINK
 from tests.link_queries import queries
 from tools.atlas_page import SHOWN_TITLES_JS, AtlasPage
 from tools.servers import Gate, static_serve
@@ -171,7 +172,8 @@ def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
     with no flash back; the JS-drawn series equal the Python-drawn ones for three countries. What
     needs Python says it is loading until then (one page: each is a Python boot)."""
     with _held(browser) as (open_at, gate):
-        atlas = open_at("")
+        atlas = open_at("?countries=FRA,DEU")  # the first click makes a selection of two one
+        atlas.wait_for_highlight(["FRA", "DEU"])
         _what_needs_python_is_loading(atlas)
         js_drawn = {}
         for iso3 in COUNTRIES:
@@ -302,19 +304,30 @@ def test_a_links_notice_and_embed_show_before_python(browser: Browser) -> None:
 
 def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
     """The pre-render carries the year as a whole only: a link to a season stands it down (and the
-    page says so) rather than draw the wrong series; Python then draws the link."""
+    page says so) rather than draw the wrong series; Python then draws the link. The warming
+    stripes wait at the height Python draws them for the link's two countries, so the chart below
+    them does not move."""
+    link = SEASON_BASE_LINK.replace("countries=NOR", "countries=SWE,NOR")
     with _held(browser) as (open_at, gate):
-        atlas = open_at(SEASON_BASE_LINK)
+        atlas = open_at(link)
         page = atlas.page
         expect(page.locator("#site-prerender")).to_contain_text("needs Python")
         page.mouse.click(*atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME))
         page.wait_for_timeout(300)  # time for a click to be answered, were it to be
         assert "BRA" not in page.url
+        # the stripes' height, and so the indicator chart's place below them (the heading above,
+        # the default country's until Python, moves both alike)
+        stripes, below = atlas.plot_box(STRIPES_NAME), atlas.plot_box("CO2 emissions per capita: ")
+        assert stripes[3] == stripes_height(2)
         _python_is_held(page, gate)
         gate.release()
         atlas.wait_ready(BOOT_TIMEOUT_MS)
         atlas.wait_for_heading("NOR")
-        shows_the_season_and_base_link(atlas)
+        atlas.wait_for_title("Anomaly in 2010, Dec–Jan–Feb, °C vs 1961-1990")
+        atlas.wait_for_title("Temperature anomaly, Dec–Jan–Feb: Sweden, Norway")
+        stripes_live, below_live = atlas.plot_box(STRIPES_NAME), atlas.plot_box("CO2 emissions per capita: ")
+        assert stripes_live[3] == stripes[3]
+        assert below_live[1] - stripes_live[1] == below[1] - stripes[1]
 
 
 

@@ -569,11 +569,6 @@ function draw_selection() {
       + sel.slice(0, -1).map((c) => compared[row(c)]).join(', ') + heading_end;
   }
   heading.text = text;
-  const d = countries.data, keep = new Set(sel), outline = {xs: [], ys: [], iso3: []};
-  d.iso3.forEach((c, i) => {
-    if (keep.has(c)) { outline.xs.push(d.xs[i]); outline.ys.push(d.ys[i]); outline.iso3.push(c); }
-  });
-  outlines.data = outline;
   chip_buttons.forEach((button, i) => {
     if (i < sel.length) {
       button.label = chip_prefix + names[row(sel[i])];
@@ -602,11 +597,23 @@ function draw_selection() {
     t_trend_items[i].visible = trend.length > 0;
   }
   t_title.text = sel.length > 1 ? multi_title + names_of(sel).join(', ') : titles[row(sel[0])];
-  // The warming stripes wait for Python: empty, at the height it will draw them for this selection,
-  // so that nothing below them moves when it does (they showed the default country's before).
+  wait_stripes(sel.length);
+  // The outlines last: BokehJS updates a glyph's arrays after its data changes, and a change that
+  // lays the page out again (a chip hidden, the stripes' height) repaints the map at once, with the
+  // outlines' old indices past their new, shorter data (a TypeError, and the rest of the click lost).
+  const d = countries.data, keep = new Set(sel), outline = {xs: [], ys: [], iso3: []};
+  d.iso3.forEach((c, i) => {
+    if (keep.has(c)) { outline.xs.push(d.xs[i]); outline.ys.push(d.ys[i]); outline.iso3.push(c); }
+  });
+  outlines.data = outline;
+}
+
+// The warming stripes wait for Python: empty, at the height it will draw them for `count`
+// countries, so that nothing below them moves when it does (they showed the default country's).
+function wait_stripes(count) {
   s_bands.data = {x: [], y: [], color: [], name: [], year: [], label: []};
   s_text.data = {x: [], y: [], text: [], align: []};
-  s_figure.height = s_heights[sel.length - 1];
+  s_figure.height = s_heights[count - 1];
 }
 
 function indicator_data(code) {
@@ -688,6 +695,7 @@ if (cb_obj === slider) {
   if (link.notices.length) show_notice(link.notices.join(' '));
   if (link.unsupported) {
     S.off = true;
+    if (link.selection) wait_stripes(link.selection.length);
     const note = document.getElementById('site-prerender');
     if (note != null) note.textContent = 'This link asks for a season, base period or map metric '
       + 'that needs Python: the page answers once it has started.';
