@@ -112,6 +112,11 @@ def accepted(atlas: Atlas) -> dict[str, list[str]]:
     }
 
 
+def _invalid_words(atlas: Atlas) -> dict[str, str]:
+    """INVALID with the atlas's years filled in: each still takes the bad {values}."""
+    return {key: words.replace("{years}", str(atlas.periods.years)) for key, words in INVALID.items()}
+
+
 def link_rules(atlas: Atlas) -> dict[str, object]:
     """`parse_query`'s rules and words as plain data, for the pre-render's port of it (JSON-ready:
     lists, numbers, strings and a regular expression's source)."""
@@ -123,7 +128,7 @@ def link_rules(atlas: Atlas) -> dict[str, object]:
         "added_by_others": ADDED_BY_OTHERS.pattern,
         "words": {"unknown_countries": UNKNOWN_COUNTRIES,
                   "too_many": TOO_MANY.format(max_selected=MAX_SELECTED),
-                  "invalid": {k: w.replace("{years}", str(years)) for k, w in INVALID.items()},
+                  "invalid": _invalid_words(atlas),
                   "twice": TWICE, "unknown_settings": UNKNOWN_SETTINGS},
     }
 
@@ -182,9 +187,8 @@ def parse_query(query: str, atlas: Atlas) -> tuple[dict[str, object], list[str]]
         values["selection"] = selection
     ok = accepted(atlas)
     # each single-valued key of the link is the state's parameter of the same name
-    for key, invalid in INVALID.items():
+    for key, invalid in _invalid_words(atlas).items():
         read = _reader(key, atlas, ok.get(key, []))
-        invalid = invalid.replace("{years}", str(atlas.periods.years))
         if key in grouped and (value := _single(key, grouped.pop(key), read, invalid,
                                                 notices)) is not None:
             values[key] = value
