@@ -88,8 +88,20 @@ for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
   });
 }
 """
+# Panel's Alert is a plain box: a screen reader is not told that a notice (a link with an unknown
+# country code, an upload that could not be read) has appeared, or what it says (WCAG 2.2, 4.1.3
+# Status Messages). Each alert's box gets the alert role, which announces it when it is shown.
+ANNOUNCE_ALERTS_JS = """
+for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
+                                          && v.model.css_classes?.includes('alert'))) {
+  view.el.setAttribute('role', 'alert');
+}
+"""
+# What runs before Python too, in the static site's pre-render (views/prerender.py), where the year
+# slider answers and a link's notice shows.
+BEFORE_PYTHON_JS = NAME_SLIDER_HANDLES_JS + ANNOUNCE_ALERTS_JS
 # Everything above that runs once the live view is built (a jscallback of the readiness marker).
-LIVE_PAGE_JS = NAME_SLIDER_HANDLES_JS + KEYBOARD_TABS_JS
+LIVE_PAGE_JS = BEFORE_PYTHON_JS + KEYBOARD_TABS_JS
 
 
 def named_header_filters(frame: pd.DataFrame) -> dict[str, dict]:

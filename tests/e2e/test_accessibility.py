@@ -29,7 +29,8 @@ def _assert_no_serious_violations(atlas: AtlasPage, where: str) -> None:
 
 
 def test_the_live_page_as_it_opens(atlas: AtlasPage) -> None:
-    expect(atlas.page.locator(".alert-warning")).to_contain_text("QQQ")
+    # the notice is announced to a screen reader (a11y.ANNOUNCE_ALERTS_JS), not only shown
+    expect(atlas.page.get_by_role("alert")).to_contain_text("Unknown country code 'QQQ'")
     expect(atlas.page.get_by_role("button", name="✕ Germany")).to_be_enabled()
     _assert_no_serious_violations(atlas, "the page as it opens")
 

@@ -284,6 +284,8 @@ def test_a_links_notice_and_embed_show_before_python(browser: Browser) -> None:
         expect(notice).to_be_visible()
         expect(notice).to_have_text("Unknown country code 'XXX' was ignored. "
                                     "Unknown link setting 'colour' was ignored.")
+        announced = page.get_by_role("alert")  # a screen reader is told, as after the handover
+        expect(announced).to_have_text(notice.inner_text())
         expect(back).to_be_visible()
         expect(back).to_have_attribute("href", "?countries=FRA")  # the whole atlas, valid values
         expect(search).to_be_hidden()
@@ -295,6 +297,7 @@ def test_a_links_notice_and_embed_show_before_python(browser: Browser) -> None:
         gate.release()
         atlas.wait_ready(BOOT_TIMEOUT_MS)
         expect(notice).to_be_visible()
+        expect(announced).to_have_text(notice.inner_text())
         expect(back).to_be_visible()
         expect(back).to_have_attribute("href", re.compile(r"^\?countries=FRA&(?!.*embed)"))
         expect(search).to_be_hidden()

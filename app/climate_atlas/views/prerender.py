@@ -49,7 +49,7 @@ import numpy as np
 import panel as pn
 from bokeh.models import CustomJS, Model
 
-from climate_atlas.a11y import NAME_SLIDER_HANDLES_JS
+from climate_atlas.a11y import BEFORE_PYTHON_JS
 from climate_atlas.anomalies import default_scope
 from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.links import link_rules
@@ -441,8 +441,8 @@ function parse_link(search, rules, codes) {
 # One callback for every trigger: a tap or double tap on the map (cb_obj: the event), the year
 # slider (cb_obj: the slider) and the document being drawn (cb_obj: the document). Its arguments
 # are `callback_args` and the state's defaults. The slider answers the keyboard before Python too,
-# so it is named as the live page names it (a11y.py).
-CODE = ("const name_slider_handles = (cb_obj) => {" + NAME_SLIDER_HANDLES_JS + "};\n"
+# so it is named as the live page names it, and a link's notice is announced as it is there (a11y.py).
+CODE = ("const apply_a11y = (cb_obj) => {" + BEFORE_PYTHON_JS + "};\n"
         + PARSE_LINK_JS + r"""
 const body = document.body;
 if (body.dataset.atlasHandover != null) return;  // Python has the address: stand down
@@ -689,7 +689,7 @@ if (cb_obj === slider) {
   // What needs Python is under the veil, and out of the keyboard's reach too: a key press there
   // would be dropped when Python takes over, or download a picture named for the default state.
   for (const view of Bokeh.index.query((v) => waiting.includes(v.model))) view.el.inert = true;
-  name_slider_handles(slider);
+  apply_a11y(slider);
   const link = read_link();
   if (link.embed != null) embed(link.embed);
   if (link.notices.length) show_notice(link.notices.join(' '));
