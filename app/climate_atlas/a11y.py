@@ -90,11 +90,13 @@ for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
 """
 # Panel's Alert is a plain box: a screen reader is not told that a notice (a link with an unknown
 # country code, an upload that could not be read) has appeared, or what it says (WCAG 2.2, 4.1.3
-# Status Messages). Each alert's box gets the alert role, which announces it when it is shown.
+# Status Messages). A warning or an error box gets the alert role, which announces it at once when
+# it is shown; any other (an upload's summary) the status role, announced when the reader is idle.
 ANNOUNCE_ALERTS_JS = """
 for (const view of Bokeh.index.query(v => v.model.document === cb_obj.document
                                           && v.model.css_classes?.includes('alert'))) {
-  view.el.setAttribute('role', 'alert');
+  const urgent = ['alert-warning', 'alert-danger'].some(c => view.model.css_classes.includes(c));
+  view.el.setAttribute('role', urgent ? 'alert' : 'status');
 }
 """
 # What runs before Python too, in the static site's pre-render (views/prerender.py), where the year

@@ -57,7 +57,8 @@ def test_a_bad_file_is_refused_naming_the_line_and_nothing_on_screen_changes(
         atlas: AtlasPage) -> None:
     before = atlas.page.get_by_label("World Bank indicator", exact=True).input_value()
     _upload(atlas, "twice.csv", DUPLICATE)
-    expect(atlas.page.locator(".alert").filter(has_text="Line 3")).to_have_text(
+    # announced at once to a screen reader (a11y.ANNOUNCE_ALERTS_JS)
+    expect(atlas.page.get_by_role("alert").filter(has_text="Line 3")).to_have_text(
         "Line 3: a second value for 'France' (FRA) in 2010 (the first is on line 2). Nothing on "
         "the page changed.", timeout=30_000)
     assert atlas.page.get_by_label("World Bank indicator", exact=True).input_value() == before
@@ -67,7 +68,7 @@ def test_a_bad_file_is_refused_naming_the_line_and_nothing_on_screen_changes(
 def test_a_file_becomes_the_indicator_and_a_map_metric(atlas: AtlasPage,
                                                        requests_seen: list[str]) -> None:
     _upload(atlas, "mine.csv", GOOD)
-    expect(atlas.page.locator(".alert").filter(has_text="Read ")).to_have_text(
+    expect(atlas.page.get_by_role("status").filter(has_text="Read ")).to_have_text(
         f"Read your file: {MARKER} (per km), 5 values for 3 countries, 2015-2020. It is now the "
         "chosen indicator, and a map metric. 1 unknown country left out: 'Atlantis'.", timeout=30_000)
     expect(atlas.page.locator(".alert").filter(has_text="Line 3")).to_have_count(0)
