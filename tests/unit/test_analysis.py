@@ -61,6 +61,7 @@ def test_search_knows_aliases_and_codes(atlas) -> None:
     assert by_words["USA"] == "USA"
     assert by_words["Turkey"] == by_words["Türkiye"] == "TUR"
     assert by_words["Ivory Coast"] == "CIV"
+    assert by_words["EL"] == "GRC" and by_words["XK"] == "XKX"  # Eurostat's and the World Bank's
     assert any(term.endswith("(FRA)") for term in terms)
 
 

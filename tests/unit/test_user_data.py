@@ -141,9 +141,13 @@ def test_a_line_of_a_million_columns_is_refused_at_once() -> None:
     assert refused("a," * 1_000_000 + "\n").startswith("Line 1: 1,000,001 columns")
 
 
-def test_eurostats_shape_is_read() -> None:
-    user = read("DATAFLOW,freq,geo,TIME_PERIOD,OBS_VALUE\nX,A,FR,2020,1.5\nX,A,EL,2020,2\n")
-    assert user.rows["iso3"].tolist() == ["FRA"] and "'EL'" in user.notes[0]
+def test_eurostats_shape_is_read_with_its_own_codes_and_its_aggregates_listed() -> None:
+    """Eurostat writes EL for Greece and UK for the United Kingdom (ISO 3166's GR and GB), the World
+    Bank XK for Kosovo (no ISO code); an aggregate such as EU27_2020 is no country."""
+    user = read("DATAFLOW,freq,geo,TIME_PERIOD,OBS_VALUE\nX,A,FR,2020,1.5\nX,A,EL,2020,2\n"
+                "X,A,UK,2019,3\nX,A,XK,2020,4\nX,A,EU27_2020,2020,5\n")
+    assert user.rows["iso3"].tolist() == ["FRA", "GBR", "GRC", "XKX"]
+    assert user.notes == ("1 unknown country left out: 'EU27_2020'.",)
 
 
 def test_our_world_in_datas_shape_names_the_series_by_its_value_column() -> None:
