@@ -2,7 +2,11 @@
 
 The browser is Debian's chromium with host resolution limited to 127.0.0.1; contexts and the network
 log come from tests/e2e/browser.py. One page is booted per module and mode (a Pyodide boot takes
-seconds); tests reset it via state they set themselves.
+seconds); tests reset it via state they set themselves. On the static site that page is a returning
+visitor's, its Python restored from the build's heap snapshot: a third of a first visit's CPU, on
+the two cores CI has. A first visit's boot, from the page before Python to the live session, is
+what test_before_python, test_service_worker, test_snapshot and test_links's link-restoring test
+boot each time.
 """
 
 from __future__ import annotations
@@ -83,9 +87,11 @@ def atlas_screen() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def atlas(browser: Browser, site: tuple[str, str], network: NetworkLog,
           atlas_query: str, atlas_screen: dict[str, object]) -> Iterator[AtlasPage]:
-    """The dashboard, booted once per module and mode, ready for interaction."""
+    """The dashboard, booted once per module and mode (a returning visit on the static site), ready
+    for interaction."""
     mode, url = site
-    atlas_page = open_atlas(browser, mode, url + atlas_query, network, **atlas_screen)
+    atlas_page = open_atlas(browser, mode, url + atlas_query, network, returning=True,
+                            **atlas_screen)
     yield atlas_page
     atlas_page.page.context.close()
 

@@ -31,12 +31,14 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def _opened(browser: Browser, base_url: tuple[str, str], query: str) -> Iterator[AtlasPage]:
-    """The dashboard opened at the link `query`, in a context of its own that is closed afterwards;
-    the visit must ask no other host and log no console error."""
+def _opened(browser: Browser, base_url: tuple[str, str], query: str,
+            returning: bool = True) -> Iterator[AtlasPage]:
+    """The dashboard opened at the link `query`, in a context of its own that is closed afterwards
+    (on the static site a returning visitor's, unless `returning` is false); the visit must ask no
+    other host and log no console error."""
     mode, url = base_url
     log = NetworkLog()
-    atlas = open_atlas(browser, mode, url + query, log)
+    atlas = open_atlas(browser, mode, url + query, log, returning=returning)
     try:
         yield atlas
         assert log.external == [] and log.console_errors == []
@@ -46,7 +48,7 @@ def _opened(browser: Browser, base_url: tuple[str, str], query: str) -> Iterator
 
 def test_a_link_restores_the_view(browser: Browser, base_url: tuple[str, str]) -> None:
     link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1999&metric=year"
-    with _opened(browser, base_url, link) as atlas:
+    with _opened(browser, base_url, link, returning=False) as atlas:  # as a link's first visitor
         if atlas.mode == "static":
             assert SUBPATH in atlas.page.url
         atlas.wait_for_heading("CIV")

@@ -18,14 +18,20 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import (
+    BOOT_TIMEOUT_MS,
+    BUILD,
+    RESTORED,
+    NetworkLog,
+    new_context,
+    watch_console,
+)
 from tools.atlas_page import SCATTER_TITLE_MARKER, AtlasPage
 from tools.build_site.files import BROWSER_CACHE_PREFIX
 from tools.build_site.service_worker import site_version
 from tools.build_site.snapshot import SNAPSHOT_DIR
 from tools.servers import Gate, Traffic, static_serve
 
-RESTORED = "Restored the Python heap snapshot"
 PREBUILT = "Sending the page built into the Python heap snapshot"
 NOT_CACHED = "Python heap snapshot not cached"
 NOT_USED = "Python heap snapshot not used"
