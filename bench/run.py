@@ -44,15 +44,12 @@ from bench.browser import (
     selfcheck,
     visit,
 )
+from tools.chromium import CHROMIUM, LAUNCH_ARGS
 from tools.servers import panel_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 ART = BENCH / "artifacts"
-CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 LABELS = {"alt": "lever under test", "ours": "(a) our build", "baseline": "(b) panel convert",
           "floor": "(c) floor", "serve": "(d) panel serve"}
 
@@ -96,7 +93,7 @@ def browser_bench(args) -> dict:
                            "service_worker": (build / "sw.js").exists()}}
     serving = panel_serve() if "serve" in args.variants else contextlib.nullcontext()
     with serving as served, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         meta["chromium"] = browser.version
         variants = {
             # with its service worker, if the build has one: that is what a second visit uses

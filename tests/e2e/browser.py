@@ -8,7 +8,6 @@ Tests import these from here; conftest.py holds only fixtures and hooks.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,16 +20,10 @@ from tools.build_site.service_worker import site_version
 from tools.build_site.snapshot import SNAPSHOT_DIR
 from tools.servers import ROOT
 
-CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 BUILD = ROOT / "build"
 BOOT_TIMEOUT_MS = 90_000
 RESTORED = "Restored the Python heap snapshot"  # tools/snapshot_restore.js, on the console
-# Chromium's switches for every test browser: host resolution limited to 127.0.0.1, no background
-# traffic.
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 @dataclass

@@ -18,13 +18,12 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.e2e.browser import (
     BUILD,
-    CHROMIUM,
-    LAUNCH_ARGS,
     NetworkLog,
     artifact,
     open_atlas,
 )
 from tools.atlas_page import AtlasPage
+from tools.chromium import CHROMIUM, LAUNCH_ARGS
 from tools.servers import panel_serve, static_serve
 
 MODES = ["static", "serve"]

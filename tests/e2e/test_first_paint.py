@@ -22,8 +22,9 @@ from climate_atlas.links import parse_query
 from climate_atlas.views.prerender import TABLE_ID
 from climate_atlas.views.series import TEMPERATURE_NAME, temperature_chart
 from climate_atlas.views.world_map import MAP_NAME
-from tests.e2e.browser import BUILD, CHROMIUM, LAUNCH_ARGS, NetworkLog, new_context, watch_console
+from tests.e2e.browser import BUILD, NetworkLog, new_context, watch_console
 from tools.atlas_page import AtlasPage
+from tools.chromium import CHROMIUM, LAUNCH_ARGS
 from tools.servers import Gate, static_serve
 
 SCRIPTS = "/js/*"  # BokehJS, Panel's JS and the page's half of the Python worker (scripts.py)

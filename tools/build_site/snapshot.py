@@ -43,7 +43,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -53,9 +52,9 @@ from pathlib import Path
 
 from tools.build_site.files import BROWSER_CACHE_PREFIX, ROOT, TOOLS, BuildError, gzip_file, sri
 from tools.build_site.panel_patches import JSNULL_SHIM, replace_once, restore_snapshot_first
+from tools.chromium import CHROMIUM, LAUNCH_ARGS
 from tools.servers import StaticHandler, serve, stop_process_group
 
-CHROMIUM = os.environ.get("CLIMATE_ATLAS_CHROMIUM", "/usr/bin/chromium")
 # What the snapshot holds: Panel's worker module (panel, bokeh, param, pandas, numpy) and the app's
 # modules; warm_up() then builds the first page into the heap. Not
 # HoloViews: the app loads it with the scatter tab (ON_DEMAND in dependencies.py).
@@ -154,10 +153,7 @@ def make(out: Path, uploads: Path, packages: list[str]) -> dict:
     chromium_log = uploads / "chromium.log"
     with open(chromium_log, "wb") as log_file:
         proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-             f"--user-data-dir={profile}", url],
+            [CHROMIUM, "--headless", *LAUNCH_ARGS, f"--user-data-dir={profile}", url],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + MAKE_TIMEOUT_S
