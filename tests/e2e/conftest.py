@@ -11,10 +11,12 @@ boot each time.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
+from xdist.scheduler import LoadFileScheduling
 
 from tests.e2e.browser import (
     BUILD,
@@ -27,6 +29,38 @@ from tools.chromium import CHROMIUM, LAUNCH_ARGS
 from tools.servers import panel_serve, static_serve
 
 MODES = ["static", "serve"]
+
+# Seconds each module took (summed over its tests, 2 test processes on 2 cores, 2026-12-03), for the
+# order in which the modules are handed out: only the order matters, and a module not listed goes
+# last. pytest-xdist hands out the modules with the most tests first; the ones that boot a first
+# visit several times have few tests, came last, and left one process running them alone for
+# three minutes while the other had finished.
+MODULE_SECONDS = {
+    "test_before_python.py": 281, "test_links.py": 267, "test_service_worker.py": 263,
+    "test_first_paint.py": 119, "test_server_map.py": 117, "test_snapshot.py": 96,
+    "test_features.py": 79, "test_climate_views.py": 57, "test_pictures.py": 57,
+    "test_accessibility.py": 49, "test_own_data.py": 46, "test_ranking.py": 36,
+}
+
+
+class SlowestModuleFirst(LoadFileScheduling):
+    """`--dist loadfile`, handing out the slowest modules first (longest processing time first),
+    so that both test processes finish at about the same time."""
+
+    _ordered = False
+
+    def _assign_work_unit(self, node) -> None:  # noqa: ANN001 - xdist's WorkerController
+        if not self._ordered:
+            self._ordered = True
+            self.workqueue = OrderedDict(sorted(
+                self.workqueue.items(),
+                key=lambda unit: -MODULE_SECONDS.get(unit[0].rsplit("/", 1)[-1], 0)))
+        super()._assign_work_unit(node)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadFileScheduling | None:
+    """The scheduler for `make e2e`'s `--dist loadfile` (any other mode: xdist's own)."""
+    return SlowestModuleFirst(config, log) if config.getvalue("dist") == "loadfile" else None
 
 # Assertions wait as long as AtlasPage's own waits for what Python draws (30 s), not Playwright's
 # 5 s: with two test processes booting Python on two cores, the static site's scatter tab (HoloViews
