@@ -3,7 +3,10 @@ and the live session takes over from the state the visitor reached, with no flas
 
 Static site only: `panel serve` has no pre-render (its own tests, test_features.py among them, run
 unchanged). The test's server holds the Python runtime back (tools/servers.Gate) until the test
-releases it, so "before Python" is a state the test controls, not a race it hopes to win.
+releases it, so "before Python" is a state the test controls, not a race it hopes to win. Two
+tests are a first visit's (the worker builds the live page), two a returning visitor's (the worker
+restores Python from the heap snapshot and starts from the page built into it): both take over
+without a flash back.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ from climate_atlas.views.metrics import METRICS
 from climate_atlas.views.prerender import PARSE_LINK_JS
 from climate_atlas.views.stripes import STRIPES_NAME, stripes_height
 from climate_atlas.views.world_map import MAP_NAME, colouring, map_countries
-from tests.e2e.browser import BOOT_TIMEOUT_MS, BUILD, NetworkLog, new_context, watch_console
+from tests.e2e.browser import (
+    BOOT_TIMEOUT_MS,
+    BUILD,
+    RESTORED,
+    NetworkLog,
+    keep_snapshot,
+    new_context,
+    watch_console,
+)
 from tests.e2e.test_climate_views import SEASON_BASE_LINK
 from tests.link_queries import queries
 from tools.atlas_page import SHOWN_TITLES_JS, AtlasPage
@@ -51,14 +62,21 @@ _RECORD_FRAMES_JS = f"""() => {{
 
 
 @contextlib.contextmanager
-def _held(browser: Browser) -> Iterator[tuple[Callable[[str], AtlasPage], Gate]]:
+def _held(browser: Browser, *, returning: bool = False
+          ) -> Iterator[tuple[Callable[[str], AtlasPage], Gate]]:
     """(open the atlas at a query, the gate holding its Python runtime back); the visit must ask no
-    other host and log no console error or CSP violation."""
+    other host and log no console error or CSP violation. `returning`: a returning visitor's, whose
+    Python is restored from the heap snapshot (asserted once the test is done), and whose live
+    session starts from the page built into the snapshot, not one the worker builds."""
     gate = Gate(RUNTIME)
     log = NetworkLog()
+    said: list[str] = []
     with static_serve(BUILD, gates=(gate,)) as url:
         context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+        if returning:
+            keep_snapshot(context, url)
         page = context.new_page()
+        page.on("console", lambda message: said.append(message.text))
         watch_console(page, log)
 
         def open_at(query: str) -> AtlasPage:
@@ -71,6 +89,8 @@ def _held(browser: Browser) -> Iterator[tuple[Callable[[str], AtlasPage], Gate]]
         finally:
             context.close()
     assert log.external == [] and log.console_errors == [], log.console_errors
+    if returning:
+        assert any(RESTORED in text for text in said), f"not restored from the snapshot: {said}"
 
 
 def _python_is_held(page: Page, gate: Gate) -> None:
@@ -222,7 +242,7 @@ def test_a_link_and_the_year_slider_before_python(browser: Browser) -> None:
     recolours the map (hover labels as Python writes them, 0.125 rounded to even); the live session
     starts from the year the slider reached, with no flash back."""
     link = "?countries=TUR,CIV&indicator=AG.LND.FRST.ZS&year=1992&metric=year&year=2000"
-    with _held(browser) as (open_at, gate):
+    with _held(browser, returning=True) as (open_at, gate):
         atlas = open_at(link)
         atlas.wait_for_heading("CIV")
         atlas.wait_for_highlight(["TUR", "CIV"])
@@ -311,7 +331,7 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
     stripes wait at the height Python draws them for the link's two countries, so the chart below
     them does not move."""
     link = SEASON_BASE_LINK.replace("countries=NOR", "countries=SWE,NOR")
-    with _held(browser) as (open_at, gate):
+    with _held(browser, returning=True) as (open_at, gate):
         atlas = open_at(link)
         page = atlas.page
         expect(page.locator("#site-prerender")).to_contain_text("needs Python")
