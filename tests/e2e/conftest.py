@@ -5,8 +5,8 @@ log come from tests/e2e/browser.py. One page is booted per module and mode (a Py
 seconds); tests reset it via state they set themselves. On the static site that page is a returning
 visitor's, its Python restored from the build's heap snapshot: a third of a first visit's CPU, on
 the two cores CI has. A first visit's boot, from the page before Python to the live session, is
-what test_before_python, test_service_worker, test_snapshot and test_links's link-restoring test
-boot each time.
+what test_before_python (two of its tests), test_service_worker, test_snapshot and test_links's
+link-restoring test boot each time.
 """
 
 from __future__ import annotations
