@@ -7,7 +7,8 @@ Heroku's router with http-session-affinity and closes a tunnel idle for 55 s lik
 The clients are docker/probe.py's LightSession (page, websocket, document, a change, its update).
 
 What is checked, in an order that lets the slow parts overlap (the 70 s idle session and the wait
-for discarded sessions run while the other checks go on):
+for discarded sessions run while the other checks go on: the idle session is opened first, and
+has closed, and been discarded with the first wave, by the time the first wave's memory is read):
 1. twenty sessions through the proxy: each one's page, websocket and changes are logged by one
    instance only (the app logs `instance=... session=<digest> page|websocket|change|discarded`);
 2. a session left idle for 70 s (Bokeh pings it every 30 s) still answers a change;
@@ -200,8 +201,9 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
     idle: dict[str, object] = {}
 
     def idle_session() -> None:
-        # Started once the first wave's memory is read (it would count there), checked after the
-        # waves: its 70 s pass while they run.
+        # Started before check 1, checked after the waves: its 70 s pass while check 1 and the
+        # first wave run, and it is discarded with the first wave's sessions (the memory read
+        # after that wave waits until each instance holds only check 1's sessions).
         try:
             session = _session(proxy_port, origin)
             idle["instance"] = _instance_of(session)
@@ -212,6 +214,7 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
             idle["error"] = repr(exc)
 
     idler = threading.Thread(target=idle_session, daemon=True)
+    idler.start()
 
     def sticky() -> str:
         def one(i: int) -> probe.LightSession:
@@ -300,7 +303,6 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
                     missing = discarded_all(digests, time.monotonic())
                     assert not missing, f"{len(missing)} sessions of wave 1 not discarded"
                     waves["first"] = settled(logged)
-                    idler.start()
         waves["closed_at"] = time.monotonic()
         waves["logged"] = offsets()
         run.facts[f"RSS after each wave of {WAVE_SIZE} sessions (MB)"] = json.dumps(
@@ -310,8 +312,6 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
     run.check(f"{WAVES} waves of {WAVE_SIZE} light sessions through the proxy", memory)
 
     def stays_open_when_idle() -> str:
-        if idler.ident is None:  # the waves stopped before starting it
-            idler.start()
         idler.join(IDLE_SECONDS + 60)
         assert "error" not in idle, f"idle session: {idle.get('error')}"
         assert idle.get("pings", 0) >= 2, f"only {idle.get('pings')} keep-alive pings in 70 s"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import panel as pn
+import param
 from bokeh.models import NumberFormatter
 
 from climate_atlas.a11y import LIVE_PAGE_JS, make_accessible
@@ -278,11 +279,32 @@ def _controls(atlas: Atlas, state: AtlasState) -> Controls:
     click = pn.widgets.RadioButtonGroup.from_param(
         state.param.click_adds, name="A click on the map",
         options={"Click replaces selection": False, "Click adds to comparison": True})
-    year = pn.widgets.IntSlider.from_param(state.param.year, name="Year",
-                                           start=atlas.periods.years.first,
-                                           end=atlas.periods.years.last)
-    return Controls(_search(atlas, state), click, metric, _scope_controls(atlas, state), year,
-                    _player(state), indicator)
+    return Controls(_search(atlas, state), click, metric, _scope_controls(atlas, state),
+                    _year_slider(atlas, state), _player(state), indicator)
+
+
+def _year_slider(atlas: Atlas, state: AtlasState) -> pn.widgets.IntSlider:
+    """The year slider. A year the visitor moves it to is shown on the map (AtlasState.choose_year:
+    from a mean or a trend, the map switches to that year's anomaly); a year the state gets
+    otherwise (a link, Play) moves the slider and nothing else."""
+    slider = pn.widgets.IntSlider(name="Year", value=state.year, start=atlas.periods.years.first,
+                                  end=atlas.periods.years.last)
+    following: list[bool] = []
+
+    def follow(event: param.parameterized.Event) -> None:
+        following.append(True)
+        try:
+            slider.value = event.new
+        finally:
+            following.pop()
+
+    def moved(event: param.parameterized.Event) -> None:
+        if not following:
+            state.choose_year(event.new)
+
+    state.param.watch(follow, "year")
+    slider.param.watch(moved, "value")
+    return slider
 
 
 def _scope_controls(atlas: Atlas, state: AtlasState) -> pn.Row:
@@ -321,13 +343,13 @@ def _player(state: AtlasState) -> pn.widgets.Toggle:
 
     def toggled(event: object) -> None:
         if button.value:
-            if state.year >= last:
-                state.year = first
+            state.choose_year(first if state.year >= last else state.year)
             running.append(pn.state.add_periodic_callback(step, period=PLAY_INTERVAL_MS))
         else:
             while running:
                 running.pop().stop()
-        button.name = "⏸ Pause" if button.value else "▶ Play the years"
+        # U+275A, not the pause sign U+23F8: fonts without emoji (Debian's DejaVu) draw that as a box
+        button.name = "❚❚ Pause" if button.value else "▶ Play the years"
 
     button.param.watch(toggled, "value")
     return button
@@ -524,8 +546,9 @@ def build_dashboard() -> pn.viewable.Viewable:
         # resource settings and points its stylesheets at the CDN.
         dynamic=not server)
     back = _full_atlas_link(state)
-    embed_shown = {"map": [world], "chart": [charts]}
-    embed_parts = [intro, controls, world, own, charts, chips, tabs]
+    # The map's column goes with what it holds: an embedded chart takes the whole width.
+    embed_shown = {"map": [main, world], "chart": [charts]}
+    embed_parts = [intro, main, controls, world, own, charts, chips, tabs]
     _embeddable(state, embed_shown, embed_parts, back)
     _sync_url(atlas, state, ready)
     if server:

@@ -43,6 +43,12 @@ class AtlasState(param.Parameterized):
         else:
             self.selection = [iso3]
 
+    def choose_year(self, year: int) -> None:
+        """The visitor chose `year` (the year slider, Play): the map shows it, so a map metric that
+        does not change with the year (a mean, a trend) gives way to the chosen year's anomaly. A
+        year that comes with the state (a link) is set as `year` alone."""
+        self.param.update(year=year, **({} if METRICS[self.metric].by_year else {"metric": "year"}))
+
     def use_own_data(self, atlas: Atlas) -> None:
         """Show a visitor's series (`atlas`, made by Atlas.with_user_data): offered as an indicator
         and a map metric, and chosen as the indicator at once."""

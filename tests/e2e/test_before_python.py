@@ -200,6 +200,15 @@ def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
             atlas.click_country(iso3)
             js_drawn[iso3] = _drawn(atlas, iso3)
             assert f"countries={iso3}" in atlas.page.url
+        # the slider shows the year it is moved to: from the default mean, that year's anomaly
+        year = atlas.year() - 1
+        atlas.page.get_by_role("slider").first.press("ArrowLeft")
+        year_title = f"Anomaly in {year}, °C vs "
+        atlas.wait_for_title(year_title)
+        expect(atlas.page.get_by_label("Map shows", exact=True)).to_have_value(
+            METRICS["year"].label(atlas.atlas.periods))
+        assert f"year={year}&metric=year" in atlas.page.url
+        assert _map_state(atlas) == _python_colours(atlas, year)
         _python_is_held(atlas.page, gate)
         for iso3 in COUNTRIES:  # the carried series are the published ones
             series = atlas.atlas.series(iso3)
@@ -218,7 +227,10 @@ def test_a_click_before_python_is_answered_and_kept(browser: Browser) -> None:
         expect(atlas.page.locator("#site-prerender")).to_be_hidden()
         assert atlas.page.locator("body.pn-loading").count() == 0
 
-        # The live session starts from the kept selection, drawn by Python as the JS drew it ...
+        # The live session starts from the kept selection and year, drawn by Python as the JS drew
+        # them ...
+        atlas.wait_for_title(year_title)
+        assert atlas.year() == year
         assert _drawn(atlas, COUNTRIES[-1]) == js_drawn[COUNTRIES[-1]]
         # ... and draws the other two countries as the JS did.
         for iso3 in COUNTRIES[:-1]:

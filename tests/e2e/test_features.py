@@ -118,13 +118,40 @@ def test_year_slider_recolours_the_map_and_play_advances(atlas: AtlasPage) -> No
     atlas.wait_for_title(f"Anomaly in {first}")
     atlas.page.get_by_role("button", name="▶ Play the years").click()
     atlas.wait_for_title(f"Anomaly in {first + 1}")
-    atlas.page.get_by_role("button", name="⏸ Pause").click()
+    atlas.page.get_by_role("button", name="❚❚ Pause").click()
     atlas.page.get_by_role("button", name="▶ Play the years").wait_for()
     paused = atlas.year()
     atlas.page.wait_for_timeout(3 * PLAY_INTERVAL_MS)
     assert atlas.year() == paused
     atlas.choose("Map shows", "Mean anomaly 2018-2022")
     atlas.wait_for_title("Mean anomaly 2018-2022")
+
+
+def test_the_slider_and_play_show_the_chosen_year_from_any_metric(atlas: AtlasPage) -> None:
+    """From a map of the mean or the trend, which do not change with the year, moving the slider or
+    pressing Play shows the chosen year's anomaly: the visitor sees the years they choose."""
+    mean = "Mean anomaly 2018-2022"
+    shown = atlas.page.get_by_label("Map shows", exact=True)
+    handle = atlas.page.get_by_role("slider").first
+    atlas.choose("Map shows", mean)
+    atlas.wait_for_title(mean)
+    start = atlas.year()
+    handle.focus()
+    handle.press("ArrowLeft")
+    atlas.wait_for_title(f"Anomaly in {start - 1}")
+    assert shown.evaluate("s => s.options[s.selectedIndex].text") == "Anomaly in the chosen year"
+    atlas.page.wait_for_function("() => location.search.includes('metric=year')")
+    handle.press("Home")
+    first = round(float(handle.get_attribute("aria-valuemin")))
+    atlas.wait_for_title(f"Anomaly in {first}")
+    atlas.choose("Map shows", "Trend 1993-2022 (°C per decade)")
+    atlas.wait_for_title("Trend 1993-2022")
+    atlas.page.get_by_role("button", name="▶ Play the years").click()
+    atlas.wait_for_title(f"Anomaly in {first + 1}")
+    atlas.page.get_by_role("button", name="❚❚ Pause").click()
+    atlas.page.get_by_role("button", name="▶ Play the years").wait_for()
+    atlas.choose("Map shows", mean)
+    atlas.wait_for_title(mean)
 
 
 def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:

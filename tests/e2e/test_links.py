@@ -167,7 +167,10 @@ def test_an_embed_works_inside_an_iframe(browser: Browser, base_url: tuple[str, 
         frame = page.frame_locator("iframe")
         frame.locator("body[data-atlas-ready='true']").wait_for(state="attached",
                                                                  timeout=BOOT_TIMEOUT_MS)
-        AtlasPage(page.frames[1], mode).wait_for_title("Norway: trend")
+        embedded = AtlasPage(page.frames[1], mode)
+        embedded.wait_for_title("Norway: trend")
+        # the chart takes the iframe's width, not the charts' column of the whole page
+        assert embedded.plot_box("Norway: trend")[2] > 0.8 * 800
         back = frame.get_by_role("link", name="Open the full Climate Atlas at this view")
         expect(back).to_be_visible()
         expect(frame.get_by_text("Selected: Norway (NOR)")).to_be_visible()

@@ -11,7 +11,8 @@ Python views draw (every country's series, title and trend line are one data blo
   temperature chart (series, trend line, legend, title with the trend value) and the indicator chart
   (its per-country series fetched from `build/prerender/`, one small JSON per indicator, written by
   the build stage `tools/build_site/prerender_data.py` from `indicator_files`);
-- the year slider: it recolours the map when the map shows the anomaly of the chosen year;
+- the year slider: the map shows the anomaly of the chosen year (from the mean, it switches to it, as
+  the live page does);
 - the link (`?countries=`, `year=`, `metric=`, `indicator=`, `embed=`) as soon as the map is drawn,
   with the notice Python would show for what it drops (links.parse_query, ported: the same words
   where the live page shows them, so the page does not move when Python takes over).
@@ -681,7 +682,17 @@ function recolour() {  // the map's colours for the year metric, as views.world_
 if (cb_obj === slider) {
   S.year = slider.value;
   // BokehJS runs a callback after the change that caused it: the link's own year is not a move
-  if (S.linked_year === S.year) S.linked_year = null; else write_link({year: S.year});
+  if (S.linked_year === S.year) {
+    S.linked_year = null;
+  } else {
+    // as AtlasState.choose_year: the map shows the year the visitor chose (the carried metrics
+    // that do not change with the year give way to its anomaly)
+    if (S.metric !== 'year') {
+      S.metric = 'year';
+      metric_select.value = year_metric_value;
+    }
+    write_link({year: S.year, metric: S.metric});
+  }
   recolour();
 } else if (cb_obj.event_name === 'tap' || cb_obj.event_name === 'doubletap') {
   select_at(cb_obj.x, cb_obj.y);
