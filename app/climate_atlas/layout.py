@@ -569,7 +569,8 @@ def build_dashboard() -> pn.viewable.Viewable:
             embed_parts=embed_parts, embed_shown=embed_shown, stripes=stripes_chart_,
             lifted=[intro, notice, back, world, heading, *series_views, source, widgets.year],
             waiting=[widgets.search, widgets.click, widgets.metric, widgets.scope, widgets.play, own,
-                     widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures]), state)
+                     widgets.indicator, chips, stripes, tabs, map_png, *chart_pictures],
+            linked=[world, heading, *series_views]), state)
     return make_accessible(pn.Column(
         back, intro, notice, pn.Row(main, charts, styles={"flex-wrap": "wrap"}), tabs, ready,
         sizing_mode="stretch_width", hooks=hooks))

@@ -145,6 +145,19 @@ _FOCUS_JS = """label => {
 }"""
 
 
+# For each marker (a plot's name, the start of a plot's title or a text in a pane): whether the
+# part that shows it is marked as loading (Panel's class, on it or a part around it).
+_MARKED_LOADING_JS = """(markers) => markers.map((marker) => {
+  const view = Bokeh.index.query_one((v) => v.model.name === marker
+    || String(v.model.title?.text ?? '').startsWith(marker)
+    || (typeof v.model.text === 'string' && v.model.text.includes(marker)));
+  for (let p = view; p != null; p = p.parent) {
+    if ((p.model.css_classes ?? []).includes('pn-loading')) return true;
+  }
+  return false;
+})"""
+
+
 def _what_needs_python_is_loading(atlas: AtlasPage) -> None:
     """Before Python: the parts that need it are marked as loading and lie under the veil (a click
     there reaches nothing), the page says what already answers, and it scrolls."""
@@ -347,6 +360,9 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
         atlas = open_at(link)
         page = atlas.page
         expect(page.locator("#site-prerender")).to_contain_text("needs Python")
+        # the default's map, heading and charts, which are not the link's, say they are loading
+        assert page.evaluate(_MARKED_LOADING_JS, [MAP_NAME, "Selected: India", "India: trend",
+                                                  "CO2 emissions per capita: "]) == [True] * 4
         page.mouse.click(*atlas.plot_point(*atlas.country_point("BRA"), MAP_NAME))
         page.wait_for_timeout(300)  # time for a click to be answered, were it to be
         assert "BRA" not in page.url

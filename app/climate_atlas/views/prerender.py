@@ -27,8 +27,9 @@ drawn and then lost.
 
 The pre-render always draws the default scope (the year as a whole, against the publishers' base)
 and the carried data are that scope's. A link that asks for another season, base period or for the
-trend or seed metric is left to Python: the callback stands down for that page and the status line
-says so. What needs Python (search, click-to-compare, the other selectors, play, the warming
+trend or seed metric is left to Python: the callback stands down for that page, the status line
+says so, and the map, the heading and the charts are marked as loading (the default state they show
+is not the link's). What needs Python (search, click-to-compare, the other selectors, play, the warming
 stripes, the upload, the table, downloads, the scatter) is marked as loading in the pre-render
 only; the stripes would otherwise still show the default country after a click.
 
@@ -49,6 +50,7 @@ from typing import Any
 import numpy as np
 import panel as pn
 from bokeh.models import CustomJS, Model
+from panel.io.loading import LOADING_INDICATOR_CSS_CLASS
 
 from climate_atlas.a11y import BEFORE_PYTHON_JS
 from climate_atlas.anomalies import default_scope
@@ -239,6 +241,9 @@ class Parts:
     embed_shown: dict[str, list[pn.viewable.Viewable]]
     lifted: list[pn.viewable.Viewable] = field(default_factory=list)
     waiting: list[pn.viewable.Viewable] = field(default_factory=list)
+    # What shows a link's state (the map, the heading, the charts): marked as loading when the
+    # link is left to Python, rather than show the default state as if it were the link's.
+    linked: list[pn.viewable.Viewable] = field(default_factory=list)
 
 
 def _model(viewable: pn.viewable.Viewable, root: Model) -> Model:
@@ -293,6 +298,8 @@ def callback_args(atlas: Atlas, parts: Parts, root: Model) -> dict[str, Any]:
         "map_title": parts.world.figure.title,
         "heading": _model(parts.heading, root), "slider": _model(parts.year, root),
         "waiting": [_model(part, root) for part in parts.waiting],
+        "linked": [_model(part, root) for part in parts.linked],
+        "loading_classes": [LOADING_INDICATOR_CSS_CLASS, f"pn-{pn.config.loading_spinner}"],
         "metric_select": metric_select, "indicator_select": indicator_select,
         "chip_label": _model(parts.chips_label, root),
         "chip_buttons": [_model(b, root) for b in parts.chips],
@@ -707,6 +714,9 @@ if (cb_obj === slider) {
   if (link.unsupported) {
     S.off = true;
     if (link.selection) wait_stripes(link.selection.length);
+    // the default's map, heading and charts are not the link's: they say they are loading, as
+    // Panel marks a part (its loading classes)
+    for (const model of linked) model.css_classes = [...model.css_classes, ...loading_classes];
     const note = document.getElementById('site-prerender');
     if (note != null) note.textContent = 'This link asks for a season, base period or map metric '
       + 'that needs Python: the page answers once it has started.';
