@@ -395,6 +395,11 @@ def _scatter_summary(atlas: Atlas, code: str) -> pn.pane.Markdown:
     return pn.pane.Markdown(scatter_summary(atlas, code))
 
 
+# Tables' columns as wide as their texts (the rows filling the page's width): on a phone the table
+# scrolls sideways rather than cut every name to a few letters ("fit_columns" did).
+TABLE_LAYOUT = "fit_data_fill"
+
+
 def _ranking(state: AtlasState) -> list[pn.viewable.Viewable]:
     """Every indicator ranked by its rank correlation with the map's metric; a click on a row
     shows that indicator (its scatter below, its chart above). Computed when the tab is first
@@ -409,7 +414,7 @@ def _ranking(state: AtlasState) -> list[pn.viewable.Viewable]:
                                      "high": "95% high"})
         widget = pn.widgets.Tabulator(
             shown[["Indicator", "ρ", "n", "95% low", "95% high"]], show_index=False,
-            disabled=True, selectable=False, sizing_mode="stretch_width", layout="fit_columns",
+            disabled=True, selectable=False, sizing_mode="stretch_width", layout=TABLE_LAYOUT,
             formatters={c: NumberFormatter(format="0.00", nan_format="–")  # "–": fewer than 3
                         for c in ("ρ", "95% low", "95% high")})
 
@@ -439,7 +444,7 @@ def _table_tab(state: AtlasState) -> pn.Column:
 
     table = pn.widgets.Tabulator(rows(), show_index=False, header_filters=True,
                                  pagination="local", page_size=15, disabled=True,
-                                 sizing_mode="stretch_width", layout="fit_columns",
+                                 sizing_mode="stretch_width", layout=TABLE_LAYOUT,
                                  **screen_options())
     # A plain watcher, registered after the charts' and the map's, not a bound reference: param
     # resolves references before plain watchers, so the table's new rows (about 80 ms of Python in
