@@ -341,7 +341,8 @@ def _year_slider(atlas: Atlas, state: AtlasState) -> pn.widgets.IntSlider:
             following.pop()
 
     def moved(event: param.parameterized.Event) -> None:
-        if not following:
+        # the page may send the slider's value again once the state has it (an echo): no move
+        if not following and event.new != state.year:
             state.choose_year(event.new)
 
     state.param.watch(follow, "year")

@@ -23,6 +23,15 @@ def test_moving_the_slider_from_a_metric_without_years_shows_that_years_anomaly(
     assert (state.metric, state.year) == ("year", slider.value)
 
 
+def test_the_sliders_echo_of_the_year_shown_keeps_the_metric_chosen_since(state) -> None:
+    """The page may send the slider's value again after the visitor has chosen another metric."""
+    slider = _year_slider(state.atlas, state)
+    slider.value = state.year - 5
+    state.metric = "trend"
+    slider.param.trigger("value")  # the same value, sent again
+    assert (state.metric, state.year) == ("trend", slider.value)
+
+
 def test_a_year_metric_stays_when_the_slider_moves(state) -> None:
     slider = _year_slider(state.atlas, state)
     state.metric = "year"
