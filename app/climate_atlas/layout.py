@@ -242,8 +242,6 @@ def _selected_chips(atlas: Atlas, state: AtlasState) -> tuple[pn.Row, pn.pane.Ma
     return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"}), label, buttons
 
 
-
-
 # A chip pressed from the keyboard goes (or is relabelled, or disabled as the last one left): the
 # focus would fall to the page's start. It goes on to the chip that takes the pressed one's place,
 # else the one before it, else (one country left, its chip disabled) the chips' label, which says so.
