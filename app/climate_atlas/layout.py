@@ -242,46 +242,6 @@ def _selected_chips(atlas: Atlas, state: AtlasState) -> tuple[pn.Row, pn.pane.Ma
     return pn.Row(label, *buttons, styles={"flex-wrap": "wrap"}), label, buttons
 
 
-# A chip pressed from the keyboard goes (or is relabelled, or disabled as the last one left): the
-# focus would fall to the page's start. It goes on to the chip that takes the pressed one's place,
-# else the one before it, else (one country left, its chip disabled) the chips' label, which says so.
-_CHIP_PRESSED_JS = """
-const view = Bokeh.index.query_one((v) => v.model === source);
-let focused = document.activeElement;
-while (focused?.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
-window.atlasChipFocus = view != null && focused === view.button_el ? index : null;
-"""
-_CHIPS_CHANGED_JS = """
-if (window.atlasChipFocus == null) return;
-clearTimeout(window.atlasChipTimer);
-window.atlasChipTimer = setTimeout(() => {  // once the batch of changes has been applied
-  const index = window.atlasChipFocus;
-  window.atlasChipFocus = null;
-  const usable = chips.filter((chip) => chip.visible && !chip.disabled);
-  const target = usable[Math.min(index, usable.length - 1)] ?? label;
-  const view = Bokeh.index.query_one((v) => v.model === target);
-  if (view?.button_el != null) {
-    view.button_el.focus();
-  } else if (view != null) {
-    const text = view.container ?? view.el;  // the pane's text, in its shadow root
-    text.tabIndex = -1;  // focusable from a script only
-    text.focus();
-  }
-});
-"""
-
-
-def _keep_focus_on_chips(chips: list[pn.widgets.Button], label: pn.pane.Markdown) -> None:
-    """A chip removed from the keyboard hands the focus on (see _CHIPS_CHANGED_JS)."""
-    named = {f"chip{k}": chip for k, chip in enumerate(chips)}
-    listed = f"const chips = [{', '.join(named)}];"
-    for i, chip in enumerate(chips):
-        chip.js_on_click(args={"index": i}, code=_CHIP_PRESSED_JS)
-        # one property per call: Panel 1.9.4's jscallback registers only the last of several
-        for prop in ("label", "visible", "disabled"):
-            chip.jscallback(args={**named, "label": label}, **{prop: listed + _CHIPS_CHANGED_JS})
-
-
 @dataclass(frozen=True)
 class Controls:
     """The widgets above the map, in their order on the page."""
@@ -568,7 +528,6 @@ def build_dashboard() -> pn.viewable.Viewable:
     # The chips sit beside the charts, not above the map: a selection that grows never moves the map
     # under the pointer.
     chips, chips_label, chip_buttons = _selected_chips(atlas, state)
-    _keep_focus_on_chips(chip_buttons, chips_label)
     heading = pn.pane.Markdown(pn.bind(country_heading, atlas, state.param.selection,
                                        state.param.season))
     temperature, indicator, series_views, chart_pictures = _series(atlas, state)

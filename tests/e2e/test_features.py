@@ -154,29 +154,6 @@ def test_the_slider_and_play_show_the_chosen_year_from_any_metric(atlas: AtlasPa
     atlas.wait_for_title(mean)
 
 
-# The text of what has the focus, through shadow roots (a pane's own text is in its shadow root).
-_FOCUSED_TEXT_JS = """(() => {
-  let el = document.activeElement;
-  while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
-  return ((el?.shadowRoot ?? el)?.textContent ?? '').trim();
-})()"""
-
-
-def test_a_chip_removed_from_the_keyboard_hands_the_focus_on(atlas: AtlasPage) -> None:
-    """Enter on a country's chip removes it; the focus goes to the chip that takes its place, else
-    the one before it, and with one country left (its chip disabled) to the chips' label, which
-    says so: never back to the page's start."""
-    _select(atlas, [("Fran", "France (FRA)"), ("Germ", "Germany (DEU)"), ("Ital", "Italy (ITA)")])
-    chip = atlas.page.get_by_role("button", name="✕ Germany")
-    chip.focus()
-    chip.press("Enter")
-    atlas.wait_for_highlight(["FRA", "ITA"])
-    expect(atlas.page.get_by_role("button", name="✕ Italy")).to_be_focused()
-    atlas.page.keyboard.press("Enter")
-    atlas.wait_for_highlight(["FRA"])
-    atlas.page.wait_for_function(_FOCUSED_TEXT_JS + ".startsWith('Selected (1 of at most')")
-
-
 def _download(atlas: AtlasPage, label: str) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(atlas.download(label)[1]))
 
