@@ -289,18 +289,12 @@ def _year_slider(atlas: Atlas, state: AtlasState) -> pn.widgets.IntSlider:
     otherwise (a link, Play) moves the slider and nothing else."""
     slider = pn.widgets.IntSlider(name="Year", value=state.year, start=atlas.periods.years.first,
                                   end=atlas.periods.years.last)
-    following: list[bool] = []
-
     def follow(event: param.parameterized.Event) -> None:
-        following.append(True)
-        try:
-            slider.value = event.new
-        finally:
-            following.pop()
+        slider.value = event.new
 
     def moved(event: param.parameterized.Event) -> None:
-        # the page may send the slider's value again once the state has it (an echo): no move
-        if not following and event.new != state.year:
+        # the year the state already has (its own, followed; or the page's echo of it): no move
+        if event.new != state.year:
             state.choose_year(event.new)
 
     state.param.watch(follow, "year")
