@@ -62,17 +62,19 @@ _RECORD_FRAMES_JS = f"""() => {{
 
 
 @contextlib.contextmanager
-def _held(browser: Browser, *, returning: bool = False
+def _held(browser: Browser, *, returning: bool = False, **options: object
           ) -> Iterator[tuple[Callable[[str], AtlasPage], Gate]]:
     """(open the atlas at a query, the gate holding its Python runtime back); the visit must ask no
     other host and log no console error or CSP violation. `returning`: a returning visitor's, whose
     Python is restored from the heap snapshot (asserted once the test is done), and whose live
-    session starts from the page built into the snapshot, not one the worker builds."""
+    session starts from the page built into the snapshot, not one the worker builds. `options`:
+    the browser context's."""
     gate = Gate(RUNTIME)
     log = NetworkLog()
     said: list[str] = []
     with static_serve(BUILD, gates=(gate,)) as url:
-        context = new_context(browser, log, viewport={"width": 1400, "height": 1000})
+        context = new_context(browser, log, **{"viewport": {"width": 1400, "height": 1000},
+                                               **options})
         if returning:
             keep_snapshot(context, url)
         page = context.new_page()
@@ -380,6 +382,22 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
         assert stripes_live[3] == stripes[3]
         assert below_live[1] - stripes_live[1] == below[1] - stripes[1]
 
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_the_loading_marks_turn_unless_the_visitor_asked_for_less_motion(browser: Browser,
+                                                                          motion: str) -> None:
+    """Before Python, a part that waits for it (the search box) shows Panel's turning loading mark;
+    for a visitor whose system asks for reduced motion the mark stands still."""
+    with _held(browser, reduced_motion=motion) as (open_at, gate):
+        atlas = open_at("")
+        _python_is_held(atlas.page, gate)
+        search = atlas.page.locator(".bk-AutocompleteInput.pn-loading")
+        shots = []
+        for _ in range(3):
+            shots.append(search.screenshot())
+            atlas.page.wait_for_timeout(230)  # a turn takes 1 s: no two shots a whole turn apart
+        assert (len(set(shots)) == 1) == (motion == "reduce")
 
 
 # The pre-render's port of links.parse_query, run in a page: the address the browser makes of the

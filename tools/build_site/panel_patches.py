@@ -148,10 +148,13 @@ def patch_page(html: str, status: str, register: str, worker_start: str) -> str:
 # The pre-render answers before Python (app/climate_atlas/views/prerender.py lifts its parts above
 # Panel's loading veil). The veil stays over the rest, now fixed to the window, and the page scrolls
 # (Panel's loading.css hides the overflow: on a phone the charts below the fold were out of reach).
-# The live view is drawn in a hidden box beside the pre-render until it is ready.
+# The live view is drawn in a hidden box beside the pre-render until it is ready. The page's own
+# loading mark stands still for a visitor who asked for reduced motion, as the parts' marks do
+# (`{still}`: climate_atlas.a11y, imported once the build has set Panel's CDN root).
 HANDOVER_CSS = """<style>
   body.pn-loading { overflow: auto; }
   body.pn-loading::before, body.pn-loading::after { position: fixed; }
+  {still}
   .atlas-live-pending { display: block !important; position: absolute; top: 0; left: 0; width: 100%;
     transform: translateX(-300vw); opacity: 0; pointer-events: none; }
 </style>
@@ -184,9 +187,11 @@ def keep_prerender_until_ready(html: str) -> str:
     `atlasHandOver` (layout.READY_JS): once BokehJS has painted the live view (its repaint waits for
     up to 1/60 s, then an animation frame), the live view takes the pre-render's place, the veil
     goes, and only then is body[data-atlas-ready] set. No blank, no default state in between."""
+    from climate_atlas.a11y import still_loading_css
     where = "index.html (Panel's render handler)"
+    css = HANDOVER_CSS.replace("{still}", still_loading_css("body.pn-loading::before"))
     html = replace_once(html, "    <script>\n      const pyodideWorker = ",
-                        HANDOVER_CSS + "    <script>\n      const pyodideWorker = ", where)
+                        css + "    <script>\n      const pyodideWorker = ", where)
     html = replace_once(html, _RENDER_ROOTS, """          const atlas_live = []  // [pre-render root, twin]
           for (const el of root_els) {
              const live = document.createElement('div')

@@ -52,7 +52,7 @@ import panel as pn
 from bokeh.models import CustomJS, Model
 from panel.io.loading import LOADING_INDICATOR_CSS_CLASS
 
-from climate_atlas.a11y import BEFORE_PYTHON_JS
+from climate_atlas.a11y import BEFORE_PYTHON_JS, still_when_loading
 from climate_atlas.anomalies import default_scope
 from climate_atlas.data import ANNUAL, Atlas
 from climate_atlas.links import link_rules
@@ -349,6 +349,7 @@ def answer_before_python(atlas: Atlas, parts: Parts, state: Any) -> list[Any]:
         part.styles = {**part.styles, **LIFT}
     for part in parts.waiting:
         part.loading = True
+    still_when_loading([*parts.waiting, *parts.linked])
     defaults = {"default_selection": list(state.selection), "default_metric": state.metric,
                 "default_indicator": state.indicator}
     attached: set[str] = set()
