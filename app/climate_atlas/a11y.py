@@ -25,21 +25,20 @@ PAGER_CSS = ".tabulator-page { min-width: 24px; min-height: 24px; }"
 # (axe: aria-hidden-focus). Taking the hidden tab out of the layout hides it from every user alike.
 HIDDEN_TAB_CSS = ":host > [aria-hidden='true'] { display: none !important; }"
 
-# Panel's loading mark is an arc that turns (an SVG animation, as a CSS mask) on each part that
-# waits: before Python is live, a dozen marks turn for the whole boot. A visitor whose system asks
-# for less motion (prefers-reduced-motion; WCAG 2.2, 2.3.3) gets the same arc standing still. That
-# also spares the CPU the boot needs where there is no GPU: each turning mark is then drawn again
-# every frame, about 13 s of CPU in a first visit's 45 on 2 cores (the e2e tests ask for less motion).
+# Panel's loading mark is an arc that turns (an SVG animation, as a CSS mask): before Python is
+# live a dozen parts wait, and without a GPU each turning mark is drawn again every frame, which
+# took about half of a first visit's CPU on 2 cores (52 s of CPU against 28 s) and slowed the boot
+# it marks. The parts' marks stand still (they say "waits for Python"); the one thing that moves is
+# the status bar's mark (tools/site_status.html), which stands still too for a visitor whose system
+# asks for reduced motion (WCAG 2.2, 2.3.3).
 STILL_ARC = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 100 100'%3E"
              "%3Ccircle cx='50' cy='50' r='35' fill='none' stroke='black' stroke-width='10' "
              "stroke-dasharray='164.93 56.98'/%3E%3C/svg%3E")
 
 
 def still_loading_css(selector: str) -> str:
-    """CSS that shows the loading mark `selector` draws (a ::before) as a still arc to a visitor
-    who asked for reduced motion."""
-    return ("@media (prefers-reduced-motion: reduce) { "
-            f'{selector} {{ -webkit-mask-image: url("{STILL_ARC}") !important; }} }}')
+    """CSS that draws the loading mark `selector` names (a ::before) as Panel's arc, still."""
+    return f'{selector} {{ -webkit-mask-image: url("{STILL_ARC}") !important; }}'
 
 
 # Bokeh's slider handle (noUiSlider's div with role="slider") has no accessible name (axe:
@@ -144,8 +143,8 @@ def _add_stylesheet(viewable: pn.viewable.Viewable, css: str) -> None:
 
 
 def still_when_loading(viewables: list[pn.viewable.Viewable]) -> None:
-    """Give each of `viewables`, parts that show Panel's loading mark, a still one under reduced
-    motion (in its own shadow root, where Panel's loading.css draws the mark)."""
+    """Give each of `viewables`, parts that show Panel's loading mark, a still one (in its own
+    shadow root, where Panel's loading.css draws the mark)."""
     for viewable in viewables:
         _add_stylesheet(viewable, still_loading_css(":host(.pn-loading):before"))
 

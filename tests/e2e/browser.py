@@ -59,15 +59,8 @@ def new_context(browser: Browser, log: NetworkLog, *, route: bool = True,
     """A context that blocks and records external requests and (unless `service_workers="allow"`
     is passed) service workers, and reports Content-Security-Policy violations as console errors.
     `route=False` records external requests without routing them (the browser's resolver rule
-    still stops them): Playwright turns the HTTP cache off in a context that routes requests.
-
-    Its visitor asks for reduced motion (unless `reduced_motion` is passed): Panel's loading marks
-    then stand still (climate_atlas.a11y.still_loading_css). Turning, they are drawn again every
-    frame without a GPU, which took about half the CPU of a static-site boot here (52 s against 28
-    s for a first visit): with two test processes on two cores, the suite's largest cost. No test
-    asserts their motion but the one about it (test_before_python.py)."""
-    context = browser.new_context(**{"service_workers": "block", "reduced_motion": "reduce",
-                                     **options})
+    still stops them): Playwright turns the HTTP cache off in a context that routes requests."""
+    context = browser.new_context(**{"service_workers": "block", **options})
     if route:
         block_external(context, log)
     else:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from climate_atlas.anomalies import default_scope
 from climate_atlas.data import load_atlas
@@ -385,19 +385,24 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
 
 
 @pytest.mark.parametrize("motion", ["no-preference", "reduce"])
-def test_the_loading_marks_turn_unless_the_visitor_asked_for_less_motion(browser: Browser,
-                                                                          motion: str) -> None:
-    """Before Python, a part that waits for it (the search box) shows Panel's turning loading mark;
-    for a visitor whose system asks for reduced motion the mark stands still."""
+def test_one_mark_turns_while_python_starts_unless_the_visitor_asked_for_less_motion(
+        browser: Browser, motion: str) -> None:
+    """Before Python, a part that waits for it (the search box) shows Panel's loading mark standing
+    still; the status bar's mark turns, and stands still too for a visitor whose system asks for
+    reduced motion."""
     with _held(browser, reduced_motion=motion) as (open_at, gate):
         atlas = open_at("")
         _python_is_held(atlas.page, gate)
-        search = atlas.page.locator(".bk-AutocompleteInput.pn-loading")
-        shots = []
-        for _ in range(3):
-            shots.append(search.screenshot())
-            atlas.page.wait_for_timeout(230)  # a turn takes 1 s: no two shots a whole turn apart
-        assert (len(set(shots)) == 1) == (motion == "reduce")
+
+        def still(locator: Locator) -> bool:
+            shots = []
+            for _ in range(3):
+                shots.append(locator.screenshot())
+                atlas.page.wait_for_timeout(230)  # a turn takes 1 s: no two shots a turn apart
+            return len(set(shots)) == 1
+
+        assert still(atlas.page.locator(".bk-AutocompleteInput.pn-loading"))
+        assert still(atlas.page.locator("#site-status")) == (motion == "reduce")
 
 
 # The pre-render's port of links.parse_query, run in a page: the address the browser makes of the

@@ -149,8 +149,8 @@ def patch_page(html: str, status: str, register: str, worker_start: str) -> str:
 # Panel's loading veil). The veil stays over the rest, now fixed to the window, and the page scrolls
 # (Panel's loading.css hides the overflow: on a phone the charts below the fold were out of reach).
 # The live view is drawn in a hidden box beside the pre-render until it is ready. The page's own
-# loading mark stands still for a visitor who asked for reduced motion, as the parts' marks do
-# (`{still}`: climate_atlas.a11y, imported once the build has set Panel's CDN root).
+# loading mark stands still, as the parts' marks do (`{still}`: climate_atlas.a11y says why; it is
+# imported once the build has set Panel's CDN root).
 HANDOVER_CSS = """<style>
   body.pn-loading { overflow: auto; }
   body.pn-loading::before, body.pn-loading::after { position: fixed; }
