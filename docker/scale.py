@@ -12,12 +12,12 @@ has closed, and been discarded with the first wave, by the time the first wave's
 1. twenty sessions through the proxy: each one's page, websocket and changes are logged by one
    instance only (the app logs `instance=... session=<digest> page|websocket|change|discarded`);
 2. a session left idle for 70 s (Bokeh pings it every 30 s) still answers a change;
-3. sessions opened and closed in waves through the proxy (WAVES and WAVE_SIZE below): every closed session
-   is discarded (logged) within the unused-session lifetime; each instance's RSS once the last
-   wave's sessions are discarded is within 10% of its RSS once the first wave's were, both read
-   when the instance holds only the twenty sessions of check 1 (its own `memory` line, logged after
-   each batch of discards, says how many it holds); and no discarded session's document is still
-   alive then (the same line counts them: app/climate_atlas/session_log.py);
+3. sessions opened and closed in waves through the proxy (WAVES and WAVE_SIZE below): every
+   closed session is discarded (logged) within the unused-session lifetime; each instance's RSS
+   once the last wave's sessions are discarded is within 10% of its RSS once the first wave's were,
+   both read when the instance holds only the twenty sessions of check 1 (its own `memory` line,
+   logged after each batch of discards, says how many it holds); and no discarded session's
+   document is still alive then (the same line counts them: app/climate_atlas/session_log.py);
 4. one instance is stopped: its sessions' websockets close (the page then shows Panel's "connection
    lost, reload" notice, which the session's document carries), a reload with the session's link
    reaches the other instance with the selection restored, and the other sessions go on unharmed;

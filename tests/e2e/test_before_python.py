@@ -383,7 +383,6 @@ def test_a_link_to_another_season_is_left_to_python(browser: Browser) -> None:
         assert below_live[1] - stripes_live[1] == below[1] - stripes[1]
 
 
-
 @pytest.mark.parametrize("motion", ["no-preference", "reduce"])
 def test_one_mark_turns_while_python_starts_unless_the_visitor_asked_for_less_motion(
         browser: Browser, motion: str) -> None:
