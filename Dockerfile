@@ -68,8 +68,10 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s \
 # --keep-alive 30000: a websocket ping every 30 s, below the 55 s after which Heroku's router (and
 #   docker/haproxy.cfg's `timeout tunnel`) closes a connection that carried nothing.
 # --unused-session-lifetime 30000 --check-unused-sessions 10000: a session with no websocket (its
-#   tab closed, or the page never connected) is discarded 30-40 s later, so memory stays flat.
+#   tab closed, or the page never connected) is discarded 30-40 s later, so memory stays flat
+#   (UNUSED_SESSION_LIFETIME_MS and CHECK_UNUSED_SESSIONS_MS set others: docker/scale.py's
+#   instances discard within seconds, so its waits for discarded sessions are short).
 # --websocket-max-message-size 8388608: a browser sends widget changes of a few kB, and an upload
 #   of "Your data" (at most 5 MB, base64 in one message: 6.7 MB); 8 MiB (Bokeh allows 20 MB) cuts
 #   a client that sends more (close code 1009, logged) before it is buffered.
-CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders --keep-alive 30000 --unused-session-lifetime 30000 --check-unused-sessions 10000 --websocket-max-message-size 8388608"]
+CMD ["sh", "-c", "climate-atlas-check-env && exec panel serve app/main.py --address 0.0.0.0 --port \"$PORT\" --liveness --warm --use-xheaders --keep-alive 30000 --unused-session-lifetime ${UNUSED_SESSION_LIFETIME_MS:-30000} --check-unused-sessions ${CHECK_UNUSED_SESSIONS_MS:-10000} --websocket-max-message-size 8388608"]
