@@ -58,11 +58,12 @@ lint:
 	$(VENV)/bin/ruff check .
 
 # Both test stages on TEST_WORKERS processes (pytest-xdist); e2e a module per process, so each
-# module still boots its page once per mode.
+# module still boots its page once per mode; unit by xdist_group (the pipeline's tests share one
+# process and its one run of the pipeline), the rest test by test.
 TEST_WORKERS ?= 2
 
 unit:
-	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS)
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadgroup
 
 e2e:
 	$(PY) -m pytest tests/e2e -q -n $(TEST_WORKERS) --dist loadfile

@@ -1,7 +1,8 @@
 """The pipeline's outputs: values equal the raw cells, counts, keys, pinned lists, determinism.
 
 One fresh run per session (a subprocess, as `make data` runs it) into a temp folder; the committed
-data/precomputed/ must equal it byte for byte.
+data/precomputed/ must equal it byte for byte. The module's tests run in one test process (`make
+unit` distributes by xdist_group), so that run is made once, not once per process.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shapely
 from pipeline import geometry, temperature, warming
 from pipeline.io import RawDataError
 
+pytestmark = pytest.mark.xdist_group("pipeline")
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT.parent / "shared" / "data" / "raw"
 COMMITTED = ROOT / "data" / "precomputed"
