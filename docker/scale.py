@@ -7,15 +7,16 @@ Heroku's router with http-session-affinity and closes a tunnel idle for 55 s lik
 The clients are docker/probe.py's LightSession (page, websocket, document, a change, its update).
 
 What is checked, in an order that lets the slow parts overlap (the 70 s idle session runs while
-the other checks go on: it is opened first, and the first wave's memory is read once it has closed
-and been discarded with that wave's sessions):
+the other checks go on: it is opened first, and stays open, like check 1's sessions, until both
+memory reads are done):
 1. twenty sessions through the proxy: each one's page, websocket and changes are logged by one
    instance only (the app logs `instance=... session=<digest> page|websocket|change|discarded`);
 2. a session left idle for 70 s (Bokeh pings it every 30 s) still answers a change;
 3. sessions opened and closed in waves through the proxy (WAVES and WAVE_SIZE below): every
    closed session is discarded (logged) within the unused-session lifetime; each instance's RSS
    once the last wave's sessions are discarded is within 10% of its RSS once the first wave's were,
-   both read when the instance holds only the twenty sessions of check 1 (its own `memory` line,
+   both read when the instance holds only the twenty sessions of check 1 and the idle one (its own
+   `memory` line,
    logged after each batch of discards, says how many it holds); and no discarded session's
    document is still alive then (the same line counts them: app/climate_atlas/session_log.py);
 4. one instance is stopped: its sessions' websockets close (the page then shows Panel's "connection
@@ -209,14 +210,13 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
 
     def idle_session() -> None:
         # Started before check 1, checked after the waves: its 70 s pass while check 1 and the
-        # first wave run, and it is discarded with the first wave's sessions (the memory read
-        # after that wave waits until each instance holds only check 1's sessions).
+        # waves run. It stays open until both memory reads are done, so that each instance holds
+        # the same sessions at both (check 1's and this one), and is closed before the failover.
         try:
             session = _session(proxy_port, origin)
-            idle["instance"] = _instance_of(session)
+            idle["session"], idle["instance"] = session, _instance_of(session)
             idle["pings"] = session.idle(IDLE_SECONDS)
             idle["latency"] = session.change(*COUNTRIES[0][:2])
-            session.close()
         except Exception as exc:  # noqa: BLE001 - reported by the check below
             idle["error"] = repr(exc)
 
@@ -248,8 +248,13 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
     if not run.check("sticky sessions through HAProxy: each session on one instance (logs)",
                      sticky):
         return
-    # The sessions each instance holds from now until the failover check: check 1's.
-    kept = {label: sum(_instance_of(s) == label for s in sessions) for label in instances}
+    # The sessions each instance holds from now until the memory reads are done: check 1's and
+    # the idle one (opened before check 1's: its instance is known by now, unless it failed).
+    deadline = time.monotonic() + 30
+    while not {"instance", "error"} & idle.keys() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    kept = {label: sum(_instance_of(s) == label for s in sessions) + (idle.get("instance") == label)
+            for label in instances}
 
     waves: dict[str, object] = {"digests": []}
 
@@ -267,8 +272,8 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
 
     def settled(offsets: dict[str, int]) -> dict[str, tuple[float, dict[str, int]]]:
         """Per instance, once a `memory` line logged past its offset says that it holds only the
-        sessions of check 1 again (every other one discarded, the heap trimmed): its RSS then, and
-        that line."""
+        sessions of check 1 and the idle one again (every other one discarded, the heap trimmed):
+        its RSS then, and that line."""
         out: dict[str, tuple[float, dict[str, int]]] = {}
         deadline = time.monotonic() + DISCARD_WAIT
         while len(out) < len(instances):
@@ -277,7 +282,7 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
                 if label not in out and lines and lines[-1]["sessions"] == kept[label]:
                     out[label] = (inst.rss_mb(), lines[-1])
             assert time.monotonic() < deadline or len(out) == len(instances), (
-                f"no memory line with only check 1's sessions open ({kept}) within "
+                f"no memory line with only check 1's and the idle sessions open ({kept}) within "
                 f"{DISCARD_WAIT} s: "
                 + "; ".join(f"{label}: {inst.memory_lines(offsets[label])[-1:]}"
                             for label, inst in instances.items()))
@@ -289,7 +294,7 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
 
     def memory() -> str:
         # RSS is read after every wave (the curve: the last seconds' closed sessions still
-        # count), and for the comparison once an instance is back to check 1's sessions alone.
+        # count), and for the comparison once an instance is back to check 1's and the idle one.
         curves: dict[str, list[float]] = {label: [] for label in instances}
 
         def one(i: int) -> str:
@@ -307,9 +312,6 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
                 for label, inst in instances.items():
                     curves[label].append(inst.rss_mb())
                 if wave == 0:
-                    # The idle session, too, is closed (and then discarded) before the first
-                    # read: it is still open for the first 70 s of the checks.
-                    idler.join(IDLE_SECONDS + 60)
                     missing = discarded_all(digests, time.monotonic())
                     assert not missing, f"{len(missing)} sessions of wave 1 not discarded"
                     waves["first"] = settled(logged)
@@ -367,15 +369,15 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
 
     def flat_memory() -> str:
         # The issue's criterion: each instance's RSS after the last wave against after the first,
-        # both read when it holds check 1's sessions alone, once the discarded ones' memory was
+        # both read when it holds check 1's and the idle session alone, once the discarded ones' memory was
         # handed back (the `memory` line comes after the trim).
         assert "first" in waves, "the waves did not run"
         first, last = waves["first"], settled(waves["logged"])
         out = [f"{label} {first[label][0]:.0f} -> {last[label][0]:.0f} MB "
                f"({last[label][0] / first[label][0] - 1:+.1%})" for label in instances]
         held = ", ".join(f"{label} {n}" for label, n in kept.items())
-        run.facts[f"RSS holding check 1's sessions ({held}), after wave 1 -> after wave {WAVES}"] = \
-            ", ".join(out)
+        run.facts[f"RSS holding check 1's and the idle sessions ({held}), after wave 1 -> "
+                  f"after wave {WAVES}"] = ", ".join(out)
         said = ", ".join(out) + "; documents alive / sessions open: " + ", ".join(
             f"{label} {last[label][1]['documents']}/{last[label][1]['sessions']}"
             for label in instances)
@@ -392,6 +394,8 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
         run.check(f"memory: RSS after the last wave within {RSS_TOLERANCE:.0%} of after the first "
                   "(both with only the kept sessions open), no discarded session's document kept",
                   flat_memory)
+    if "session" in idle:  # both memory reads are done: the idle session's part is over
+        idle["session"].close()
 
     def failover() -> str:
         victim, other = "a", "b"
