@@ -410,19 +410,25 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
         run.daemon.docker("stop", "--time", "10", instances[victim].name)
         for session in doomed:  # BokehJS shows the notice when its websocket closes
             assert _cut_off(session), f"session {session.digest} still connected"
-        reloaded = []
-        for session in doomed:  # the reload: same cookie (naming the stopped one), same link
+
+        def reload(session: probe.LightSession) -> probe.LightSession:
+            # the reload: same cookie (naming the stopped one), same link
             code = links[session.digest]
             name = next(c[1] for c in COUNTRIES if c[2] == code).split(":")[0]
             fresh = _session(proxy_port, origin, f"?countries={code}", session.cookie)
             fresh.wait_for(name, 15)  # the link's country, applied when the page has loaded
             assert _instance_of(fresh) == other, f"the reload went to {fresh.cookie}"
             links[fresh.digest] = code
-            reloaded.append(fresh)
-        for session in kept + reloaded:
+            return fresh
+
+        def go_on(session: probe.LightSession) -> None:
             term, expect, code = next(c for c in COUNTRIES if c[2] != links[session.digest])
             session.change(term, expect)
             session.close()
+
+        with ThreadPoolExecutor(WAVE_THREADS) as pool:  # the visitors reload at once, as they would
+            reloaded = list(pool.map(reload, doomed))
+            list(pool.map(go_on, kept + reloaded))
         errors = [line for line in instances[other].logs()[logged_before:].splitlines()
                   if re.search(r"error|Traceback", line, re.I)]
         assert not errors, f"the surviving instance logged errors: {errors[:3]}"
