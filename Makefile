@@ -51,7 +51,10 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/panel serve app/main.py --address 127.0.0.1 --port $(PORT) \
 		--allow-websocket-origin 127.0.0.1:$(PORT)
 
-test: setup  # every stage, timed; the container image is built beside the others (scripts/test.sh)
+# On a fresh machine the venv's packages and Debian's chromium download at once (-j2): neither
+# needs the other, and pip and apt take their own locks.
+test:  # every stage, timed; the container image is built beside the others (scripts/test.sh)
+	@$(MAKE) --no-print-directory -j2 setup
 	@MAKE="$(MAKE)" scripts/test.sh
 
 lint:
