@@ -83,45 +83,6 @@ def _sw_files(site: Path) -> dict[str, str]:
     return json.loads(re.search(r"const FILES = (\{.*?\n\});", sw, re.S).group(1))
 
 
-def test_a_first_visit_sends_each_file_once_and_then_the_site_works_offline(browser: Browser) -> None:
-    """The service worker takes over while the page loads and keeps each file as it passes; once
-    Python is live and the page idle it fetches the rest, and what the page fetched before it took
-    over comes from the browser's HTTP cache. So the server sends each file of the build once
-    (a request again is a revalidation, 304 with no body), and
-    then the service worker holds all of it: with the server gone, a reload still starts the app.
-    The context does not route requests: routing would turn the HTTP cache off (the resolver rule
-    still stops every host but 127.0.0.1)."""
-    assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
-    traffic, log = Traffic(), NetworkLog()
-    context = _context(browser, log, route=False)
-    try:
-        with static_serve(BUILD, "/atlas/", traffic=traffic) as url:
-            traffic.reset()  # the server's readiness check
-            atlas = _open(context, url, log)
-            _wait_cached(atlas)
-            cached = atlas.page.evaluate(_CACHED_JS, _cache(BUILD))
-            sent = traffic.snapshot()["statuses"]
-        shipped = {"/atlas/" + p.relative_to(BUILD).as_posix() for p in BUILD.rglob("*") if p.is_file()}
-        # index.html is the page, "/atlas/"; _headers is for the host, never served (csp.py)
-        expected = {path: [200] for path in shipped - {"/atlas/index.html", "/atlas/_headers"}}
-        expected["/atlas/"] = [200]
-        # Each file's body is sent once. A request again is answered 304 Not Modified, no body:
-        # the browser's own update checks of sw.js, and on a deploy minutes old (Last-Modified is
-        # then a heuristic freshness of seconds) the Tabulator stylesheet, which the page's head
-        # names and the live table names again once the service worker answers its requests.
-        assert all(statuses[:1] == [200] and set(statuses[1:]) <= {304}
-                   for statuses in sent.values()), sent
-        assert {path: statuses[:1] for path, statuses in sent.items()} == expected
-        assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(BUILD))}
-        # The server is gone: only the service worker can answer now.
-        atlas.page.reload()
-        atlas.wait_ready(BOOT_TIMEOUT_MS)
-        assert atlas.page.evaluate("document.body.dataset.siteStatus") == "ready"
-    finally:
-        context.close()
-    assert log.external == [] and log.console_errors == []
-
-
 def _rebuild_with_other_holoviews(site: Path, dest: Path) -> None:
     """A copy of `site` as a rebuild would make it if only the HoloViews wheel had changed: the wheel
     (loaded lazily, by the scatter's tab) gets other bytes, the lock its new sha256, the worker's
@@ -198,16 +159,26 @@ def _changed(old: Path, new: Path) -> set[str]:
             and not ((old / p.relative_to(new)).is_file() and sha256(old / p.relative_to(new)) == sha256(p))}
 
 
-def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
+def test_a_first_visit_sends_each_file_once_a_redeploy_only_what_changed_and_then_offline_works(
         browser: Browser, tmp_path: Path) -> None:
-    """A returning visitor's browser holds build A, whose tab is closed; the host now serves B, which
-    differs from A in a few files, some under the same name (the HoloViews wheel, the lock). A was
-    deployed a month ago: an ordinary host's Last-Modified makes the browser deem its copies of A's
-    files fresh for days. The new tab runs B (it used to run A, the page from the HTTP cache), and
-    gets the bodies of the page, its worker (named for its build) and the files whose bytes changed,
-    each once; the rest is A's, from A's cache or revalidated (304), and the snapshot is not sent at
-    all. The service worker then holds all of B (it used to stop at the wheel: the HTTP cache's copy
-    was A's, which the integrity check refused), and A's cache goes once it does."""
+    """Build A was deployed a month ago: an ordinary host's Last-Modified makes the browser deem its
+    copies of A's files fresh for days.
+    1. A first visit: the service worker takes over while the page loads and keeps each file as it
+       passes; once Python is live and the page idle it fetches the rest, and what the page fetched
+       before it took over comes from the browser's HTTP cache. So the server sends each file of
+       the build once (a request again is a revalidation, 304 with no body), and then the service
+       worker holds all of it.
+    2. The tab is closed and the host now serves B, which differs from A in a few files, some under
+       the same name (the HoloViews wheel, the lock). The visitor's new tab runs B (it used to run
+       A, the page from the HTTP cache), and gets the bodies of the page, its worker (named for its
+       build) and the files whose bytes changed, each once; the rest is A's, from A's cache or
+       revalidated (304), and the snapshot is not sent at all. The service worker then holds all
+       of B (it used to stop at the wheel: the HTTP cache's copy was A's, which the integrity check
+       refused), and A's cache goes once it does.
+    3. The server is gone: a reload still starts the app, from the service worker alone.
+    The context does not route requests: routing would turn the HTTP cache off (the resolver rule
+    still stops every host but 127.0.0.1)."""
+    assert (BUILD / "sw.js").exists(), "build/sw.js is missing: run `make build`"
     build_a, build_b = tmp_path / "a", tmp_path / "b"
     shutil.copytree(BUILD, build_a)
     month_ago = time.time() - 30 * 86400
@@ -219,12 +190,26 @@ def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
     root = tmp_path / "site"
     root.symlink_to(build_a)
     traffic, log = Traffic(), NetworkLog()
-    context = _context(browser, log, route=False)  # routing would turn the HTTP cache off
+    context = _context(browser, log, route=False)
     try:
         with static_serve(root, "/atlas/", traffic=traffic) as url:
+            traffic.reset()  # the server's readiness check
             first = _open(context, url, log)
             _wait_cached(first)
+            cached = first.page.evaluate(_CACHED_JS, _cache(build_a))
+            sent = traffic.snapshot()["statuses"]
             first.page.close()
+            shipped = {"/atlas/" + p.relative_to(build_a).as_posix()
+                       for p in build_a.rglob("*") if p.is_file()}
+            # index.html is the page, "/atlas/"; _headers is for the host, never served (csp.py)
+            expected = {path: [200] for path in shipped - {"/atlas/index.html", "/atlas/_headers"}}
+            expected["/atlas/"] = [200]
+            # Each file's body is sent once. A request again is answered 304 Not Modified, no body
+            # (the browser's own update checks of sw.js, for example).
+            assert all(statuses[:1] == [200] and set(statuses[1:]) <= {304}
+                       for statuses in sent.values()), sent
+            assert {path: statuses[:1] for path, statuses in sent.items()} == expected
+            assert cached == {"controlled": True, "scope": url, "files": len(_sw_files(build_a))}
 
             flipped = tmp_path / "flipped"
             flipped.symlink_to(build_b)
@@ -242,6 +227,12 @@ def test_a_redeploy_sends_a_returning_visitor_only_the_files_that_changed(
         expected = {"/atlas/" + path for path in changed - {"index.html"}} | {"/atlas/", "/atlas/main.js"}
         assert bodies == dict.fromkeys(expected, 1)
         assert not [path for path in sent if "/snapshot/" in path]
+        # The server is gone: only the service worker can answer now.
+        second.page.reload()
+        second.wait_ready(BOOT_TIMEOUT_MS)
+        assert second.page.evaluate("document.body.dataset.siteStatus") == "ready"
+        assert second.page.locator('meta[name="atlas-build"]').get_attribute("content") \
+            == site_version(build_b)
     finally:
         context.close()
     assert log.external == [] and log.console_errors == []
