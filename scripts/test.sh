@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: every stage, each timed by scripts/stage.sh. The container image is built beside the
 # other stages, from just after lint (make docker-build: apt and debootstrap downloads on a fresh
-# machine, then the image; mostly waiting on the network and the disk, while build, unit, e2e and the
-# bench smoke keep both cores busy); one after the other the suite took 22.5 minutes on CI's
-# 2 cores, over its 20. The container checks (make docker-test, reusing that image and its
+# machine, then the image; mostly waiting on the network and the disk, while build, unit and e2e
+# keep both cores busy; the bench smoke is one of the e2e modules, tests/e2e/test_bench_smoke.py);
+# one after the other the suite took 22.5 minutes on CI's 2 cores, over its 20. The container checks (make docker-test, reusing that image and its
 # daemon) run last, alone: their waves of sessions, run beside the browsers, missed their 15 s
 # deadlines. The build's output goes to a file, shown when it ends, so the logs do not interleave.
 #
@@ -39,7 +39,7 @@ finish() {
 }
 trap 'kill -TERM -- "-$image_pid" 2>/dev/null; finish 130' INT TERM
 
-for name in build unit e2e bench-smoke; do
+for name in build unit e2e; do
   stage "$name" "$name" || finish 1
 done
 finish 0

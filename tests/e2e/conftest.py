@@ -40,6 +40,7 @@ MODULE_SECONDS = {
     "test_before_python.py": 144, "test_accessibility.py": 117, "test_first_paint.py": 97,
     "test_server_map.py": 89, "test_climate_views.py": 76, "test_snapshot.py": 66,
     "test_pictures.py": 58, "test_own_data.py": 53, "test_ranking.py": 35,
+    "test_bench_smoke.py": 95,
 }
 
 
