@@ -15,10 +15,10 @@ memory reads are done):
 3. sessions opened and closed in waves through the proxy (WAVES and WAVE_SIZE below): every
    closed session is discarded (logged) within the unused-session lifetime; each instance's RSS
    once the last wave's sessions are discarded is within 10% of its RSS once the first wave's were,
-   both read when the instance holds only the twenty sessions of check 1 and the idle one (its own
-   `memory` line,
-   logged after each batch of discards, says how many it holds); and no discarded session's
-   document is still alive then (the same line counts them: app/climate_atlas/session_log.py);
+   both read when the instance holds only the twenty sessions of check 1 and the idle one (its
+   own `memory` line, logged after each batch of discards, says how many it holds); and no
+   discarded session's document is still alive then (the same line counts them:
+   app/climate_atlas/session_log.py);
 4. one instance is stopped: its sessions' websockets close (the page then shows Panel's "connection
    lost, reload" notice, which the session's document carries), a reload with the session's link
    reaches the other instance with the selection restored, and the other sessions go on unharmed;
@@ -369,8 +369,8 @@ def _checks(run: Checks, instances: dict[str, Instance], proxy_port: int, origin
 
     def flat_memory() -> str:
         # The issue's criterion: each instance's RSS after the last wave against after the first,
-        # both read when it holds check 1's and the idle session alone, once the discarded ones' memory was
-        # handed back (the `memory` line comes after the trim).
+        # both read when it holds check 1's and the idle session alone, once the discarded ones'
+        # memory was handed back (the `memory` line comes after the trim).
         assert "first" in waves, "the waves did not run"
         first, last = waves["first"], settled(waves["logged"])
         out = [f"{label} {first[label][0]:.0f} -> {last[label][0]:.0f} MB "
