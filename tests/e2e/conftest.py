@@ -30,17 +30,17 @@ from tools.servers import panel_serve, static_serve
 
 MODES = ["static", "serve"]
 
-# Seconds each module took (summed over its tests, 2 test processes on 2 cores, 2026-12-03), for the
-# order in which the modules are handed out: only the order matters, and a module not listed goes
-# last. pytest-xdist hands out the modules with the most tests first; the ones that boot a first
-# visit several times have few tests, came last, and left one process running them alone for
-# three minutes while the other had finished.
+# Seconds each module took (summed over its tests, 2 test processes on 2 cores, 2026-12-03 at a fast
+# hour), for the order in which the modules are handed out: only the order matters, and a module
+# not listed goes last. pytest-xdist hands out the modules with the most tests first; the ones that
+# boot a first visit several times have few tests, came last, and left one process running them
+# alone for three minutes while the other had finished.
 MODULE_SECONDS = {
-    "test_service_worker.py": 175, "test_links.py": 177, "test_features.py": 165,
-    "test_before_python.py": 144, "test_accessibility.py": 117, "test_first_paint.py": 97,
-    "test_server_map.py": 89, "test_climate_views.py": 76, "test_snapshot.py": 66,
-    "test_pictures.py": 58, "test_own_data.py": 53, "test_ranking.py": 35,
-    "test_bench_smoke.py": 95,
+    "test_links.py": 176, "test_service_worker.py": 165, "test_features.py": 140,
+    "test_before_python.py": 126, "test_first_paint.py": 100, "test_accessibility.py": 93,
+    "test_server_map.py": 93, "test_bench_smoke.py": 90, "test_snapshot.py": 78,
+    "test_climate_views.py": 54, "test_own_data.py": 49, "test_pictures.py": 43,
+    "test_ranking.py": 33,
 }
 
 
