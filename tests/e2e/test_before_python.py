@@ -97,6 +97,12 @@ def _held(browser: Browser, *, returning: bool = False, **options: object
 
 def _python_is_held(page: Page, gate: Gate) -> None:
     assert gate.asked.is_set(), "the page never asked for the Python runtime"
+    _before_python(page)
+
+
+def _before_python(page: Page) -> None:
+    """The page is before Python: not live, no handover begun, the status still at step 1 (until
+    the runtime has arrived), whether or not the page has asked for the runtime yet."""
     body = page.locator("body")
     expect(body).not_to_have_attribute("data-atlas-ready", "true")
     expect(body).not_to_have_attribute("data-atlas-handover", "started")
@@ -391,10 +397,7 @@ def test_one_mark_turns_while_python_starts_unless_the_visitor_asked_for_less_mo
     reduced motion."""
     with _held(browser, reduced_motion=motion) as (open_at, _):
         atlas = open_at("")
-        # Before Python whether or not the page has asked for the held runtime yet: the status
-        # stays at step 1 until the runtime has arrived.
-        expect(atlas.page.locator("#site-status")).to_contain_text("Step 1 of 3")
-        expect(atlas.page.locator("body")).not_to_have_attribute("data-atlas-ready", "true")
+        _before_python(atlas.page)
 
         def still(locator: Locator) -> bool:
             shots = []

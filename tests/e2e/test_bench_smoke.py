@@ -10,12 +10,10 @@ process, in a process group of its own that the test stops if it overruns.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 
-from tools.servers import ROOT
+from tools.servers import ROOT, stop_process_group
 
 VARIANTS = ["ours", "baseline", "floor", "serve"]
 TIMEOUT_S = 600  # four cold visits take 1-2 minutes here
@@ -28,7 +26,7 @@ def test_every_bench_variant_becomes_live() -> None:
     try:
         output, _ = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired as overrun:
-        os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc)
         output, _ = proc.communicate()
         raise AssertionError(
             f"bench smoke still running after {TIMEOUT_S} s:\n{output[-4000:]}") from overrun
