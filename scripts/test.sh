@@ -5,7 +5,8 @@
 # keep both cores busy; the bench smoke is one of the e2e modules, tests/e2e/test_bench_smoke.py);
 # one after the other the suite took 22.5 minutes on CI's 2 cores, over its 20. The container
 # checks (make docker-test, reusing that image and its daemon) run last, alone: their waves of
-# sessions, run beside the browsers, missed their 15 s deadlines. The build's output goes to a file, shown when it ends, so the logs do not interleave.
+# sessions, run beside the browsers, missed their 15 s deadlines. The build's output goes to a
+# file, shown when it ends, so the logs do not interleave.
 #
 # Any failure ends the run as before, after the image build is waited for (it stops cleanly, and an
 # interrupt or TERM reaches it as a TERM to its own process group); the daemon it kept is stopped.
